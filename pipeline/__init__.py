@@ -1,0 +1,1 @@
+"""claude-runner: a 24/7 file-driven task runner for coding agents."""

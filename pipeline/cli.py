@@ -1,0 +1,137 @@
+"""Argument parsing and dispatch. Thin: every command lives in its own module and
+is imported only when used, so `add` and `status` start fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pipeline.layout import Layout
+from pipeline.settings import SettingsError, load_settings, resolve_root
+
+
+def _add_parser(sub: argparse._SubParsersAction) -> None:
+    add = sub.add_parser("add", help="add a task durably and print its id")
+    add.add_argument("prompt")
+    add.add_argument("-w", "--workspace", help="the agent's working folder (default: the root)")
+    add.add_argument("-t", "--timeout", type=int, help="milliseconds per attempt")
+    add.add_argument("-y", "--yes", action="store_true", help="autoApprove (skip permissions)")
+    add.add_argument("--tools", help="allowed tools, comma-separated")
+    add.add_argument("--priority", choices=["high", "normal"])
+    add.add_argument("--id")
+    add.add_argument("--name")
+    add.add_argument("--role")
+    add.add_argument("--model")
+    add.add_argument("--max-turns", type=int)
+    add.add_argument("--max-retries", type=int)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claude-runner",
+                                     description="Run a coding agent 24/7 from a file queue.")
+    parser.add_argument("--root", help="state folder (default $CLAUDE_RUNNER_ROOT or cwd)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="the daemon, in the foreground")
+    _add_parser(sub)
+    status = sub.add_parser("status", help="daemon, running task, queue, pause")
+    status.add_argument("--json", action="store_true")
+    listing = sub.add_parser("list", help="show a task file")
+    listing.add_argument("which", choices=["queue", "running", "completed", "failed",
+                                           "scheduled"])
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("-n", type=int)
+    queue = sub.add_parser("queue", help="backpressure")
+    queue_sub = queue.add_subparsers(dest="queue_command", required=True)
+    check = queue_sub.add_parser("check", help="ok / busy / full (exit 75 when full)")
+    check.add_argument("--json", action="store_true")
+    for name in ("cancel", "retry"):
+        sub.add_parser(name).add_argument("id")
+    sub.add_parser("clear", help="cancel every queued task").add_argument(
+        "--yes", action="store_true")
+    logs = sub.add_parser("logs", help="the runner's log, or one task's")
+    logs.add_argument("id", nargs="?")
+    logs.add_argument("-f", "--follow", action="store_true")
+    return parser
+
+
+def _root_option(argv: Sequence[str]) -> list[str]:
+    """Accept --root after the subcommand too (`claude-runner status --root DIR`)."""
+    args = list(argv)
+    for flag in ("--root",):
+        if flag in args[1:]:
+            at = args.index(flag)
+            if at > 0 and at + 1 < len(args):
+                value = args[at + 1]
+                del args[at:at + 2]
+                args = [flag, value, *args]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(_root_option(sys.argv[1:] if argv is None else argv))
+    layout = Layout(resolve_root(args.root))
+    try:
+        settings = load_settings(layout.root)
+    except SettingsError as error:
+        print(f"claude-runner: bad settings: {error}", file=sys.stderr)
+        return 2
+    layout.ensure()
+    return dispatch(args, layout, settings)
+
+
+def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001
+    from pipeline import log
+
+    if args.command == "run":
+        from pipeline.daemon import Daemon
+
+        log.setup(layout)
+        return Daemon(layout, settings).serve()
+    log.quiet()
+    from pipeline import commands
+
+    simple = {"add": commands.add, "cancel": commands.cancel, "retry": commands.retry,
+              "clear": commands.clear}
+    if args.command in simple:
+        return simple[args.command](layout, settings, args)
+    if args.command == "list":
+        return commands.list_file(layout, args)
+    if args.command == "queue":
+        return commands.queue_check(layout, settings, args)
+    if args.command == "status":
+        return _status(layout, settings, args)
+    if args.command == "logs":
+        return _logs(layout, settings, args)
+    raise AssertionError(args.command)
+
+
+def _status(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from pipeline import clock
+    from pipeline.status import collect, render
+    from pipeline.store import dumps
+
+    status = collect(layout, settings, clock.now())
+    sys.stdout.write(dumps(status).decode() if args.json else render(status) + "\n")
+    return 0
+
+
+def _logs(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from pipeline.follow import follow, runner_line
+    from pipeline.models import valid_id
+    from pipeline.queuefile import TaskQueue
+
+    if args.id is None:
+        follow(layout.runner_log, runner_line, lambda: args.follow)
+        return 0
+    if not valid_id(args.id) or not layout.task_log(args.id).exists():
+        print(f"claude-runner: no log for task {args.id}", file=sys.stderr)
+        return 1
+    queue = TaskQueue(layout, settings)
+
+    def still_running() -> bool:
+        running = queue.running_task()
+        return args.follow and bool(running) and running.get("id") == args.id
+
+    follow(layout.task_log(args.id), None, still_running)
+    return 0

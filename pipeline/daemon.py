@@ -1,0 +1,180 @@
+"""The composition root: wires watchers, the runner's loop and signal handling.
+
+The loop runs on its own thread and is the only one that touches state; the
+main thread just waits for it and turns SIGINT/SIGTERM into a stop signal.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import threading
+from datetime import datetime, timedelta
+
+from filelock import FileLock, Timeout
+from loguru import logger
+
+from pipeline import clock, recovery
+from pipeline.clock import iso
+from pipeline.events import emit
+from pipeline.layout import Layout
+from pipeline.runner import Runner
+from pipeline.settings import Settings
+from pipeline.sources import Signal, Watcher
+from pipeline.store import CorruptFile, append_text, read_lines, signature
+
+EXIT_OK = 0
+EXIT_ALREADY_RUNNING = 1
+
+
+class Daemon:
+    def __init__(self, layout: Layout, settings: Settings) -> None:
+        self.layout = layout
+        self.settings = settings
+        self.signals: queue.Queue[Signal] = queue.Queue()
+        self.runner = Runner(layout, settings, self.signals.put)
+        self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
+        self.next_heartbeat = clock.now()
+
+    def serve(self) -> int:
+        self.layout.ensure()
+        try:
+            self.instance_lock.acquire()
+        except Timeout:
+            logger.error("another daemon already runs on {}", self.layout.root)
+            return EXIT_ALREADY_RUNNING
+        try:
+            return self._serve_locked()
+        finally:
+            self.instance_lock.release()
+
+    def _serve_locked(self) -> int:
+        self._recover(clock.now())
+        watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
+        watcher.start()
+        loop = threading.Thread(target=self._loop, name="runner-loop")
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT,
+                                                                           signal.SIGTERM)}
+        try:
+            loop.start()
+            loop.join()
+        finally:
+            watcher.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return EXIT_OK
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
+
+    def _is_own_write(self, path: str | None) -> bool:
+        own = self.runner.queue.file
+        return path == str(own.path) and own.written == signature(own.path)
+
+    # ----- the loop --------------------------------------------------------------------
+    def _loop(self) -> None:
+        started = clock.now()
+        self.runner.tick(started)
+        self._heartbeat(started, first=True)
+        emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
+        logger.info("watching {} (pid {})", self.layout.root, os.getpid())
+        reason = self._run_until_stopped()
+        self._shut_down(reason)
+
+    def _run_until_stopped(self) -> str:
+        wake: datetime | None = None
+        while True:
+            for item in self._wait(wake):
+                if item.kind == "stop":
+                    return str(item.payload)
+                self.runner.note(item, clock.now())
+            now = clock.now()
+            wake = self._earliest(self.runner.tick(now), self._heartbeat(now))
+
+    def _wait(self, wake: datetime | None) -> list[Signal]:
+        """Block until a signal arrives or `wake` passes; return every pending signal,
+        a stop first."""
+        timeout = None if wake is None else max(0.0, (wake - clock.now()).total_seconds())
+        items: list[Signal] = []
+        try:
+            items.append(self.signals.get(timeout=timeout))
+        except queue.Empty:
+            return items
+        while True:
+            try:
+                items.append(self.signals.get_nowait())
+            except queue.Empty:
+                break
+        return sorted(items, key=lambda item: item.kind != "stop")
+
+    @staticmethod
+    def _earliest(*moments: datetime | None) -> datetime | None:
+        return min((m for m in moments if m), default=None)
+
+    def _heartbeat(self, now: datetime, first: bool = False) -> datetime:
+        if first or now >= self.next_heartbeat:
+            fields = {"pid": os.getpid(), "heartbeatAt": iso(now)}
+            if first:
+                fields.update(startedAt=iso(now), stoppedAt=None)
+            try:
+                self.runner.queue.state.update(**fields)
+                day = now.astimezone().date().isoformat()
+                append_text(self.layout.heartbeats / f"{day}.txt", iso(now), sync=False)
+            except OSError as error:
+                logger.error("cannot write the heartbeat: {}", error)
+            self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
+        return self.next_heartbeat
+
+    def _previous_stop(self) -> str:
+        events = read_lines(self.layout.events)
+        starts_and_stops = [e for e in events[:-1] if e.get("event") in {"daemon_start",
+                                                                         "daemon_stop"}]
+        if not starts_and_stops or starts_and_stops[-1].get("event") == "daemon_stop":
+            return "clean"
+        return "crash"
+
+    # ----- start-up and shut-down ------------------------------------------------------
+    def _recover(self, now: datetime) -> None:
+        recovery.remove_stale_temp_files(self.layout)
+        try:
+            entry = self.runner.running_file.load()
+        except CorruptFile as error:
+            logger.error("running.json cannot be parsed ({}); left as it is", error.reason)
+            return
+        if not entry.get("id"):
+            return
+        self._recover_entry(entry, now)
+
+    def _recover_entry(self, entry: dict, now: datetime) -> None:
+        runner = self.runner
+        task_id = entry["id"]
+        if recovery.end_leftover_group(entry, self.settings.kill_grace):
+            logger.bind(task=task_id).warning("ended the agent left running by a crash")
+        try:
+            queued = any(t.get("id") == task_id for t in runner.queue.tasks()
+                         if isinstance(t, dict))
+        except CorruptFile:
+            logger.error("queue.json cannot be parsed; {} stays in running.json", task_id)
+            return
+        decision = recovery.disposition(
+            runner.archive.holds_run(task_id, entry.get("startedAt")), queued,
+            recovery.cancel_requested(self.layout, task_id))
+        logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
+        runner.recover(entry, decision, now)
+
+    def _shut_down(self, reason: str) -> None:
+        logger.info("stopping ({})", reason)
+        self.runner.begin_stop()
+        deadline = clock.now() + timedelta(seconds=self.settings.kill_grace + 3)
+        while self.runner.busy and clock.now() < deadline:
+            try:
+                item = self.signals.get(timeout=0.1)
+                self.runner.note(item, clock.now())
+            except queue.Empty:
+                pass
+            self.runner.tick(clock.now())
+        self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
+        emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason)
+        logger.info("stopped")
+

@@ -1,0 +1,123 @@
+"""The single slot: one agent process at a time, in its own process group.
+
+A waiter thread blocks on the process and reports an `AttemptEnd` through a
+callback; timers enforce the timeout (SIGTERM to the group, SIGKILL after
+`kill_grace`). `stop()` ends the run early for a cancel or a shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import procgroup
+
+OUTPUT_TAIL_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str]
+    prompt: str
+    log_path: Path
+    header: str
+    timeout: float
+    kill_grace: float
+
+
+@dataclass(frozen=True)
+class AttemptEnd:
+    exit_code: int | None
+    timed_out: bool
+    stop_reason: str | None  # "cancel" / "shutdown" when ended by us
+    output: str              # what this attempt wrote to its log (the tail)
+    spawn_error: str | None = None
+
+
+class Execution:
+    def __init__(self, launch: Launch, on_end: Callable[[AttemptEnd], None]) -> None:
+        self.launch = launch
+        self.on_end = on_end
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stop_reason: str | None = None
+        self.timed_out = False
+        self._timers: list[threading.Timer] = []
+        self._lock = threading.Lock()
+        self.offset = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> int:
+        """Spawn the agent; raises OSError if it cannot be started."""
+        launch = self.launch
+        launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(launch.log_path, "ab") as log, tempfile.TemporaryFile() as prompt:
+            log.write(launch.header.encode())
+            log.flush()
+            self.offset = log.tell()
+            prompt.write(launch.prompt.encode())
+            prompt.seek(0)
+            self.process = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+                launch.argv, cwd=launch.cwd, env=launch.env, stdin=prompt,
+                stdout=log, stderr=log, **procgroup.spawn_options(),
+            )
+        self._arm(launch.timeout, self._on_timeout)
+        threading.Thread(target=self._wait, name="agent-waiter", daemon=True).start()
+        return self.process.pid
+
+    def stop(self, reason: str) -> None:
+        """End the run (cancel or shutdown): SIGTERM the group, SIGKILL after the grace."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+        self._terminate()
+
+    def _arm(self, delay: float, action: Callable[[], None]) -> None:
+        timer = threading.Timer(delay, action)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _on_timeout(self) -> None:
+        self.timed_out = True
+        self._terminate()
+
+    def _terminate(self) -> None:
+        assert self.process is not None
+        procgroup.terminate(self.process.pid)
+        self._arm(self.launch.kill_grace, lambda: procgroup.kill(self.process.pid))
+
+    def _wait(self) -> None:
+        assert self.process is not None
+        code = self.process.wait()
+        self._end_stragglers()
+        for timer in self._timers:
+            timer.cancel()
+        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, self._read_output()))
+
+    def _end_stragglers(self) -> None:
+        """Children the agent left behind in its group get SIGTERM, then SIGKILL."""
+        pgid = self.process.pid
+        if not procgroup.terminate(pgid):
+            return
+        deadline = time.monotonic() + self.launch.kill_grace
+        while procgroup.group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        procgroup.kill(pgid)
+
+    def _read_output(self) -> str:
+        size = os.path.getsize(self.launch.log_path)
+        start = max(self.offset, size - OUTPUT_TAIL_BYTES)
+        with open(self.launch.log_path, "rb") as log:
+            log.seek(start)
+            return log.read().decode("utf-8", errors="replace")

@@ -1,0 +1,28 @@
+"""Backpressure with hysteresis: above `high` the queue is full, and it stays full
+until the length is back to `low` or below. Between the two it is busy, unless
+it is still full from above - that memory is the `gate` in tasks/state.json."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    OK = "ok"
+    BUSY = "busy"
+    FULL = "full"
+
+
+def still_full(length: int, was_full: bool, high: int, low: int) -> bool:
+    """The gate after seeing `length`: closes above high, opens at low or below."""
+    if length > high:
+        return True
+    if length <= low:
+        return False
+    return was_full
+
+
+def level(length: int, was_full: bool, high: int, low: int) -> Level:
+    if still_full(length, was_full, high, low):
+        return Level.FULL
+    return Level.OK if length <= low else Level.BUSY

@@ -1,0 +1,63 @@
+"""Start-up: what a previous run left behind.
+
+A task left in running.json was interrupted by a crash: its process group is
+ended (only if it is still the process we started), and the attempt counts as
+failed with outcome `interrupted` - back to the head of the queue while retries
+remain - unless it was already archived, is already queued again, or was
+cancelled meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pipeline import procgroup
+from pipeline.layout import Layout
+
+
+class Disposition(StrEnum):
+    ALREADY_DONE = "already-done"      # archived or back in the queue before the crash
+    CANCELLED = "cancelled"            # a cancel was requested while the runner was down
+    INTERRUPTED = "interrupted"        # a counted attempt; retried like any failure
+
+
+def disposition(archived: bool, queued: bool, cancel_requested: bool) -> Disposition:
+    """Pure decision for the task found in running.json at start."""
+    if archived or queued:
+        return Disposition.ALREADY_DONE
+    if cancel_requested:
+        return Disposition.CANCELLED
+    return Disposition.INTERRUPTED
+
+
+def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
+    """End the agent's group if it is still the process we started; True if it was alive."""
+    pid = entry.get("pid")
+    if not isinstance(pid, int) or pid <= 0 or not procgroup.group_alive(pid):
+        return False
+    recorded = entry.get("pidStartTicks")
+    if recorded is not None and procgroup.start_ticks(pid) not in (None, recorded):
+        return False  # the number now belongs to someone else: end nothing we did not start
+    procgroup.terminate(pid)
+    deadline = time.monotonic() + grace
+    while procgroup.group_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    procgroup.kill(pid)
+    return True
+
+
+def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:
+    """Temp files of interrupted atomic writes (ours: `.<name>.<random>.tmp`)."""
+    cutoff = time.time() - older_than
+    for path in layout.tasks.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
+def cancel_requested(layout: Layout, task_id: str) -> bool:
+    return Path(layout.cancel_requests, task_id).exists()

@@ -1,0 +1,316 @@
+"""The loop thread's state machine: admit, start, finish, cancel.
+
+Everything here runs on one thread (the daemon's loop), which owns the single
+slot. `tick(now)` does whatever is due and says when it next needs to run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from pipeline import procgroup
+from pipeline.agent import build_env, parse_result
+from pipeline.events import emit
+from pipeline.executor import AttemptEnd, Execution
+from pipeline.gate import Level, level
+from pipeline.layout import Layout
+from pipeline.log import preview
+from pipeline.models import Outcome, valid_id
+from pipeline.queuefile import TaskQueue
+from pipeline.recovery import Disposition
+from pipeline.settings import Settings
+from pipeline.sources import Signal
+from pipeline.stages import admit, run
+from pipeline.stages.archive import Archive
+from pipeline.stages.retry import Finish, Requeue, next_step
+from pipeline.store import CorruptFile, JsonFile, signature
+from pipeline.verdict import Verdict, judge
+
+INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent died oddly
+
+
+class Runner:
+    def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None]):
+        self.layout = layout
+        self.settings = settings
+        self.post = post
+        self.queue = TaskQueue(layout, settings)
+        self.archive = Archive(layout, settings)
+        self.admitter = admit.Admitter(layout, settings, self.queue)
+        self.running_file = JsonFile(layout.running)
+        self.env = build_env(settings)
+        self.execution: Execution | None = None
+        self.entry: dict[str, Any] | None = None
+        self.unfinished: tuple[dict[str, Any], Verdict] | None = None
+        self.deferred_end: tuple[AttemptEnd, datetime] | None = None
+        self.closed_inbox: set[str] = set()
+        self.reported_damage: dict[Path, Any] = {}
+        self.level: Level | None = None
+        self.stopping = False
+
+    # ----- signals -------------------------------------------------------------------
+    def note(self, signal: Signal, now: datetime) -> None:
+        if signal.kind == "inbox" and signal.path:
+            if signal.closed:
+                self.closed_inbox.add(signal.path)
+            else:
+                self.closed_inbox.discard(signal.path)
+        elif signal.kind == "finished":
+            self._on_end(signal.payload, now)
+
+    def _on_end(self, end: AttemptEnd, now: datetime) -> None:
+        """An agent that died by a signal or exited 0 silently may be PM2 stopping us:
+        wait a moment for our own stop signal before judging the attempt."""
+        if self.stopping and end.stop_reason is None:
+            end = dataclasses.replace(end, stop_reason="shutdown")
+        if end.stop_reason is None and _looks_interrupted(end):
+            self.deferred_end = (end, now + timedelta(seconds=INTERRUPT_SETTLE))
+            return
+        self._finish_attempt(end, now)
+
+    def _finish_attempt(self, end: AttemptEnd, now: datetime) -> None:
+        self.deferred_end = None
+        verdict = judge(end, now, self.settings.fail_on_permission_denials)
+        self._complete(verdict, now)
+
+    # ----- the tick ------------------------------------------------------------------
+    def tick(self, now: datetime) -> datetime | None:
+        """Do what is due; return when to run again (None: only on a signal)."""
+        wakes: list[datetime | None] = [self._settle_deferred(now)]
+        if self.unfinished:
+            self._complete(self.unfinished[1], now)
+        self._handle_cancels(now)
+        queued = self._readable_queue()
+        if queued is not None:
+            wakes.append(self._admit_inbox(now))
+            queued = self._sweep(queued, now)
+            self._track_level(len(queued))
+            wakes += self._maybe_start(queued, now)
+        if self.unfinished:
+            wakes.append(now + timedelta(seconds=1))
+        return min((w for w in wakes if w), default=None)
+
+    def _settle_deferred(self, now: datetime) -> datetime | None:
+        if not self.deferred_end:
+            return None
+        end, deadline = self.deferred_end
+        if self.stopping:
+            self._finish_attempt(dataclasses.replace(end, stop_reason="shutdown"), now)
+        elif now >= deadline:
+            self._finish_attempt(end, now)
+        else:
+            return deadline
+        return None
+
+    def _readable_queue(self) -> list[Any] | None:
+        try:
+            tasks = self.queue.tasks()
+        except CorruptFile as error:
+            self._report_damage(error)
+            return None
+        self.reported_damage.pop(self.layout.queue, None)
+        return tasks
+
+    def _report_damage(self, error: CorruptFile) -> None:
+        current = signature(error.path)
+        if self.reported_damage.get(error.path) != current:
+            self.reported_damage[error.path] = current
+            logger.error("{} cannot be parsed ({}); left untouched, waiting for a fix",
+                         error.path.name, error.reason)
+
+    # ----- admit ---------------------------------------------------------------------
+    def _admit_inbox(self, now: datetime) -> datetime | None:
+        wake = None
+        for path in admit.inbox_files(self.layout):
+            key = str(path)
+            result = self.admitter.admit_file(path, now, closed=key in self.closed_inbox)
+            if result is admit.Admission.NOT_READY:
+                wake = now + timedelta(seconds=admit.STABLE_SECONDS)
+            elif result in (admit.Admission.ADMITTED, admit.Admission.REJECTED):
+                self.closed_inbox.discard(key)
+        return wake
+
+    def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
+        """Give agent-written entries ids; move invalid ones to failed.json."""
+        keep, invalid = admit.split_queue(queued, self.settings, now)
+        if not invalid and keep == queued:
+            return queued
+
+        def change(data: dict[str, Any]) -> list[Any]:
+            keep, invalid = admit.split_queue(data["list"], self.settings, now)
+            for task, errors in invalid:
+                reason = "; ".join(str(e) for e in errors)
+                self.archive.record_end(task, Outcome.INVALID, now, reason, attempts=0)
+            data["list"] = keep
+            return keep
+
+        try:
+            return self.queue.file.update(change)
+        except (CorruptFile, OSError) as error:
+            logger.error("cannot clean queue.json: {}", error)
+            return queued
+
+    def _track_level(self, length: int) -> None:
+        full = self.queue.sync_gate(length)
+        s = self.settings
+        current = level(length, full, s.high_watermark, s.low_watermark)
+        if current != self.level:
+            if self.level is not None:
+                logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
+                emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
+            self.level = current
+
+    # ----- start ---------------------------------------------------------------------
+    def _maybe_start(self, queued: list[Any], now: datetime) -> list[datetime | None]:
+        if self.execution or self.unfinished or self.deferred_end or self.stopping:
+            return []
+        paused = self._pause_end(now)
+        if paused:
+            return [paused]
+        task = run.pick(queued, now)
+        if task:
+            self._start(task, now)
+        return [run.next_ready_time(queued, now)]
+
+    def _pause_end(self, now: datetime) -> datetime | None:
+        until = self.queue.state.paused_until()
+        if until and until > now:
+            return until
+        if until:
+            self.queue.state.set_pause(None, None)
+            logger.info("pause over: runs resume")
+            emit(self.layout, "pause_end")
+        return None
+
+    def _start(self, task: dict[str, Any], now: datetime) -> None:
+        entry = run.running_entry(task, now)
+        self.running_file.save(entry)  # rule 2: running.json names it before the queue loses it
+        if self.queue.remove(task["id"]) is None:
+            self.running_file.save({})
+            return
+        self.entry = entry
+        log = logger.bind(task=entry["id"])
+        problem = run.preflight(entry, self.settings, self.env)
+        if problem:
+            self._complete(Verdict(Outcome.ERROR, problem), now)
+            return
+        execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env),
+                              on_end=lambda end: self.post(Signal("finished", payload=end)))
+        try:
+            pid = execution.start()
+        except OSError as error:
+            self._complete(Verdict(Outcome.ERROR, f"cannot start the agent: {error}",
+                                   retryable=True), now)
+            return
+        self.execution = execution
+        entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
+        self.running_file.save(entry)
+        log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
+                 preview(entry["prompt"]))
+
+    # ----- finish --------------------------------------------------------------------
+    def _complete(self, verdict: Verdict, now: datetime) -> None:
+        """Requeue or archive the running task; kept pending if the write fails."""
+        entry = self.entry
+        assert entry is not None
+        self.unfinished = (entry, verdict)
+        try:
+            self._apply(entry, verdict, now)
+        except (CorruptFile, OSError) as error:
+            logger.bind(task=entry["id"]).error("cannot record the end yet ({}); will retry",
+                                                error)
+            return
+        self.running_file.save({})
+        self._clear_cancel_request(entry["id"])
+        self.unfinished = None
+        self.execution = None
+        self.entry = None
+
+    def _apply(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
+        log = logger.bind(task=entry["id"])
+        if verdict.usage_limit:
+            self._pause_for_usage_limit(verdict, now)
+        step = next_step(entry, verdict, self.settings, now)
+        if isinstance(step, Requeue):
+            self.queue.push_head(step.task)
+            log.warning("{}: back to the head of the queue ({}), not before {}",
+                        verdict.outcome, verdict.error, step.task.get("notBefore", "now"))
+            if verdict.counts:
+                emit(self.layout, "task_retry", id=entry["id"], attempt=step.task["attempts"],
+                     error=verdict.error, notBefore=step.task.get("notBefore"))
+            return
+        assert isinstance(step, Finish)
+        self.archive.record_end(entry, verdict.outcome, now, verdict.error, step.attempts,
+                                verdict.fields)
+
+    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
+        limit = verdict.usage_limit
+        assert limit is not None
+        margin = timedelta(seconds=self.settings.usage_limit_margin)
+        default = timedelta(seconds=self.settings.usage_limit_default_pause)
+        until = limit.resets_at + margin if limit.resets_at else now + default
+        self.queue.state.set_pause(until, limit.message)
+        logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
+                       until.isoformat())
+        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
+
+    # ----- cancel and stop -----------------------------------------------------------
+    def _handle_cancels(self, now: datetime) -> None:
+        for request in sorted(self.layout.cancel_requests.glob("*")):
+            task_id = request.name
+            if self.entry and self.entry["id"] == task_id:
+                if self.execution and self.execution.stop_reason is None:
+                    logger.bind(task=task_id).info("cancel requested: ending its process group")
+                    self.execution.stop("cancel")
+                continue
+            if valid_id(task_id):
+                self._cancel_queued(task_id, now)
+            request.unlink(missing_ok=True)
+
+    def _cancel_queued(self, task_id: str, now: datetime) -> None:
+        try:
+            self.queue.remove(task_id, lambda task: self.archive.record_end(
+                task, Outcome.CANCELLED, now, "cancelled", _attempts(task)))
+        except (CorruptFile, OSError) as error:
+            logger.error("cannot cancel {} now: {}", task_id, error)
+
+    def _clear_cancel_request(self, task_id: str) -> None:
+        (self.layout.cancel_requests / task_id).unlink(missing_ok=True)
+
+    def recover(self, entry: dict[str, Any], decision: Disposition, now: datetime) -> None:
+        """Settle the task a crashed run left in running.json (see recovery.py)."""
+        if decision is Disposition.ALREADY_DONE:
+            self.running_file.save({})
+            return
+        self.entry = entry
+        if decision is Disposition.CANCELLED:
+            self._complete(Verdict(Outcome.CANCELLED, "cancelled"), now)
+        else:
+            self._complete(Verdict(Outcome.INTERRUPTED, "interrupted: the runner stopped "
+                                   "unexpectedly during the attempt", retryable=True), now)
+
+    def begin_stop(self) -> None:
+        self.stopping = True
+        if self.execution:
+            self.execution.stop("shutdown")
+
+    @property
+    def busy(self) -> bool:
+        return self.entry is not None
+
+
+def _attempts(task: dict[str, Any]) -> int:
+    return int(task.get("attempts") or 0)
+
+
+def _looks_interrupted(end: AttemptEnd) -> bool:
+    """Killed by SIGINT/SIGTERM, or Claude's silent exit 0 on SIGINT."""
+    if end.exit_code == 0:
+        return parse_result(end.output) is None
+    return end.exit_code in (-2, -15, 130, 143)

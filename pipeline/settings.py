@@ -1,0 +1,162 @@
+"""runner.toml + CLAUDE_RUNNER_* environment -> one frozen Settings object.
+
+Precedence: built-in defaults < runner.toml < environment. A bad value stops
+start-up with a message that names the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CLAUDE_RUNNER_"
+
+
+class SettingsError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    poll_interval: float = 10.0
+    default_timeout: int = 600_000
+    max_retries: int = 2
+    retry_delay: float = 30.0
+    kill_grace: float = 10.0
+    history_limit: int = 1000
+    task_log_retention_days: int = 30
+    high_watermark: int = 10
+    low_watermark: int = 5
+    agent_command: str = "claude"
+    agent_extra_args: tuple[str, ...] = ()
+    agent_env: tuple[tuple[str, str], ...] = ()
+    agent_sandboxed: bool = False
+    workspace_roots: tuple[str, ...] = ()
+    allow_auto_approve: bool = True
+    fail_on_permission_denials: bool = True
+    usage_limit_margin: float = 60.0
+    usage_limit_default_pause: float = 3600.0
+
+    @property
+    def heartbeat_max_age(self) -> float:
+        return max(3 * self.poll_interval, 30.0)
+
+
+# toml section.key -> (Settings field, type)
+_KEYS: dict[str, tuple[str, type]] = {
+    "runner.poll_interval": ("poll_interval", float),
+    "runner.default_timeout": ("default_timeout", int),
+    "runner.max_retries": ("max_retries", int),
+    "runner.retry_delay": ("retry_delay", float),
+    "runner.kill_grace": ("kill_grace", float),
+    "runner.history_limit": ("history_limit", int),
+    "runner.task_log_retention_days": ("task_log_retention_days", int),
+    "runner.usage_limit_margin": ("usage_limit_margin", float),
+    "runner.usage_limit_default_pause": ("usage_limit_default_pause", float),
+    "queue.high_watermark": ("high_watermark", int),
+    "queue.low_watermark": ("low_watermark", int),
+    "agent.command": ("agent_command", str),
+    "agent.extra_args": ("agent_extra_args", list),
+    "agent.env": ("agent_env", dict),
+    "agent.sandboxed": ("agent_sandboxed", bool),
+    "agent.fail_on_permission_denials": ("fail_on_permission_denials", bool),
+    "security.workspace_roots": ("workspace_roots", list),
+    "security.allow_auto_approve": ("allow_auto_approve", bool),
+}
+_POSITIVE = {"poll_interval", "default_timeout", "kill_grace", "history_limit",
+             "high_watermark", "task_log_retention_days"}
+_NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
+                 "usage_limit_default_pause"}
+
+
+def _coerce(key: str, kind: type, value: Any) -> Any:
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{key}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if kind is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise SettingsError(f"{key}: expected a table of strings, got {value!r}")
+        return tuple(sorted(value.items()))
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SettingsError(f"{key}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _from_env_text(key: str, kind: type, text: str) -> Any:
+    if kind is bool:
+        if text.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+            raise SettingsError(f"{key}: expected true or false, got {text!r}")
+        return text.lower() in {"1", "true", "yes"}
+    if kind is list:
+        return [part for part in text.split(",") if part]
+    if kind is dict:
+        raise SettingsError(f"{key}: cannot be set from the environment")
+    try:
+        return kind(text)
+    except ValueError:
+        raise SettingsError(f"{key}: expected {kind.__name__}, got {text!r}") from None
+
+
+def _toml_values(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: {error}") from None
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: {section}: expected a [section]")
+        for name, value in table.items():
+            values[f"{section}.{name}"] = value
+    return values
+
+
+def _env_values(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, (_, kind) in _KEYS.items():
+        env_name = ENV_PREFIX + key.split(".", 1)[1].upper()
+        if env_name in environ:
+            values[key] = _from_env_text(env_name, kind, environ[env_name])
+    return values
+
+
+def _validate(settings: Settings) -> Settings:
+    for name in _POSITIVE:
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{name}: must be > 0")
+    for name in _NON_NEGATIVE:
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"{name}: must be >= 0")
+    if settings.low_watermark >= settings.high_watermark:
+        raise SettingsError("queue.low_watermark: must be below queue.high_watermark")
+    for root in settings.workspace_roots:
+        if not os.path.isabs(root):
+            raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
+    return settings
+
+
+def load_settings(root: Path, environ: dict[str, str] | None = None) -> Settings:
+    """Read runner.toml at `root`, then the environment. Raises SettingsError."""
+    merged = _toml_values(root / "runner.toml")
+    merged.update(_env_values(dict(os.environ) if environ is None else environ))
+    kwargs: dict[str, Any] = {}
+    for key, value in merged.items():
+        if key not in _KEYS:
+            raise SettingsError(f"{key}: unknown setting")
+        name, kind = _KEYS[key]
+        kwargs[name] = _coerce(key, kind, value)
+    return _validate(Settings(**kwargs))
+
+
+def resolve_root(flag: str | None, environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    chosen = flag or env.get("CLAUDE_RUNNER_ROOT") or os.getcwd()
+    return Path(chosen).expanduser().resolve()

@@ -1,0 +1,169 @@
+"""The admit stage: inbox files and queue.json entries become valid queued tasks.
+
+An inbox file is admitted whole or not at all. A rejected file moves to
+inbox/rejected/ with `<name>.error.json` beside it; its content is never changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+from loguru import logger
+
+from pipeline.clock import iso
+from pipeline.layout import Layout
+from pipeline.log import preview
+from pipeline.models import FieldError, new_id, valid_id, validate
+from pipeline.queuefile import DuplicateIds, QueueFull, TaskQueue
+from pipeline.settings import Settings
+from pipeline.store import CorruptFile, dumps, write_atomic
+
+STABLE_SECONDS = 1.0
+
+
+class Admission(StrEnum):
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+    WAITING = "waiting"        # the queue is full: the file stays in inbox/
+    NOT_READY = "not-ready"    # still being written
+    DEFERRED = "deferred"      # the queue cannot be written now (damaged file, disk)
+
+
+def is_candidate(path: Path) -> bool:
+    """Inbox files worth reading: *.json, not hidden, not a temp file."""
+    name = path.name
+    return name.endswith(".json") and not name.startswith(".") and not name.endswith(".tmp")
+
+
+def inbox_files(layout: Layout) -> list[Path]:
+    """Candidates, oldest first (FIFO by modification time, then name)."""
+    entries = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(layout.inbox):
+            if entry.is_file() and is_candidate(Path(entry.path)):
+                with contextlib.suppress(FileNotFoundError):
+                    entries.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+    return [path for _, _, path in sorted(entries)]
+
+
+def parse_inbox(raw: bytes) -> tuple[list[Any], list[FieldError]]:
+    """The entries of an inbox file, or the reason the file as a whole is unusable."""
+    if not raw.strip():
+        return [], [FieldError(None, "(file)", "file is empty")]
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return [], [FieldError(None, "(file)", f"not valid JSON: {error}")]
+    if isinstance(data, dict) and "list" in data and "prompt" not in data:
+        entries = data["list"]
+        if not isinstance(entries, list):
+            return [], [FieldError(None, "list", "must be a list of tasks")]
+        if not entries:
+            return [], [FieldError(None, "list", "is empty")]
+        return entries, []
+    if isinstance(data, dict):
+        return [data], []
+    return [], [FieldError(None, "(file)", "must be a task object or {\"list\": [...]}")]
+
+
+def validate_entries(entries: list[Any], settings: Settings) -> list[FieldError]:
+    many = len(entries) > 1
+    errors: list[FieldError] = []
+    for index, entry in enumerate(entries):
+        errors += validate(entry, settings, index if many else None)
+    return errors
+
+
+@dataclass
+class Admitter:
+    layout: Layout
+    settings: Settings
+    queue: TaskQueue
+
+    def admit_file(self, path: Path, now: datetime, closed: bool) -> Admission:
+        try:
+            info = path.stat()
+            if not closed and now.timestamp() - info.st_mtime < STABLE_SECONDS:
+                return Admission.NOT_READY
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return Admission.DEFERRED
+        entries, errors = parse_inbox(raw)
+        errors = errors or validate_entries(entries, self.settings)
+        if errors:
+            return self.reject(path, errors, now)
+        return self._enqueue(path, entries, now)
+
+    def _enqueue(self, path: Path, entries: list[dict[str, Any]], now: datetime) -> Admission:
+        try:
+            admitted = self.queue.enqueue(entries, now)
+        except QueueFull:
+            return Admission.WAITING
+        except DuplicateIds as duplicate:
+            return self.reject(path, duplicate.errors, now)
+        except (CorruptFile, OSError) as error:
+            logger.error("cannot admit {} now: {}", path.name, error)
+            return Admission.DEFERRED
+        path.unlink(missing_ok=True)
+        for task in admitted:
+            logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,
+                                              preview(task["prompt"]))
+        return Admission.ADMITTED
+
+    def reject(self, path: Path, errors: list[FieldError], now: datetime) -> Admission:
+        target = _free_name(self.layout.rejected, path.name, now)
+        report = {"file": path.name, "rejectedAt": iso(now),
+                  "errors": [e.to_dict() for e in errors]}
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target.with_name(target.name + ".error.json"), dumps(report))
+            os.replace(path, target)
+        except OSError as error:
+            logger.error("cannot move rejected {} aside: {}", path.name, error)
+            return Admission.DEFERRED
+        reasons = "; ".join(str(e) for e in errors[:5])
+        logger.warning("rejected {} -> rejected/{}: {}", path.name, target.name, reasons)
+        return Admission.REJECTED
+
+
+def _free_name(folder: Path, name: str, now: datetime) -> Path:
+    target = folder / name
+    if not target.exists():
+        return target
+    stem, dot, suffix = name.rpartition(".")
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    return folder / (f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}")
+
+
+def split_queue(entries: list[Any], settings: Settings, now: datetime
+                ) -> tuple[list[Any], list[tuple[dict[str, Any], list[FieldError]]]]:
+    """queue.json entries -> (the entries to keep, normalized; the invalid ones with reasons).
+
+    Entries another agent wrote without an id or createdAt get them here; an
+    invalid entry without a usable id gets a generated one for its record.
+    """
+    keep: list[Any] = []
+    invalid: list[tuple[dict[str, Any], list[FieldError]]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        errors = validate(entry, settings, index)
+        task = dict(entry) if isinstance(entry, dict) else {"value": entry}
+        if not errors and task.get("id") in seen:
+            errors = [FieldError(index, "id", f"duplicate of a queued task: {task['id']}")]
+        if errors:
+            if not valid_id(task.get("id")) or task.get("id") in seen:
+                task["id"] = new_id(now)
+            invalid.append((task, errors))
+            continue
+        task.setdefault("id", new_id(now))
+        task.setdefault("createdAt", iso(now))
+        seen.add(task["id"])
+        keep.append(task if task != entry else entry)
+    return keep, invalid

@@ -1,0 +1,110 @@
+"""The archive stage: the only place that writes completed/failed/history.
+
+One terminal record per task: first the bounded completed.json / failed.json
+under their locks (a damaged file there stops the write before anything is
+written), then the append-only history line, which is never trimmed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loguru import logger
+
+from pipeline.clock import iso, parse_iso_or_none
+from pipeline.events import emit
+from pipeline.layout import Layout
+from pipeline.models import Outcome, valid_id
+from pipeline.settings import Settings
+from pipeline.store import CorruptFile, HistoryLog, JsonFile
+
+# fields that describe a run, not the task; stripped when a record becomes a task again
+RUN_FIELDS = {
+    "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
+    "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
+    "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "notBefore", "lastError",
+}
+
+
+def build_record(task: dict[str, Any], outcome: Outcome, ended: datetime, attempts: int,
+                 error: str | None, run_fields: dict[str, Any], log_file: str | None) -> dict:
+    """The task's own fields plus how it ended."""
+    record = {k: v for k, v in task.items() if k not in RUN_FIELDS}
+    started = parse_iso_or_none(task.get("startedAt"))
+    success = outcome is Outcome.SUCCESS
+    record.update({
+        "status": "success" if success else "failed",
+        "outcome": outcome.value,
+        "attempts": attempts,
+        "startedAt": task.get("startedAt"),
+        "completedAt" if success else "failedAt": iso(ended),
+        "durationMs": int((ended - started).total_seconds() * 1000) if started else 0,
+        "exitCode": None,
+        "error": None if success else (error or outcome.value),
+        "logFile": log_file,
+    })
+    record.update(run_fields)
+    return record
+
+
+class Archive:
+    def __init__(self, layout: Layout, settings: Settings) -> None:
+        self.layout = layout
+        self.history = HistoryLog(layout.history)
+        self.completed = JsonFile(layout.completed, "list")
+        self.failed = JsonFile(layout.failed, "list")
+        self.limit = settings.history_limit
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Raises OSError / CorruptFile; the caller keeps the task where it was."""
+        ended = parse_iso_or_none(record.get("completedAt") or record.get("failedAt"))
+        day = (ended.astimezone() if ended else datetime.now().astimezone()).date().isoformat()
+        target = self.completed if record["status"] == "success" else self.failed
+
+        def change(data: dict[str, Any]) -> None:
+            data["list"] = (data["list"] + [record])[-self.limit:]
+
+        target.update(change)
+        self.history.append(day, record)
+
+    def record_end(self, task: dict[str, Any], outcome: Outcome, now: datetime,
+                   error: str | None, attempts: int,
+                   fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Archive how a task ended, with its event and log line; returns the record."""
+        log_path = self.layout.task_log(task["id"]) if valid_id(task.get("id")) else None
+        log_file = str(log_path) if log_path and log_path.exists() else None
+        record = build_record(task, outcome, now, attempts, error, fields or {}, log_file)
+        self.write(record)
+        log = logger.bind(task=task["id"])
+        if outcome is Outcome.SUCCESS:
+            log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
+            emit(self.layout, "task_done", id=task["id"], role=task.get("role"))
+        else:
+            log.warning("{}: {}", outcome, record["error"])
+            emit(self.layout, "task_failed", id=task["id"], role=task.get("role"),
+                 outcome=outcome.value, error=record["error"])
+        return record
+
+    def holds_run(self, task_id: str, started_at: str | None) -> bool:
+        """Whether this exact run (id and startedAt) was already archived."""
+        for file in (self.completed, self.failed):
+            try:
+                records = file.items()
+            except CorruptFile:
+                continue
+            if any(_same_run(r, task_id, started_at) for r in records):
+                return True
+        return False
+
+
+def _same_run(record: Any, task_id: str, started_at: str | None) -> bool:
+    return (isinstance(record, dict) and record.get("id") == task_id
+            and record.get("startedAt") == started_at)
+
+
+def as_task(record: dict[str, Any]) -> dict[str, Any]:
+    """A record turned back into a fresh task (for `retry ID`): attempts reset."""
+    task = {k: v for k, v in record.items() if k not in RUN_FIELDS}
+    task["attempts"] = 0
+    return task

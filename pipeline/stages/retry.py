@@ -1,0 +1,55 @@
+"""The retry stage: after an attempt, does the task go back to the queue or to
+the archive? Pure: takes the running entry and the verdict, returns a step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline.clock import iso
+from pipeline.models import Outcome, max_retries
+from pipeline.settings import Settings
+from pipeline.stages.archive import RUN_FIELDS
+from pipeline.verdict import Verdict
+
+
+def backoff(retry_delay: float, retry_number: int) -> float:
+    """Seconds before retry n (1-based): retry_delay * 2^(n-1)."""
+    return retry_delay * 2 ** (retry_number - 1)
+
+
+@dataclass(frozen=True)
+class Requeue:
+    task: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finish:
+    attempts: int
+
+
+def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
+              now: datetime) -> Requeue | Finish:
+    attempts_before = int(running.get("attempts") or 0)
+    if not verdict.counts:
+        return Requeue(_as_queued(running, attempts_before, None, verdict.error))
+    attempts = attempts_before + 1
+    retries_made = attempts - 1
+    if verdict.retryable and retries_made < max_retries(running, settings):
+        not_before = None  # a crash is not the task's fault: run it again at once
+        if verdict.outcome is not Outcome.INTERRUPTED:
+            not_before = now + timedelta(seconds=backoff(settings.retry_delay, attempts))
+        return Requeue(_as_queued(running, attempts, not_before, verdict.error))
+    return Finish(attempts)
+
+
+def _as_queued(running: dict[str, Any], attempts: int, not_before: datetime | None,
+               error: str | None) -> dict[str, Any]:
+    task = {k: v for k, v in running.items() if k not in RUN_FIELDS}
+    task["attempts"] = attempts
+    if not_before:
+        task["notBefore"] = iso(not_before)
+    if error:
+        task["lastError"] = error
+    return task

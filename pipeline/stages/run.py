@@ -1,0 +1,69 @@
+"""The run stage: which queued task goes next, and how its attempt is launched."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.agent import build_argv
+from pipeline.clock import iso, parse_iso_or_none
+from pipeline.executor import Launch
+from pipeline.layout import Layout
+from pipeline.models import is_high, timeout_ms
+from pipeline.settings import Settings
+
+
+def _ready(task: Any, now: datetime) -> bool:
+    if not isinstance(task, dict) or not task.get("id"):
+        return False
+    not_before = parse_iso_or_none(task.get("notBefore"))
+    return not_before is None or not_before <= now
+
+
+def pick(tasks: list[Any], now: datetime) -> dict[str, Any] | None:
+    """The first ready high-priority task, else the first ready task (FIFO)."""
+    ready = [task for task in tasks if _ready(task, now)]
+    return next((t for t in ready if is_high(t)), ready[0] if ready else None)
+
+
+def next_ready_time(tasks: list[Any], now: datetime) -> datetime | None:
+    """When the earliest waiting retry becomes ready (to wake the loop then)."""
+    times = [parse_iso_or_none(t.get("notBefore")) for t in tasks if isinstance(t, dict)]
+    future = [moment for moment in times if moment and moment > now]
+    return min(future, default=None)
+
+
+def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> str | None:
+    """A reason the attempt cannot work at all, so it fails at once instead of retrying.
+
+    Claude Code refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1.
+    """
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if task.get("autoApprove") is True and is_root and env.get("IS_SANDBOX") != "1":
+        return ("autoApprove as root: Claude Code refuses --dangerously-skip-permissions for "
+                "root unless IS_SANDBOX=1; set [agent] sandboxed = true in runner.toml if this "
+                "machine is a sandbox, or run the runner as a normal user")
+    return None
+
+
+def running_entry(task: dict[str, Any], now: datetime) -> dict[str, Any]:
+    attempt = int(task.get("attempts") or 0) + 1
+    return {**task, "startedAt": iso(now), "attempt": attempt, "pid": None}
+
+
+def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
+               env: dict[str, str]) -> Launch:
+    argv = build_argv(entry, settings)
+    header = f"\n===== attempt {entry['attempt']} at {entry['startedAt']}: {' '.join(argv)}\n"
+    return Launch(
+        argv=argv,
+        cwd=Path(entry.get("workspace") or layout.root),
+        env=env,
+        prompt=entry["prompt"],
+        log_path=layout.task_log(entry["id"]),
+        header=header,
+        timeout=timeout_ms(entry, settings) / 1000,
+        kill_grace=settings.kill_grace,
+    )

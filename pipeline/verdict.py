@@ -1,0 +1,82 @@
+"""What an attempt's end means: one pure function from the facts of the run
+(exit code, timeout, who stopped it, what it printed) to an outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeline.agent import last_lines, one_line, parse_result, result_fields
+from pipeline.executor import AttemptEnd
+from pipeline.models import Outcome
+from pipeline.usage_limit import UsageLimit, classify_api_error, detect_usage_limit
+
+FINAL_SUBTYPES = {"error_max_turns", "error_max_budget_usd"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    error: str | None = None
+    retryable: bool = False
+    counts: bool = True                  # False: the attempt is not counted (pause, shutdown)
+    usage_limit: UsageLimit | None = None
+    auth_failure: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True) -> Verdict:
+    result = parse_result(end.output)
+    fields = result_fields(result)
+    if end.exit_code is not None:
+        fields["exitCode"] = end.exit_code
+    if end.spawn_error:
+        return Verdict(Outcome.ERROR, end.spawn_error, fields=fields)
+    if end.stop_reason == "shutdown":
+        return Verdict(Outcome.INTERRUPTED, "runner stopped during the attempt",
+                       retryable=True, counts=False, fields=fields)
+    if end.stop_reason == "cancel":
+        return Verdict(Outcome.CANCELLED, "cancelled", fields=fields)
+    if end.timed_out:
+        return Verdict(Outcome.TIMEOUT, "timed out", retryable=True, fields=fields)
+    return _judge_exit(end, result, fields, now, fail_on_denials)
+
+
+def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any],
+                now: datetime, fail_on_denials: bool) -> Verdict:
+    succeeded = end.exit_code == 0 and result is not None and not result.get("is_error")
+    if succeeded:
+        if fail_on_denials and fields.get("permissionDenials"):
+            tools = ", ".join(fields["deniedTools"])
+            error = (f"the agent was denied {fields['permissionDenials']} tool use(s) ({tools}); "
+                     "set autoApprove or allowedTools")
+            return Verdict(Outcome.ERROR, error, fields=fields)
+        return Verdict(Outcome.SUCCESS, fields=fields)
+    limit = detect_usage_limit(end.output, now)
+    if limit:
+        return Verdict(Outcome.ERROR, f"usage limit: {limit.message}", retryable=True,
+                       counts=False, usage_limit=limit, fields=fields)
+    return _failure(end, result, fields)
+
+
+def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any]) -> Verdict:
+    error = _reason(end, result)
+    if result and result.get("subtype") in FINAL_SUBTYPES:
+        return Verdict(Outcome.ERROR, error, fields=fields)
+    if classify_api_error(result, end.output) == "auth":
+        hint = " (log in with `claude login` or set ANTHROPIC_API_KEY for the runner)"
+        return Verdict(Outcome.ERROR, error + hint, auth_failure=True, fields=fields)
+    return Verdict(Outcome.ERROR, error, retryable=True, fields=fields)
+
+
+def _reason(end: AttemptEnd, result: dict[str, Any] | None) -> str:
+    if end.exit_code == 0 and result is None:
+        return "exited 0 without a result (the agent was interrupted or printed no JSON)"
+    if result:
+        text = result.get("result") or result.get("errors") or result.get("subtype")
+        status = result.get("api_error_status")
+        prefix = f"API error {status}: " if status else ""
+        return one_line(f"{prefix}{text}" if text else f"exit code {end.exit_code}")
+    tail = last_lines(end.output, 3)
+    return one_line(f"exit code {end.exit_code}: {tail}" if tail else f"exit code {end.exit_code}")
