@@ -29,6 +29,7 @@ from pipeline.sources import Signal
 from pipeline.stages import admit, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.retry import Finish, Requeue, next_step
+from pipeline.stages.schedule import Scheduler
 from pipeline.store import CorruptFile, JsonFile, signature
 from pipeline.verdict import Verdict, judge
 
@@ -43,6 +44,8 @@ class Runner:
         self.queue = TaskQueue(layout, settings)
         self.archive = Archive(layout, settings)
         self.admitter = admit.Admitter(layout, settings, self.queue)
+        self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
+            60.0, 3 * settings.poll_interval))
         self.running_file = JsonFile(layout.running)
         self.env = build_env(settings)
         self.execution: Execution | None = None
@@ -91,6 +94,8 @@ class Runner:
             wakes.append(self._admit_inbox(now))
             queued = self._sweep(queued, now)
             self._track_level(len(queued))
+            wakes.append(self._schedule(queued, now))
+            queued = self._readable_queue() or []
             wakes += self._maybe_start(queued, now)
         if self.unfinished:
             wakes.append(now + timedelta(seconds=1))
@@ -165,6 +170,18 @@ class Runner:
                 logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
                 emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
             self.level = current
+
+    def _schedule(self, queued: list[Any], now: datetime) -> datetime | None:
+        try:
+            wake = self.scheduler.tick(now, queued, self.entry, self.level is Level.FULL)
+        except CorruptFile as error:
+            self._report_damage(error)
+            return None
+        except OSError as error:
+            logger.error("cannot update scheduled.json: {}", error)
+            return None
+        self.reported_damage.pop(self.layout.scheduled, None)
+        return wake
 
     # ----- start ---------------------------------------------------------------------
     def _maybe_start(self, queued: list[Any], now: datetime) -> list[datetime | None]:

@@ -1,0 +1,102 @@
+"""The schedule stage: fire due schedules from tasks/scheduled.json into the queue.
+
+Planning is pure (schedules.py); this stage does the I/O in a crash-safe order:
+copies are enqueued first, then lastRun/nextRun are saved under the lock. A copy's
+id is `<scheduleId>-<slot ms>`, so if we crash in between, the repeated firing is
+refused as a duplicate and the slot still runs once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loguru import logger
+
+from pipeline.clock import parse_iso_or_none
+from pipeline.events import emit
+from pipeline.layout import Layout
+from pipeline.queuefile import DuplicateIds, QueueFull, TaskQueue
+from pipeline.schedules import Decision, apply_changes, plan
+from pipeline.store import JsonFile
+
+
+def active_schedule_ids(queued: list[Any], running: dict[str, Any] | None) -> set[str]:
+    """Schedules that have a copy queued or running (they must not pile up)."""
+    tasks = [t for t in queued if isinstance(t, dict)] + ([running] if running else [])
+    return {t["scheduledId"] for t in tasks if isinstance(t.get("scheduledId"), str)}
+
+
+def next_wake(schedules: list[Any]) -> datetime | None:
+    moments = [parse_iso_or_none(s.get("nextRun")) for s in schedules if isinstance(s, dict)]
+    return min((m for m in moments if m), default=None)
+
+
+class Scheduler:
+    def __init__(self, layout: Layout, queue: TaskQueue, catch_up_grace: float) -> None:
+        self.layout = layout
+        self.queue = queue
+        self.file = JsonFile(layout.scheduled, "tasks")
+        self.catch_up_grace = catch_up_grace
+
+    def tick(self, now: datetime, queued: list[Any], running: dict[str, Any] | None,
+             queue_full: bool) -> datetime | None:
+        """Fire what is due; return the next firing time. Raises CorruptFile."""
+        schedules = self.file.items()
+        decisions = plan(schedules, now, active_schedule_ids(queued, running), queue_full,
+                         self.catch_up_grace)
+        if not decisions:
+            return next_wake(schedules)
+        fired = [d for d in decisions if d.fire is None or self._enqueue(d, now)]
+        return next_wake(self._save(fired))
+
+    def _enqueue(self, decision: Decision, now: datetime) -> bool:
+        """True when the slot's copy is in the queue (now or from before a crash)."""
+        assert decision.fire is not None
+        try:
+            self.queue.enqueue([decision.fire], now)
+        except DuplicateIds:
+            logger.info("schedule {}: copy {} was already enqueued", decision.schedule_id,
+                        decision.fire["id"])
+            return True
+        except QueueFull:
+            return False  # the queue filled up since planning: try again next tick
+        logger.bind(task=decision.fire["id"]).info("schedule {} fired", decision.schedule_id)
+        emit(self.layout, "schedule_fired", scheduleId=decision.schedule_id,
+             taskId=decision.fire["id"])
+        return True
+
+    def _save(self, decisions: list[Decision]) -> list[Any]:
+        def change(data: dict[str, Any]) -> list[Any]:
+            schedules = data["tasks"]
+            for decision in decisions:
+                position = _find(schedules, decision)
+                if position is not None:
+                    schedules[position] = apply_changes(schedules[position], decision.changes)
+                self._report(decision)
+            return schedules
+
+        return self.file.update(change)
+
+    def _report(self, decision: Decision) -> None:
+        if decision.skip_reason:
+            logger.info("schedule {} skipped a slot: {}", decision.schedule_id,
+                        decision.skip_reason)
+            emit(self.layout, "schedule_skipped", scheduleId=decision.schedule_id,
+                 reason=decision.skip_reason)
+        error = decision.changes.get("error")
+        if isinstance(error, str):
+            logger.error("schedule {}: {}", decision.schedule_id or "(no id)", error)
+
+
+def _find(schedules: list[Any], decision: Decision) -> int | None:
+    """The decision's schedule, by position if it is still there, else by id (the file
+    may have been edited between planning and saving)."""
+    def matches(index: int) -> bool:
+        item = schedules[index] if 0 <= index < len(schedules) else None
+        return isinstance(item, dict) and str(item.get("id") or "") == decision.schedule_id
+
+    if matches(decision.index):
+        return decision.index
+    return next((i for i in range(len(schedules)) if matches(i)), None)
+

@@ -1,0 +1,81 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.models import admit_fields, max_retries, timeout_ms, valid_id, validate
+from pipeline.settings import Settings
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def fields_of(task, settings=Settings()):
+    return [e.field for e in validate(task, settings)]
+
+
+def test_a_minimal_task_is_valid():
+    assert validate({"prompt": "do it"}, Settings()) == []
+
+
+@pytest.mark.parametrize(("task", "field"), [
+    ({}, "prompt"),
+    ({"prompt": "  "}, "prompt"),
+    ({"prompt": 3}, "prompt"),
+    ({"prompt": "x", "id": "a/b"}, "id"),
+    ({"prompt": "x", "id": "x" * 129}, "id"),
+    ({"prompt": "x", "id": ".."}, "id"),
+    ({"prompt": "x", "workspace": "relative/dir"}, "workspace"),
+    ({"prompt": "x", "workspace": "/no/such/folder/here"}, "workspace"),
+    ({"prompt": "x", "timeout": 0}, "timeout"),
+    ({"prompt": "x", "timeout": "10"}, "timeout"),
+    ({"prompt": "x", "timeout": True}, "timeout"),
+    ({"prompt": "x", "autoApprove": "yes"}, "autoApprove"),
+    ({"prompt": "x", "allowedTools": "Bash"}, "allowedTools"),
+    ({"prompt": "x", "allowedTools": [1]}, "allowedTools"),
+    ({"prompt": "x", "priority": "urgent"}, "priority"),
+    ({"prompt": "x", "maxRetries": -1}, "maxRetries"),
+    ({"prompt": "x", "maxTurns": 0}, "maxTurns"),
+    ({"prompt": "x", "permissionMode": "yolo"}, "permissionMode"),
+    ({"prompt": "x", "notBefore": "tomorrow"}, "notBefore"),
+    ({"prompt": "x", "name": 5}, "name"),
+])
+def test_each_bad_field_is_named(task, field):
+    assert fields_of(task) == [field]
+
+
+def test_not_an_object():
+    assert fields_of(["prompt"]) == ["(task)"]
+
+
+def test_nulls_count_as_absent():
+    assert validate({"prompt": "x", "allowedTools": None, "model": None}, Settings()) == []
+
+
+def test_workspace_roots_are_enforced(tmp_path):
+    inside = tmp_path / "a"
+    inside.mkdir()
+    settings = Settings(workspace_roots=(str(inside),))
+    assert fields_of({"prompt": "x", "workspace": str(inside)}, settings) == []
+    assert fields_of({"prompt": "x", "workspace": str(tmp_path)}, settings) == ["workspace"]
+
+
+def test_auto_approve_can_be_forbidden():
+    settings = Settings(allow_auto_approve=False)
+    assert fields_of({"prompt": "x", "autoApprove": True}, settings) == ["autoApprove"]
+    assert fields_of({"prompt": "x", "autoApprove": False}, settings) == []
+
+
+def test_admission_assigns_id_and_created_at_and_keeps_unknown_fields():
+    task = admit_fields({"prompt": "x", "custom": {"k": 1}}, NOW)
+    assert valid_id(task["id"]) and task["createdAt"].startswith("2026-11-25T12:00:00")
+    assert task["custom"] == {"k": 1}
+    assert admit_fields({"prompt": "x", "id": "mine"}, NOW)["id"] == "mine"
+
+
+def test_generated_ids_are_unique():
+    assert len({admit_fields({"prompt": "x"}, NOW)["id"] for _ in range(500)}) == 500
+
+
+def test_defaults_from_settings():
+    settings = Settings(max_retries=4, default_timeout=1234)
+    assert max_retries({}, settings) == 4 and max_retries({"maxRetries": 0}, settings) == 0
+    assert timeout_ms({}, settings) == 1234 and timeout_ms({"timeout": 5}, settings) == 5

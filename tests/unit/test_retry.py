@@ -1,0 +1,64 @@
+from datetime import UTC, datetime, timedelta
+
+from pipeline.models import Outcome
+from pipeline.settings import Settings
+from pipeline.stages.retry import Finish, Requeue, backoff, next_step
+from pipeline.verdict import Verdict
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SETTINGS = Settings(max_retries=2, retry_delay=30)
+
+
+def running(attempts=0, **extra):
+    return {"id": "t1", "prompt": "x", "attempts": attempts, "startedAt": "2026-11-25T11:59:00Z",
+            "attempt": attempts + 1, "pid": 42, **extra}
+
+
+def test_backoff_doubles():
+    assert [backoff(30, n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+
+
+def test_a_failure_goes_back_with_backoff_and_reason():
+    step = next_step(running(0), Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
+    assert isinstance(step, Requeue)
+    task = step.task
+    assert task["attempts"] == 1 and task["lastError"] == "boom"
+    assert task["notBefore"] == (NOW + timedelta(seconds=30)).isoformat(timespec="milliseconds")
+    assert "pid" not in task and "startedAt" not in task and "attempt" not in task
+
+
+def test_second_retry_waits_twice_as_long():
+    step = next_step(running(1), Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
+    assert step.task["notBefore"].startswith("2026-11-25T12:01:00")
+
+
+def test_after_max_retries_it_finishes():
+    step = next_step(running(2), Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
+    assert step == Finish(attempts=3)
+
+
+def test_task_max_retries_overrides_settings():
+    step = next_step(running(0, maxRetries=0), Verdict(Outcome.TIMEOUT, "t", retryable=True),
+                     SETTINGS, NOW)
+    assert step == Finish(attempts=1)
+
+
+def test_final_errors_are_not_retried():
+    assert next_step(running(0), Verdict(Outcome.ERROR, "max turns"), SETTINGS, NOW) == \
+        Finish(attempts=1)
+
+
+def test_uncounted_attempts_keep_the_count_and_run_without_delay():
+    verdict = Verdict(Outcome.INTERRUPTED, "stop", retryable=True, counts=False)
+    step = next_step(running(1), verdict, SETTINGS, NOW)
+    assert step.task["attempts"] == 1 and "notBefore" not in step.task
+
+
+def test_a_crash_counts_but_reruns_at_once():
+    verdict = Verdict(Outcome.INTERRUPTED, "crash", retryable=True)
+    step = next_step(running(0), verdict, SETTINGS, NOW)
+    assert step.task["attempts"] == 1 and "notBefore" not in step.task
+
+
+def test_success_finishes():
+    assert next_step(running(1), Verdict(Outcome.SUCCESS), SETTINGS, NOW) == Finish(attempts=2)

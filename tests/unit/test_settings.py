@@ -1,0 +1,36 @@
+import pytest
+
+from pipeline.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_without_a_file(tmp_path):
+    assert load_settings(tmp_path, environ={}) == Settings()
+
+
+def test_file_then_environment(tmp_path):
+    (tmp_path / "runner.toml").write_text(
+        '[runner]\npoll_interval = 5\nmax_retries = 1\n[agent]\ncommand = "/x/claude"\n'
+        'extra_args = ["--verbose"]\nenv = {FOO = "1"}\n[queue]\nhigh_watermark = 20\n')
+    settings = load_settings(tmp_path, environ={"CLAUDE_RUNNER_MAX_RETRIES": "4"})
+    assert settings.poll_interval == 5.0 and settings.max_retries == 4
+    assert settings.agent_command == "/x/claude" and settings.agent_extra_args == ("--verbose",)
+    assert settings.agent_env == (("FOO", "1"),) and settings.high_watermark == 20
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("[runner]\npoll_interval = \"fast\"\n", "runner.poll_interval"),
+    ("[runner]\npoll_intervall = 3\n", "runner.poll_intervall"),
+    ("[queue]\nhigh_watermark = 3\nlow_watermark = 5\n", "low_watermark"),
+    ("[runner]\nkill_grace = 0\n", "kill_grace"),
+    ("[security]\nworkspace_roots = [\"rel\"]\n", "workspace_roots"),
+    ("[runner\n", "runner.toml"),
+])
+def test_bad_settings_name_the_key(tmp_path, text, key):
+    (tmp_path / "runner.toml").write_text(text)
+    with pytest.raises(SettingsError, match=key):
+        load_settings(tmp_path, environ={})
+
+
+def test_bad_environment_value_names_the_variable(tmp_path):
+    with pytest.raises(SettingsError, match="CLAUDE_RUNNER_MAX_RETRIES"):
+        load_settings(tmp_path, environ={"CLAUDE_RUNNER_MAX_RETRIES": "many"})
