@@ -27,6 +27,17 @@ def _add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--max-retries", type=int)
 
 
+def _schedule_parser(sub: argparse._SubParsersAction) -> None:
+    schedule = sub.add_parser("schedule", help="cron schedules in tasks/scheduled.json")
+    schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True)
+    schedule_sub.add_parser("list").add_argument("--json", action="store_true")
+    for name in ("enable", "disable", "run"):
+        schedule_sub.add_parser(name).add_argument("id")
+    upcoming = schedule_sub.add_parser("next", help="the next firing times")
+    upcoming.add_argument("id")
+    upcoming.add_argument("-n", type=int, default=5)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="claude-runner",
                                      description="Run a coding agent 24/7 from a file queue.")
@@ -49,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name).add_argument("id")
     sub.add_parser("clear", help="cancel every queued task").add_argument(
         "--yes", action="store_true")
+    _schedule_parser(sub)
+    skill = sub.add_parser("skill", help="the queue-manager skill for agents")
+    skill_sub = skill.add_subparsers(dest="skill_command", required=True)
+    skill_sub.add_parser("install").add_argument("--workspace", "-w", required=True)
+    report = sub.add_parser("report", help="the daily evaluation report")
+    report.add_argument("--date", help="YYYY-MM-DD (default: today so far)")
+    report.add_argument("--format", choices=["md", "json"], default="md")
+    sub.add_parser("doctor", help="check the set-up and explain what is wrong")
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true")
@@ -103,6 +122,20 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         return _status(layout, settings, args)
     if args.command == "logs":
         return _logs(layout, settings, args)
+    if args.command == "schedule":
+        from pipeline.schedule_cli import schedule_command
+
+        return schedule_command(layout, settings, args)
+    if args.command == "report":
+        return _report(layout, settings, args)
+    if args.command == "doctor":
+        from pipeline.doctor import main as doctor
+
+        return doctor(layout, settings)
+    if args.command == "skill":
+        from pipeline.schedule_cli import skill_install
+
+        return skill_install(args.workspace)
     raise AssertionError(args.command)
 
 
@@ -113,6 +146,23 @@ def _status(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
 
     status = collect(layout, settings, clock.now())
     sys.stdout.write(dumps(status).decode() if args.json else render(status) + "\n")
+    return 0
+
+
+def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from datetime import date
+
+    from pipeline import clock
+    from pipeline.report import write_report
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else clock.now().astimezone().date()
+    except ValueError:
+        print(f"claude-runner: --date {args.date}: expected YYYY-MM-DD", file=sys.stderr)
+        return 2
+    written = write_report(layout, day, clock.now(), settings.poll_interval)
+    path = written.markdown if args.format == "md" else written.json
+    sys.stdout.write(path.read_text(encoding="utf-8"))
     return 0
 
 

@@ -10,12 +10,12 @@ import os
 import queue
 import signal
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from filelock import FileLock, Timeout
 from loguru import logger
 
-from pipeline import clock, recovery
+from pipeline import clock, housekeeping, recovery
 from pipeline.clock import iso
 from pipeline.events import emit
 from pipeline.layout import Layout
@@ -36,6 +36,7 @@ class Daemon:
         self.runner = Runner(layout, settings, self.signals.put)
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
         self.next_heartbeat = clock.now()
+        self.housekeeping_day: date | None = None
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -124,7 +125,14 @@ class Daemon:
             except OSError as error:
                 logger.error("cannot write the heartbeat: {}", error)
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
+            self._housekeeping(now)
         return self.next_heartbeat
+
+    def _housekeeping(self, now: datetime) -> None:
+        today = now.astimezone().date()
+        if self.housekeeping_day != today:
+            self.housekeeping_day = today
+            housekeeping.daily(self.layout, self.settings, now)
 
     def _previous_stop(self) -> str:
         events = read_lines(self.layout.events)

@@ -166,9 +166,8 @@ class Runner:
         s = self.settings
         current = level(length, full, s.high_watermark, s.low_watermark)
         if current != self.level:
-            if self.level is not None:
-                logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
-                emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
+            logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
+            emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
             self.level = current
 
     def _schedule(self, queued: list[Any], now: datetime) -> datetime | None:
@@ -202,7 +201,7 @@ class Runner:
         if until:
             self.queue.state.set_pause(None, None)
             logger.info("pause over: runs resume")
-            emit(self.layout, "pause_end")
+            emit(self.layout, "pause_end", until=until.isoformat())
         return None
 
     def _start(self, task: dict[str, Any], now: datetime) -> None:
@@ -260,7 +259,8 @@ class Runner:
                         verdict.outcome, verdict.error, step.task.get("notBefore", "now"))
             if verdict.counts:
                 emit(self.layout, "task_retry", id=entry["id"], attempt=step.task["attempts"],
-                     error=verdict.error, notBefore=step.task.get("notBefore"))
+                     outcome=verdict.outcome.value, error=verdict.error,
+                     notBefore=step.task.get("notBefore"))
             return
         assert isinstance(step, Finish)
         self.archive.record_end(entry, verdict.outcome, now, verdict.error, step.attempts,
