@@ -1,7 +1,8 @@
 """How to call the agent and how to read what it printed.
 
-For Claude Code: `claude -p --output-format json` with the prompt on stdin and
-one flag per task option; its final JSON object is the result.
+For Claude Code (the default preset): `claude -p --output-format json` with the
+prompt on stdin and one flag per task option; its final JSON object is the
+result. Other presets (qoder, codex, gemini, custom) are judged by exit code.
 """
 
 from __future__ import annotations
@@ -26,8 +27,33 @@ _VALUE_FLAGS = {
 _LIST_FLAGS = {"allowedTools": "--allowedTools", "disallowedTools": "--disallowedTools"}
 
 
-def build_argv(task: dict[str, Any], settings: Settings) -> list[str]:
-    argv = [settings.agent_command, "-p", "--output-format", "json"]
+EXECUTABLES = {"claude": "claude", "qoder": "qodercli", "codex": "codex", "gemini": "gemini"}
+# always passed through, even with a clean environment (env_passthrough set)
+BASIC_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL",
+             "SYSTEMROOT", "USERPROFILE", "APPDATA")
+
+
+def executable(settings: Settings) -> str:
+    return settings.agent_command or EXECUTABLES.get(settings.agent_preset, "")
+
+
+def speaks_claude_json(settings: Settings) -> bool:
+    """Only Claude Code prints the JSON result that success is judged by."""
+    return settings.agent_preset == "claude"
+
+
+def build_argv(task: dict[str, Any], settings: Settings, workspace: str,
+               prompt_file: str) -> list[str]:
+    """The agent's argv (never a shell string); the prompt also goes to its stdin."""
+    builders = {"claude": _claude, "qoder": _qoder, "codex": _codex, "gemini": _gemini,
+                "custom": _custom}
+    argv = builders[settings.agent_preset](task, settings, workspace, prompt_file)
+    return argv + list(settings.agent_extra_args)
+
+
+def _claude(task: dict[str, Any], settings: Settings, _workspace: str, _file: str) -> list[str]:
+    output = ["stream-json", "--verbose"] if settings.agent_stream else ["json"]
+    argv = [executable(settings), "-p", "--output-format", *output]
     if task.get("autoApprove") is True:
         argv.append("--dangerously-skip-permissions")
     for field, flag in _LIST_FLAGS.items():
@@ -38,18 +64,51 @@ def build_argv(task: dict[str, Any], settings: Settings) -> list[str]:
         value = task.get(field)
         if value is not None:
             argv += [flag, str(value)]
-    return argv + list(settings.agent_extra_args)
+    return argv
+
+
+def _qoder(task: dict[str, Any], settings: Settings, workspace: str, _file: str) -> list[str]:
+    argv = [executable(settings), "-q", "-p", task["prompt"], "-w", workspace]
+    if task.get("autoApprove") is True:
+        argv.append("--yolo")
+    if task.get("allowedTools"):
+        argv += ["--allowed-tools", ",".join(task["allowedTools"])]
+    return argv + (["--model", task["model"]] if task.get("model") else [])
+
+
+def _codex(task: dict[str, Any], settings: Settings, workspace: str, _file: str) -> list[str]:
+    argv = [executable(settings), "exec", "--skip-git-repo-check", "-C", workspace]
+    if task.get("autoApprove") is True:
+        argv.append("--dangerously-bypass-approvals-and-sandbox")
+    return argv + (["-m", task["model"]] if task.get("model") else []) + ["-"]
+
+
+def _gemini(task: dict[str, Any], settings: Settings, _workspace: str, _file: str) -> list[str]:
+    argv = [executable(settings), "-p", task["prompt"]]
+    if task.get("autoApprove") is True:
+        argv.append("--yolo")
+    return argv + (["-m", task["model"]] if task.get("model") else [])
+
+
+def _custom(task: dict[str, Any], settings: Settings, workspace: str, prompt_file: str
+            ) -> list[str]:
+    values = {"prompt_file": prompt_file, "workspace": workspace, "id": task["id"]}
+    return [part.format_map(values) for part in settings.agent_argv]
 
 
 def build_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The agent's environment: ours without CLAUDECODE (so a runner started from
-    inside Claude Code does not make the child refuse to start), plus [agent] env."""
-    env = dict(os.environ if base is None else base)
-    env.pop("CLAUDECODE", None)
-    env.update(dict(settings.agent_env))
+    """The agent's environment: ours (or, with env_passthrough, only the basics and the
+    names listed) without CLAUDECODE - so a runner started from inside Claude Code does
+    not make the child refuse to start - plus [agent] env."""
+    source = dict(os.environ if base is None else base)
+    if settings.agent_env_passthrough is not None:
+        keep = set(BASIC_ENV) | set(settings.agent_env_passthrough)
+        source = {k: v for k, v in source.items() if k in keep}
+    source.pop("CLAUDECODE", None)
+    source.update(dict(settings.agent_env))
     if settings.agent_sandboxed:
-        env["IS_SANDBOX"] = "1"
-    return env
+        source["IS_SANDBOX"] = "1"
+    return source
 
 
 def parse_result(output: str) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import procgroup
+from pipeline.progress import OutputWatch
 
 OUTPUT_TAIL_BYTES = 1_000_000
 
@@ -27,10 +27,13 @@ class Launch:
     cwd: Path
     env: dict[str, str]
     prompt: str
+    prompt_file: Path        # the prompt is written here and given on stdin; removed at the end
     log_path: Path
     header: str
     timeout: float
     kill_grace: float
+    idle_timeout: float = 0.0  # seconds without output before the run is ended; 0 = off
+    watch_output: bool = False  # report stream-json progress
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,17 @@ class AttemptEnd:
     stop_reason: str | None  # "cancel" / "shutdown" when ended by us
     output: str              # what this attempt wrote to its log (the tail)
     spawn_error: str | None = None
+    idle: bool = False       # ended by idle_timeout (timed_out is then true too)
 
 
 class Execution:
-    def __init__(self, launch: Launch, on_end: Callable[[AttemptEnd], None]) -> None:
+    def __init__(self, launch: Launch, on_end: Callable[[AttemptEnd], None],
+                 on_progress: Callable[[dict], None] | None = None) -> None:
         self.launch = launch
         self.on_end = on_end
+        self.on_progress = on_progress or (lambda _: None)
+        self.watch: OutputWatch | None = None
+        self.idle = False
         self.process: subprocess.Popen[bytes] | None = None
         self.stop_reason: str | None = None
         self.timed_out = False
@@ -61,17 +69,20 @@ class Execution:
         """Spawn the agent; raises OSError if it cannot be started."""
         launch = self.launch
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(launch.log_path, "ab") as log, tempfile.TemporaryFile() as prompt:
+        launch.prompt_file.write_text(launch.prompt, encoding="utf-8")
+        with open(launch.log_path, "ab") as log, open(launch.prompt_file, "rb") as prompt:
             log.write(launch.header.encode())
             log.flush()
             self.offset = log.tell()
-            prompt.write(launch.prompt.encode())
-            prompt.seek(0)
             self.process = subprocess.Popen(  # noqa: S603 - argv list, never a shell
                 launch.argv, cwd=launch.cwd, env=launch.env, stdin=prompt,
                 stdout=log, stderr=log, **procgroup.spawn_options(),
             )
         self._arm(launch.timeout, self._on_timeout)
+        if launch.idle_timeout or launch.watch_output:
+            self.watch = OutputWatch(launch.log_path, self.offset, launch.idle_timeout,
+                                     self.on_progress, self._on_idle)
+            self.watch.start()
         threading.Thread(target=self._wait, name="agent-waiter", daemon=True).start()
         return self.process.pid
 
@@ -92,6 +103,10 @@ class Execution:
         self.timed_out = True
         self._terminate()
 
+    def _on_idle(self) -> None:
+        self.idle = True
+        self._on_timeout()
+
     def _terminate(self) -> None:
         assert self.process is not None
         procgroup.terminate(self.process.pid)
@@ -103,7 +118,11 @@ class Execution:
         self._end_stragglers()
         for timer in self._timers:
             timer.cancel()
-        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, self._read_output()))
+        if self.watch:
+            self.watch.stop()
+        self.launch.prompt_file.unlink(missing_ok=True)
+        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, self._read_output(),
+                               idle=self.idle))
 
     def _end_stragglers(self) -> None:
         """Children the agent left behind in its group get SIGTERM, then SIGKILL."""

@@ -15,7 +15,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline import procgroup
-from pipeline.agent import build_env, parse_result
+from pipeline.agent import build_env, parse_result, speaks_claude_json
 from pipeline.events import emit
 from pipeline.executor import AttemptEnd, Execution
 from pipeline.gate import Level, level
@@ -66,20 +66,24 @@ class Runner:
                 self.closed_inbox.discard(signal.path)
         elif signal.kind == "finished":
             self._on_end(signal.payload, now)
+        elif signal.kind == "progress" and self.entry and self.execution:
+            self.entry.update(signal.payload)
+            self.running_file.save(self.entry)
 
     def _on_end(self, end: AttemptEnd, now: datetime) -> None:
         """An agent that died by a signal or exited 0 silently may be PM2 stopping us:
         wait a moment for our own stop signal before judging the attempt."""
         if self.stopping and end.stop_reason is None:
             end = dataclasses.replace(end, stop_reason="shutdown")
-        if end.stop_reason is None and _looks_interrupted(end):
+        if end.stop_reason is None and _looks_interrupted(end, speaks_claude_json(self.settings)):
             self.deferred_end = (end, now + timedelta(seconds=INTERRUPT_SETTLE))
             return
         self._finish_attempt(end, now)
 
     def _finish_attempt(self, end: AttemptEnd, now: datetime) -> None:
         self.deferred_end = None
-        verdict = judge(end, now, self.settings.fail_on_permission_denials)
+        verdict = judge(end, now, self.settings.fail_on_permission_denials,
+                        speaks_claude_json(self.settings))
         self._complete(verdict, now)
 
     # ----- the tick ------------------------------------------------------------------
@@ -217,7 +221,8 @@ class Runner:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
         execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env),
-                              on_end=lambda end: self.post(Signal("finished", payload=end)))
+                              on_end=lambda end: self.post(Signal("finished", payload=end)),
+                              on_progress=lambda p: self.post(Signal("progress", payload=p)))
         try:
             pid = execution.start()
         except OSError as error:
@@ -326,8 +331,8 @@ def _attempts(task: dict[str, Any]) -> int:
     return int(task.get("attempts") or 0)
 
 
-def _looks_interrupted(end: AttemptEnd) -> bool:
+def _looks_interrupted(end: AttemptEnd, claude_json: bool) -> bool:
     """Killed by SIGINT/SIGTERM, or Claude's silent exit 0 on SIGINT."""
     if end.exit_code == 0:
-        return parse_result(end.output) is None
+        return claude_json and parse_result(end.output) is None
     return end.exit_code in (-2, -15, 130, 143)

@@ -30,8 +30,13 @@ class Settings:
     task_log_retention_days: int = 30
     high_watermark: int = 10
     low_watermark: int = 5
-    agent_command: str = "claude"
+    agent_preset: str = "claude"
+    agent_command: str = ""          # "" = the preset's executable
+    agent_argv: tuple[str, ...] = ()  # the custom preset's template
     agent_extra_args: tuple[str, ...] = ()
+    agent_env_passthrough: tuple[str, ...] | None = None
+    agent_stream: bool = False
+    idle_timeout: float = 0.0
     agent_env: tuple[tuple[str, str], ...] = ()
     agent_sandboxed: bool = False
     workspace_roots: tuple[str, ...] = ()
@@ -58,7 +63,12 @@ _KEYS: dict[str, tuple[str, type]] = {
     "runner.usage_limit_default_pause": ("usage_limit_default_pause", float),
     "queue.high_watermark": ("high_watermark", int),
     "queue.low_watermark": ("low_watermark", int),
+    "agent.preset": ("agent_preset", str),
     "agent.command": ("agent_command", str),
+    "agent.argv": ("agent_argv", list),
+    "agent.env_passthrough": ("agent_env_passthrough", list),
+    "agent.stream": ("agent_stream", bool),
+    "runner.idle_timeout": ("idle_timeout", float),
     "agent.extra_args": ("agent_extra_args", list),
     "agent.env": ("agent_env", dict),
     "agent.sandboxed": ("agent_sandboxed", bool),
@@ -69,7 +79,8 @@ _KEYS: dict[str, tuple[str, type]] = {
 _POSITIVE = {"poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
-                 "usage_limit_default_pause"}
+                 "usage_limit_default_pause", "idle_timeout"}
+PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
 
 
 def _coerce(key: str, kind: type, value: Any) -> Any:
@@ -137,6 +148,10 @@ def _validate(settings: Settings) -> Settings:
             raise SettingsError(f"{name}: must be >= 0")
     if settings.low_watermark >= settings.high_watermark:
         raise SettingsError("queue.low_watermark: must be below queue.high_watermark")
+    if settings.agent_preset not in PRESETS:
+        raise SettingsError(f"agent.preset: must be one of {', '.join(PRESETS)}")
+    if settings.agent_preset == "custom" and not settings.agent_argv:
+        raise SettingsError("agent.argv: the custom preset needs an argv template")
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")

@@ -26,9 +26,12 @@ class Verdict:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True) -> Verdict:
-    result = parse_result(end.output)
-    fields = result_fields(result)
+def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
+          claude_json: bool = True) -> Verdict:
+    """`claude_json`: the agent prints Claude Code's JSON result; other agents are
+    judged by exit code, their last lines standing in for the result."""
+    result = parse_result(end.output) if claude_json else None
+    fields = result_fields(result) if claude_json else {"result": last_lines(end.output)}
     if end.exit_code is not None:
         fields["exitCode"] = end.exit_code
     if end.spawn_error:
@@ -39,13 +42,17 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True) -> Verdi
     if end.stop_reason == "cancel":
         return Verdict(Outcome.CANCELLED, "cancelled", fields=fields)
     if end.timed_out:
-        return Verdict(Outcome.TIMEOUT, "timed out", retryable=True, fields=fields)
-    return _judge_exit(end, result, fields, now, fail_on_denials)
+        reason = "no output for too long (idle_timeout)" if end.idle else "timed out"
+        return Verdict(Outcome.TIMEOUT, reason, retryable=True, fields=fields)
+    return _judge_exit(end, result, fields, now, fail_on_denials, claude_json)
 
 
 def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any],
-                now: datetime, fail_on_denials: bool) -> Verdict:
-    succeeded = end.exit_code == 0 and result is not None and not result.get("is_error")
+                now: datetime, fail_on_denials: bool, claude_json: bool) -> Verdict:
+    if claude_json:
+        succeeded = end.exit_code == 0 and result is not None and not result.get("is_error")
+    else:
+        succeeded = end.exit_code == 0
     if succeeded:
         if fail_on_denials and fields.get("permissionDenials"):
             tools = ", ".join(fields["deniedTools"])
@@ -57,11 +64,12 @@ def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str
     if limit:
         return Verdict(Outcome.ERROR, f"usage limit: {limit.message}", retryable=True,
                        counts=False, usage_limit=limit, fields=fields)
-    return _failure(end, result, fields)
+    return _failure(end, result, fields, claude_json)
 
 
-def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any]) -> Verdict:
-    error = _reason(end, result)
+def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any],
+             claude_json: bool) -> Verdict:
+    error = _reason(end, result, claude_json)
     if result and result.get("subtype") in FINAL_SUBTYPES:
         return Verdict(Outcome.ERROR, error, fields=fields)
     if classify_api_error(result, end.output) == "auth":
@@ -70,8 +78,8 @@ def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, A
     return Verdict(Outcome.ERROR, error, retryable=True, fields=fields)
 
 
-def _reason(end: AttemptEnd, result: dict[str, Any] | None) -> str:
-    if end.exit_code == 0 and result is None:
+def _reason(end: AttemptEnd, result: dict[str, Any] | None, claude_json: bool) -> str:
+    if end.exit_code == 0 and result is None and claude_json:
         return "exited 0 without a result (the agent was interrupted or printed no JSON)"
     if result:
         text = result.get("result") or result.get("errors") or result.get("subtype")

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.agent import build_argv
+from pipeline.agent import build_argv, speaks_claude_json
 from pipeline.clock import iso, parse_iso_or_none
 from pipeline.executor import Launch
 from pipeline.layout import Layout
@@ -41,7 +41,8 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
     Claude Code refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1.
     """
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if task.get("autoApprove") is True and is_root and env.get("IS_SANDBOX") != "1":
+    claude = speaks_claude_json(settings)
+    if claude and task.get("autoApprove") is True and is_root and env.get("IS_SANDBOX") != "1":
         return ("autoApprove as root: Claude Code refuses --dangerously-skip-permissions for "
                 "root unless IS_SANDBOX=1; set [agent] sandboxed = true in runner.toml if this "
                 "machine is a sandbox, or run the runner as a normal user")
@@ -55,15 +56,21 @@ def running_entry(task: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
                env: dict[str, str]) -> Launch:
-    argv = build_argv(entry, settings)
-    header = f"\n===== attempt {entry['attempt']} at {entry['startedAt']}: {' '.join(argv)}\n"
+    workspace = Path(entry.get("workspace") or layout.root)
+    prompt_file = layout.task_logs / f"{entry['id']}.prompt"
+    argv = build_argv(entry, settings, str(workspace), str(prompt_file))
+    shown = argv if speaks_claude_json(settings) else [argv[0], "…"]
+    header = f"\n===== attempt {entry['attempt']} at {entry['startedAt']}: {' '.join(shown)}\n"
     return Launch(
         argv=argv,
-        cwd=Path(entry.get("workspace") or layout.root),
+        cwd=workspace,
         env=env,
         prompt=entry["prompt"],
+        prompt_file=prompt_file,
         log_path=layout.task_log(entry["id"]),
         header=header,
         timeout=timeout_ms(entry, settings) / 1000,
         kill_grace=settings.kill_grace,
+        idle_timeout=settings.idle_timeout,
+        watch_output=settings.agent_stream,
     )

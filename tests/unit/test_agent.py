@@ -5,14 +5,16 @@ from pipeline.settings import Settings
 
 
 def test_minimal_argv():
-    assert build_argv({"prompt": "x"}, Settings()) == ["claude", "-p", "--output-format", "json"]
+    argv = build_argv({"prompt": "x", "id": "t"}, Settings(), "/w", "/p")
+    assert argv == ["claude", "-p", "--output-format", "json"]
 
 
 def test_every_task_option_becomes_a_flag():
     task = {"prompt": "x", "autoApprove": True, "allowedTools": ["Bash", "Read"],
             "disallowedTools": ["Write"], "model": "opus", "maxTurns": 5, "maxBudgetUsd": 1.5,
             "appendSystemPrompt": "be brief", "permissionMode": "plan", "resume": "abc-1"}
-    argv = build_argv(task, Settings(agent_command="/bin/agent", agent_extra_args=("--verbose",)))
+    argv = build_argv(task, Settings(agent_command="/bin/agent", agent_extra_args=("--verbose",)),
+                      "/w", "/p")
     assert argv == ["/bin/agent", "-p", "--output-format", "json",
                     "--dangerously-skip-permissions", "--allowedTools", "Bash", "Read",
                     "--disallowedTools", "Write", "--model", "opus", "--max-turns", "5",
@@ -21,8 +23,43 @@ def test_every_task_option_becomes_a_flag():
 
 
 def test_empty_allowed_tools_are_omitted():
-    argv = build_argv({"prompt": "x", "allowedTools": [], "autoApprove": False}, Settings())
+    argv = build_argv({"prompt": "x", "allowedTools": [], "autoApprove": False}, Settings(),
+                      "/w", "/p")
     assert "--allowedTools" not in argv and "--dangerously-skip-permissions" not in argv
+
+
+def test_stream_json_needs_verbose():
+    argv = build_argv({"prompt": "x"}, Settings(agent_stream=True), "/w", "/p")
+    assert argv[:5] == ["claude", "-p", "--output-format", "stream-json", "--verbose"]
+
+
+def test_qoder_gets_the_prompt_and_workspace_as_arguments():
+    task = {"prompt": "do it", "autoApprove": True, "allowedTools": ["Read", "Bash"]}
+    assert build_argv(task, Settings(agent_preset="qoder"), "/w", "/p") == [
+        "qodercli", "-q", "-p", "do it", "-w", "/w", "--yolo", "--allowed-tools", "Read,Bash"]
+
+
+def test_codex_and_gemini_presets():
+    task = {"prompt": "do it", "autoApprove": True, "model": "m1"}
+    assert build_argv(task, Settings(agent_preset="codex"), "/w", "/p") == [
+        "codex", "exec", "--skip-git-repo-check", "-C", "/w",
+        "--dangerously-bypass-approvals-and-sandbox", "-m", "m1", "-"]
+    assert build_argv(task, Settings(agent_preset="gemini"), "/w", "/p") == [
+        "gemini", "-p", "do it", "--yolo", "-m", "m1"]
+
+
+def test_custom_template_fills_placeholders_without_a_shell():
+    settings = Settings(agent_preset="custom",
+                        agent_argv=("my-agent", "--in={prompt_file}", "{workspace}", "{id}"))
+    argv = build_argv({"prompt": "x; rm -rf /", "id": "t1"}, settings, "/w s", "/p f")
+    assert argv == ["my-agent", "--in=/p f", "/w s", "t1"]
+
+
+def test_clean_env_keeps_only_basics_and_passthrough():
+    base = {"PATH": "/bin", "HOME": "/h", "AWS_SECRET": "s", "ANTHROPIC_API_KEY": "k",
+            "CLAUDECODE": "1"}
+    env = build_env(Settings(agent_env_passthrough=("ANTHROPIC_API_KEY",)), base=base)
+    assert env == {"PATH": "/bin", "HOME": "/h", "ANTHROPIC_API_KEY": "k"}
 
 
 def test_env_drops_claudecode_and_adds_agent_env():

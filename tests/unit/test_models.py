@@ -8,7 +8,10 @@ from pipeline.settings import Settings
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def fields_of(task, settings=Settings()):
+DEFAULTS = Settings()
+
+
+def fields_of(task, settings=DEFAULTS):
     return [e.field for e in validate(task, settings)]
 
 
