@@ -63,7 +63,7 @@ def add(layout: Layout, settings: Settings, args: Namespace) -> int:
 
 
 def queue_check(layout: Layout, settings: Settings, args: Namespace) -> int:
-    status = collect(layout, settings, clock.now())
+    status = collect(layout, settings, clock.now(), detail=False)
     level = status["queue"]["level"]
     if args.json:
         print(orjson.dumps({"level": level, "length": status["queue"]["length"],
@@ -130,13 +130,13 @@ def _cancel_running(layout: Layout, settings: Settings, task_id: str) -> int:
     """Ask the daemon (through a request file it watches) and wait until it is done."""
     layout.cancel_requests.mkdir(parents=True, exist_ok=True)
     write_atomic(layout.cancel_requests / task_id, b"")
-    status = collect(layout, settings, clock.now())
+    status = collect(layout, settings, clock.now(), detail=False)
     if not status["daemon"]["alive"]:
         print(f"{task_id} will be cancelled when the daemon starts (it is not running)")
         return EXIT_OK
     deadline = time.monotonic() + settings.kill_grace + 5
     while time.monotonic() < deadline:
-        if collect(layout, settings, clock.now())["running"] != task_id:
+        if collect(layout, settings, clock.now(), detail=False)["running"] != task_id:
             print(f"cancelled {task_id} (was running)")
             return EXIT_OK
         time.sleep(0.05)

@@ -3,7 +3,7 @@ daemon up or down and never needs to talk to it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.clock import parse_iso_or_none
@@ -11,7 +11,8 @@ from pipeline.layout import Layout
 from pipeline.procgroup import pid_alive
 from pipeline.queuefile import TaskQueue
 from pipeline.settings import Settings
-from pipeline.store import CorruptFile, JsonFile
+from pipeline.store import CorruptFile, HistoryLog, JsonFile
+from pipeline.uptime import load_heartbeats, uptime
 
 
 def daemon_status(state: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
@@ -38,7 +39,56 @@ def _count(path_file: JsonFile) -> int | None:
         return None
 
 
-def collect(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
+def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
+                   ) -> float | None:
+    start = now - timedelta(hours=hours)
+    beats = load_heartbeats(layout, start, now, pad=timedelta(hours=1))
+    return uptime(beats, start, now, settings.heartbeat_max_age).percent
+
+
+def _today(layout: Layout, now: datetime) -> dict[str, int]:
+    records = HistoryLog(layout.history).read(now.astimezone().date().isoformat())
+    completed = sum(r.get("status") == "success" for r in records)
+    return {"completed": completed, "failed": len(records) - completed}
+
+
+def _last_failure(layout: Layout) -> dict[str, Any] | None:
+    try:
+        failed = JsonFile(layout.failed, "list").items()
+    except CorruptFile:
+        return None
+    last = failed[-1] if failed and isinstance(failed[-1], dict) else None
+    return {k: last.get(k) for k in ("id", "outcome", "error", "failedAt")} if last else None
+
+
+def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
+    try:
+        schedules = JsonFile(layout.scheduled, "tasks").items()
+    except CorruptFile:
+        return []
+    upcoming = [(parse_iso_or_none(s.get("nextRun")), s.get("id")) for s in schedules
+                if isinstance(s, dict) and s.get("enabled", True) is not False]
+    upcoming = sorted((moment, sid) for moment, sid in upcoming if moment)
+    return [{"id": sid, "at": moment.isoformat()} for moment, sid in upcoming[:count]]
+
+
+def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
+            ) -> dict[str, Any]:
+    """The contract's status object; with `detail`, also uptime, today's counts, the last
+    failure and the next schedule firings (what a person wants on one screen)."""
+    status = _core(layout, settings, now)
+    if detail:
+        status.update(
+            uptime={"last24h": uptime_percent(layout, settings, now, 24),
+                    "last7d": uptime_percent(layout, settings, now, 24 * 7)},
+            today=_today(layout, now),
+            lastFailure=_last_failure(layout),
+            nextSchedules=_next_firings(layout),
+        )
+    return status
+
+
+def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
     try:
@@ -57,12 +107,17 @@ def collect(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]
         "running": running["id"] if running else None,
         "runningTask": _running_view(running, now),
         "queue": {"length": length, "level": level,
-                  "next": [t.get("id") for t in queued[:5] if isinstance(t, dict)]},
+                  "next": [_label(t) for t in queued[:5] if isinstance(t, dict)]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "counts": {"completed": _count(JsonFile(layout.completed, "list")),
                    "failed": _count(JsonFile(layout.failed, "list"))},
     }
+
+
+def _label(task: dict[str, Any]) -> str:
+    extra = " ".join(str(task[k]) for k in ("name", "role") if task.get(k))
+    return f"{task.get('id')} ({extra})" if extra else str(task.get("id"))
 
 
 def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
@@ -78,6 +133,8 @@ def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, An
         "elapsedSeconds": int((now - started).total_seconds()) if started else None,
         "timeout": running.get("timeout"),
         "pid": running.get("pid"),
+        "lastActivityAt": running.get("lastActivityAt"),
+        "numTurns": running.get("numTurns"),
     }
 
 
@@ -92,8 +149,10 @@ def render(status: dict[str, Any]) -> str:
     if task:
         label = " ".join(str(x) for x in (task["name"], task["role"] and f"[{task['role']}]")
                          if x)
+        timeout = f" of {task['timeout'] // 1000} s" if task["timeout"] else ""
+        activity = f", last activity {task['lastActivityAt']}" if task["lastActivityAt"] else ""
         lines.append(f"running  {task['id']} {label} - attempt {task['attempt']}, "
-                     f"{task['elapsedSeconds']} s elapsed")
+                     f"{task['elapsedSeconds']} s elapsed{timeout}{activity}")
     else:
         lines.append("running  nothing")
     queue = status["queue"]
@@ -103,4 +162,23 @@ def render(status: dict[str, Any]) -> str:
         lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
     counts = status["counts"]
     lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
-    return "\n".join(lines)
+    return "\n".join(lines + _detail_lines(status))
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} %"
+
+
+def _detail_lines(status: dict[str, Any]) -> list[str]:
+    if "uptime" not in status:
+        return []
+    today, up = status["today"], status["uptime"]
+    lines = [f"uptime   {_percent(up['last24h'])} (24 h), {_percent(up['last7d'])} (7 d)",
+             f"today    {today['completed']} completed, {today['failed']} failed"]
+    failure = status["lastFailure"]
+    if failure:
+        lines.append(f"last failure  {failure['id']} at {failure['failedAt']} "
+                     f"({failure['outcome']}): {failure['error']}")
+    for firing in status["nextSchedules"]:
+        lines.append(f"schedule {firing['id']} next at {firing['at']}")
+    return lines

@@ -56,7 +56,8 @@ def test_timeout_cancel_and_shutdown():
 
 
 def test_usage_limit_pauses_without_counting():
-    verdict = judge(end(1, output(is_error=True, result="Claude AI usage limit reached|1795000000")),
+    message = "Claude AI usage limit reached|1795000000"
+    verdict = judge(end(1, output(is_error=True, result=message)),
                     NOW)
     assert verdict.usage_limit is not None and not verdict.counts
     assert verdict.usage_limit.resets_at == datetime.fromtimestamp(1795000000, UTC)
