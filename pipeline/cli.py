@@ -100,8 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001
-    from pipeline import log
+    from pipeline import events, log
 
+    events.configure(dict(settings.hooks), settings.hook_timeout)
     if args.command == "run":
         from pipeline.daemon import Daemon
 

@@ -42,6 +42,8 @@ class Settings:
     workspace_roots: tuple[str, ...] = ()
     allow_auto_approve: bool = True
     fail_on_permission_denials: bool = True
+    hooks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    hook_timeout: float = 30.0
     usage_limit_margin: float = 60.0
     usage_limit_default_pause: float = 3600.0
 
@@ -74,9 +76,11 @@ _KEYS: dict[str, tuple[str, type]] = {
     "agent.sandboxed": ("agent_sandboxed", bool),
     "agent.fail_on_permission_denials": ("fail_on_permission_denials", bool),
     "security.workspace_roots": ("workspace_roots", list),
+    "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
 }
-_POSITIVE = {"poll_interval", "default_timeout", "kill_grace", "history_limit",
+HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
+_POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
                  "usage_limit_default_pause", "idle_timeout"}
@@ -158,12 +162,27 @@ def _validate(settings: Settings) -> Settings:
     return settings
 
 
+def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[hooks] on_* = ["argv", "template", "{id}"]."""
+    hooks = []
+    for key, value in merged.items():
+        if not key.startswith("hooks.on_"):
+            continue
+        name = key.split(".", 1)[1]
+        if name not in HOOK_NAMES:
+            raise SettingsError(f"{key}: unknown hook; use one of {', '.join(HOOK_NAMES)}")
+        hooks.append((name, _coerce(key, list, value)))
+    return tuple(hooks)
+
+
 def load_settings(root: Path, environ: dict[str, str] | None = None) -> Settings:
     """Read runner.toml at `root`, then the environment. Raises SettingsError."""
     merged = _toml_values(root / "runner.toml")
     merged.update(_env_values(dict(os.environ) if environ is None else environ))
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"hooks": _hooks(merged)}
     for key, value in merged.items():
+        if key.startswith("hooks.on_"):
+            continue
         if key not in _KEYS:
             raise SettingsError(f"{key}: unknown setting")
         name, kind = _KEYS[key]
