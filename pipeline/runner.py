@@ -28,7 +28,7 @@ from pipeline.settings import Settings
 from pipeline.sources import Signal
 from pipeline.stages import admit, run
 from pipeline.stages.archive import Archive
-from pipeline.stages.retry import Finish, Requeue, next_step
+from pipeline.stages.finish import Settler
 from pipeline.stages.schedule import Scheduler
 from pipeline.store import CorruptFile, JsonFile, signature
 from pipeline.verdict import Verdict, judge
@@ -44,6 +44,7 @@ class Runner:
         self.queue = TaskQueue(layout, settings)
         self.archive = Archive(layout, settings)
         self.admitter = admit.Admitter(layout, settings, self.queue)
+        self.settler = Settler(layout, settings, self.queue, self.archive)
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.running_file = JsonFile(layout.running)
@@ -242,7 +243,7 @@ class Runner:
         assert entry is not None
         self.unfinished = (entry, verdict)
         try:
-            self._apply(entry, verdict, now)
+            self.settler.settle(entry, verdict, now)
         except (CorruptFile, OSError) as error:
             logger.bind(task=entry["id"]).error("cannot record the end yet ({}); will retry",
                                                 error)
@@ -252,35 +253,6 @@ class Runner:
         self.unfinished = None
         self.execution = None
         self.entry = None
-
-    def _apply(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
-        log = logger.bind(task=entry["id"])
-        if verdict.usage_limit:
-            self._pause_for_usage_limit(verdict, now)
-        step = next_step(entry, verdict, self.settings, now)
-        if isinstance(step, Requeue):
-            self.queue.push_head(step.task)
-            log.warning("{}: back to the head of the queue ({}), not before {}",
-                        verdict.outcome, verdict.error, step.task.get("notBefore", "now"))
-            if verdict.counts:
-                emit(self.layout, "task_retry", id=entry["id"], attempt=step.task["attempts"],
-                     outcome=verdict.outcome.value, error=verdict.error,
-                     notBefore=step.task.get("notBefore"))
-            return
-        assert isinstance(step, Finish)
-        self.archive.record_end(entry, verdict.outcome, now, verdict.error, step.attempts,
-                                verdict.fields)
-
-    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
-        limit = verdict.usage_limit
-        assert limit is not None
-        margin = timedelta(seconds=self.settings.usage_limit_margin)
-        default = timedelta(seconds=self.settings.usage_limit_default_pause)
-        until = limit.resets_at + margin if limit.resets_at else now + default
-        self.queue.state.set_pause(until, limit.message)
-        logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
-                       until.isoformat())
-        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:

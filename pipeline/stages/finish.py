@@ -1,0 +1,61 @@
+"""After an attempt: pause on a usage limit, then requeue (retry stage) or archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from loguru import logger
+
+from pipeline.events import emit
+from pipeline.layout import Layout
+from pipeline.queuefile import TaskQueue
+from pipeline.settings import Settings
+from pipeline.stages.archive import Archive
+from pipeline.stages.retry import Finish, Requeue, next_step
+from pipeline.verdict import Verdict
+
+
+@dataclass
+class Settler:
+    layout: Layout
+    settings: Settings
+    queue: TaskQueue
+    archive: Archive
+
+    def settle(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
+        """Raises CorruptFile / OSError when the queue or archive cannot be written;
+        the caller keeps the task in running.json and tries again."""
+        if verdict.usage_limit:
+            self._pause_for_usage_limit(verdict, now)
+        step = next_step(entry, verdict, self.settings, now)
+        if isinstance(step, Requeue):
+            self._requeue(entry, verdict, step.task)
+            return
+        assert isinstance(step, Finish)
+        self.archive.record_end(entry, verdict.outcome, now, verdict.error, step.attempts,
+                                verdict.fields)
+
+    def _requeue(self, entry: dict[str, Any], verdict: Verdict, task: dict[str, Any]) -> None:
+        self.queue.push_head(task)
+        logger.bind(task=entry["id"]).warning(
+            "{}: back to the head of the queue ({}), not before {}", verdict.outcome,
+            verdict.error, task.get("notBefore", "now"))
+        if verdict.counts:
+            emit(self.layout, "task_retry", id=entry["id"], attempt=task["attempts"],
+                 outcome=verdict.outcome.value, error=verdict.error,
+                 notBefore=task.get("notBefore"))
+
+    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
+        limit = verdict.usage_limit
+        assert limit is not None
+        margin = timedelta(seconds=self.settings.usage_limit_margin)
+        default = timedelta(seconds=self.settings.usage_limit_default_pause)
+        until = limit.resets_at + margin if limit.resets_at else now + default
+        if self.queue.state.paused_until() == until:
+            return  # a retried write of the same end: already paused
+        self.queue.state.set_pause(until, limit.message)
+        logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
+                       until.isoformat())
+        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
