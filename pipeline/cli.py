@@ -94,8 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(layout.root)
     except SettingsError as error:
         print(f"claude-runner: bad settings: {error}", file=sys.stderr)
-        return 2
-    layout.ensure()
+        return 1 if args.command == "doctor" else 2
+    if args.command != "doctor":  # doctor reports missing or broken folders itself
+        layout.ensure()
     return dispatch(args, layout, settings)
 
 

@@ -22,6 +22,7 @@ from pipeline.layout import Layout
 from pipeline.runner import Runner
 from pipeline.settings import Settings
 from pipeline.sources import Signal, Watcher
+from pipeline.stages.run import attempt_marker
 from pipeline.store import CorruptFile, append_text, read_lines, signature
 
 EXIT_OK = 0
@@ -157,19 +158,24 @@ class Daemon:
     def _recover_entry(self, entry: dict, now: datetime) -> None:
         runner = self.runner
         task_id = entry["id"]
+        output = None
         if recovery.end_leftover_group(entry, self.settings.kill_grace):
             logger.bind(task=task_id).warning("ended the agent left running by a crash")
+        elif entry.get("attempt") and entry.get("startedAt"):
+            output = recovery.output_of_attempt(self.layout.task_log(task_id),
+                                                attempt_marker(entry))
         try:
             queued = any(t.get("id") == task_id for t in runner.queue.tasks()
                          if isinstance(t, dict))
         except CorruptFile:
             logger.error("queue.json cannot be parsed; {} stays in running.json", task_id)
             return
+        finished = runner.finished_on_its_own(output, now)
         decision = recovery.disposition(
             runner.archive.holds_run(task_id, entry.get("startedAt")), queued,
-            recovery.cancel_requested(self.layout, task_id))
+            recovery.cancel_requested(self.layout, task_id), finished is not None)
         logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
-        runner.recover(entry, decision, now)
+        runner.recover(entry, decision, finished, now)
 
     def _shut_down(self, reason: str) -> None:
         logger.info("stopping ({})", reason)

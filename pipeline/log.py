@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from loguru import logger
 
 from pipeline.layout import Layout
 
-HUMAN_FORMAT = (
-    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <7}</level> "
-    "{extra[task]: <28} {message}"
-)
+LINE_FORMAT = "{level: <7} {extra[task]: <28} {message}"
+TIME_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} "
+
+
+def human_format(environ: dict[str, str]) -> str:
+    """PM2 (which sets `pm_id`) stamps every line itself: no second timestamp then."""
+    return LINE_FORMAT if "pm_id" in environ else TIME_FORMAT + LINE_FORMAT
 
 
 def setup(layout: Layout | None, level: str = "INFO") -> None:
-    """stderr for people (and PM2's logs); logs/runner.jsonl for machines."""
+    """Readable lines for people and PM2 - info on stdout, warnings and errors on
+    stderr - and logs/runner.jsonl (JSON lines, rotated) for machines."""
     logger.remove()
     logger.configure(extra={"task": "-"})
-    logger.add(sys.stderr, level=level, format=HUMAN_FORMAT, colorize=False)
+    line = human_format(dict(os.environ))
+    logger.add(sys.stdout, level=level, format=line, colorize=False,
+               filter=lambda record: record["level"].no < logger.level("WARNING").no)
+    logger.add(sys.stderr, level="WARNING", format=line, colorize=False)
     if layout is not None:
         logger.add(layout.runner_log, level="DEBUG", serialize=True, rotation="20 MB",
                    retention="14 days", compression="gz", enqueue=False)

@@ -48,6 +48,15 @@ def start_ticks(pid: int) -> int | None:
     return None
 
 
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie has finished; it only waits to be reaped)."""
+    if not pid_alive(pid):
+        return False
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

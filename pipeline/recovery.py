@@ -22,32 +22,57 @@ from pipeline.layout import Layout
 class Disposition(StrEnum):
     ALREADY_DONE = "already-done"      # archived or back in the queue before the crash
     CANCELLED = "cancelled"            # a cancel was requested while the runner was down
+    FINISHED = "finished"              # the agent finished on its own while we were down
     INTERRUPTED = "interrupted"        # a counted attempt; retried like any failure
 
 
-def disposition(archived: bool, queued: bool, cancel_requested: bool) -> Disposition:
+def disposition(archived: bool, queued: bool, cancel_requested: bool,
+                finished_ok: bool = False) -> Disposition:
     """Pure decision for the task found in running.json at start."""
     if archived or queued:
         return Disposition.ALREADY_DONE
     if cancel_requested:
         return Disposition.CANCELLED
+    if finished_ok:
+        return Disposition.FINISHED
     return Disposition.INTERRUPTED
 
 
+def output_of_attempt(log_path: Path, marker: str) -> str | None:
+    """What the attempt whose header starts with `marker` wrote to the task log.
+
+    After a crash, an agent that finished on its own before the runner came back
+    has its result here, so its work is not thrown away and done twice.
+    """
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    at = text.rfind(marker)
+    if at < 0:
+        return None
+    return text[at:].split("\n", 1)[1] if "\n" in text[at:] else ""
+
+
 def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
-    """End the agent's group if it is still the process we started; True if it was alive."""
+    """End what is left of the agent's group if it is still the one we started.
+
+    Returns whether the agent itself was still running (False: it had finished, and
+    its result may be in the task log).
+    """
     pid = entry.get("pid")
     if not isinstance(pid, int) or pid <= 0 or not procgroup.group_alive(pid):
         return False
     recorded = entry.get("pidStartTicks")
     if recorded is not None and procgroup.start_ticks(pid) not in (None, recorded):
         return False  # the number now belongs to someone else: end nothing we did not start
+    agent_running = procgroup.running(pid)
     procgroup.terminate(pid)
     deadline = time.monotonic() + grace
-    while procgroup.group_alive(pid) and time.monotonic() < deadline:
+    while procgroup.group_alive(pid) and procgroup.running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     procgroup.kill(pid)
-    return True
+    return agent_running
 
 
 def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:

@@ -171,7 +171,8 @@ class Runner:
         s = self.settings
         current = level(length, full, s.high_watermark, s.low_watermark)
         if current != self.level:
-            logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
+            if self.level is not None:
+                logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
             emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
             self.level = current
 
@@ -277,13 +278,25 @@ class Runner:
     def _clear_cancel_request(self, task_id: str) -> None:
         (self.layout.cancel_requests / task_id).unlink(missing_ok=True)
 
-    def recover(self, entry: dict[str, Any], decision: Disposition, now: datetime) -> None:
+    def finished_on_its_own(self, output: str | None, now: datetime) -> Verdict | None:
+        """The success verdict of an orphaned attempt that ended well, judged by its log
+        (its exit code is lost with the crashed runner)."""
+        if output is None or not speaks_claude_json(self.settings):
+            return None
+        verdict = judge(AttemptEnd(0, False, None, output), now,
+                        self.settings.fail_on_permission_denials)
+        return verdict if verdict.outcome is Outcome.SUCCESS else None
+
+    def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
+                now: datetime) -> None:
         """Settle the task a crashed run left in running.json (see recovery.py)."""
         if decision is Disposition.ALREADY_DONE:
             self.running_file.save({})
             return
         self.entry = entry
-        if decision is Disposition.CANCELLED:
+        if decision is Disposition.FINISHED and finished:
+            self._complete(finished, now)
+        elif decision is Disposition.CANCELLED:
             self._complete(Verdict(Outcome.CANCELLED, "cancelled"), now)
         else:
             self._complete(Verdict(Outcome.INTERRUPTED, "interrupted: the runner stopped "

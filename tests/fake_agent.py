@@ -14,6 +14,10 @@ Each prompt line starting with `@` is a directive, run in order:
   @usage-limit TEXT     print TEXT as the error result and exit 1
   @deny TOOL            succeed, but report a permission denial for TOOL
   @echo-env NAME FILE   write the value of $NAME (or <unset>) to FILE
+  @wait-for FILE        wait until FILE exists (at most 60 s)
+  @once FILE DIRECTIVE  run DIRECTIVE (e.g. `sleep 30`) only if FILE does not exist yet,
+                        creating FILE first (one-shot across runs)
+  @usage-limit-once FILE TEXT   `@usage-limit TEXT`, but only on the first run
 Otherwise it prints a success result whose `result` echoes the prompt.
 """
 
@@ -43,12 +47,62 @@ def ignore_term(pid_file):
 
 
 def flaky(counter_file, needed):
-    count = int(open(counter_file).read()) + 1 if os.path.exists(counter_file) else 1
+    count = 1
+    if os.path.exists(counter_file):
+        with open(counter_file) as handle:
+            count = int(handle.read()) + 1
     with open(counter_file, "w") as handle:
         handle.write(str(count))
     if count < int(needed):
         result(f"flaky failure {count}", is_error=True)
         sys.exit(1)
+
+
+def directive(word, rest):
+    args = rest.split()
+    if word == "append":
+        with open(args[0], "a") as handle:
+            handle.write(f"{os.getcwd()} {' '.join(sys.argv[1:])}\n")
+    elif word == "sleep":
+        time.sleep(float(args[0]))
+    elif word == "flaky":
+        flaky(args[0], args[1])
+    elif word == "fail":
+        result("it went wrong", is_error=True)
+        sys.exit(1)
+    elif word == "subtype":
+        print(json.dumps({"type": "result", "subtype": args[0], "is_error": True,
+                          "errors": ["limit hit"]}))
+        sys.exit(1)
+    elif word == "exit":
+        sys.exit(int(args[0]))
+    elif word == "silent":
+        sys.exit(0)
+    elif word == "ignore-term":
+        ignore_term(args[0])
+    elif word == "usage-limit":
+        result(rest, is_error=True)
+        sys.exit(1)
+    elif word == "deny":
+        result("did nothing", permission_denials=[{"tool_name": args[0], "tool_input": {}}])
+        sys.exit(0)
+    elif word == "echo-env":
+        with open(args[1], "w") as handle:
+            handle.write(os.environ.get(args[0], "<unset>"))
+    elif word == "once":
+        once(args[0], rest.split(None, 1)[1] if len(args) > 1 else "")
+    elif word == "usage-limit-once":
+        once(args[0], "usage-limit " + (rest.split(None, 1)[1] if len(args) > 1 else ""))
+
+
+def once(marker, line):
+    """Run the directive `line` only the first time (FILE created atomically first)."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    word, _, rest = line.partition(" ")
+    directive(word, rest)
 
 
 def main():
@@ -57,36 +111,7 @@ def main():
         if not line.startswith("@"):
             continue
         word, _, rest = line[1:].partition(" ")
-        args = rest.split()
-        if word == "append":
-            with open(args[0], "a") as handle:
-                handle.write(f"{os.getcwd()} {' '.join(sys.argv[1:])}\n")
-        elif word == "sleep":
-            time.sleep(float(args[0]))
-        elif word == "flaky":
-            flaky(args[0], args[1])
-        elif word == "fail":
-            result("it went wrong", is_error=True)
-            sys.exit(1)
-        elif word == "subtype":
-            print(json.dumps({"type": "result", "subtype": args[0], "is_error": True,
-                              "errors": ["limit hit"]}))
-            sys.exit(1)
-        elif word == "exit":
-            sys.exit(int(args[0]))
-        elif word == "silent":
-            sys.exit(0)
-        elif word == "ignore-term":
-            ignore_term(args[0])
-        elif word == "usage-limit":
-            result(rest, is_error=True)
-            sys.exit(1)
-        elif word == "deny":
-            result("did nothing", permission_denials=[{"tool_name": args[0], "tool_input": {}}])
-            sys.exit(0)
-        elif word == "echo-env":
-            with open(args[1], "w") as handle:
-                handle.write(os.environ.get(args[0], "<unset>"))
+        directive(word, rest)
     result(f"done: {prompt.strip()[:200]}")
 
 

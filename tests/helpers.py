@@ -145,3 +145,99 @@ class DaemonProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+# ----- additions for the integration tests ----------------------------------------------
+
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Write raw bytes through a hidden temp file and a rename (what a careful producer does)."""
+    temp = path.with_name(f".{path.name}.test.tmp")
+    temp.write_bytes(payload)
+    os.replace(temp, path)
+
+
+def drop(root: Path, name: str, data: Any = None, raw: bytes | None = None) -> float:
+    """Drop an inbox file atomically (hidden temp + rename); returns time.time() of the rename."""
+    payload = raw if raw is not None else json.dumps(data, ensure_ascii=False).encode()
+    temp = root / "inbox" / f".{name}.test.tmp"
+    temp.write_bytes(payload)
+    moment = time.time()
+    os.replace(temp, root / "inbox" / name)
+    return moment
+
+
+def queue_tasks(root: Path) -> list[dict[str, Any]]:
+    return (read_json(root / "tasks" / "queue.json") or {}).get("list", [])
+
+
+def queue_ids(root: Path) -> list[Any]:
+    return [task.get("id") for task in queue_tasks(root)]
+
+
+def running_task(root: Path) -> dict[str, Any]:
+    return read_json(root / "tasks" / "running.json") or {}
+
+
+def running_id(root: Path) -> str | None:
+    return running_task(root).get("id")
+
+
+def state(root: Path) -> dict[str, Any]:
+    return read_json(root / "tasks" / "state.json") or {}
+
+
+def status_json(root: Path) -> dict[str, Any]:
+    done = cli(root, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def task_log(root: Path, task_id: str) -> str:
+    path = root / "logs" / "tasks" / f"{task_id}.log"
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
+def parse_time(text: str) -> float:
+    """An ISO 8601 time with an offset -> epoch seconds (fails on a naive time)."""
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(text)
+    assert moment.utcoffset() is not None, f"{text!r} has no UTC offset"
+    return moment.timestamp()
+
+
+def pid_gone(pid: int) -> bool:
+    """True when the process no longer exists. A zombie counts as gone: it has ended and
+    only waits for an unrelated parent (e.g. a container's init) to reap it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def holds(predicate: Callable[[], Any], duration: float, interval: float = 0.01,
+          message: str = "condition") -> None:
+    """Assert that `predicate` stays truthy during the whole of `duration` seconds."""
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        assert predicate(), f"{message} stopped holding"
+        time.sleep(interval)
+    assert predicate(), f"{message} stopped holding"
+
+
+def append_to_queue(root: Path, *tasks: dict[str, Any]) -> None:
+    """What another agent does: edit queue.json under its lock, replace atomically."""
+    from filelock import FileLock
+
+    queue = root / "tasks" / "queue.json"
+    with FileLock(str(queue) + ".lock"):
+        data = read_json(queue) or {"list": []}
+        data["list"].extend(tasks)
+        write_json(queue, data)

@@ -54,13 +54,18 @@ def running_entry(task: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {**task, "startedAt": iso(now), "attempt": attempt, "pid": None}
 
 
+def attempt_marker(entry: dict[str, Any]) -> str:
+    """The start of an attempt's header line in the task log (recovery looks for it)."""
+    return f"===== attempt {entry['attempt']} at {entry['startedAt']}"
+
+
 def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
                env: dict[str, str]) -> Launch:
     workspace = Path(entry.get("workspace") or layout.root)
     prompt_file = layout.task_logs / f"{entry['id']}.prompt"
     argv = build_argv(entry, settings, str(workspace), str(prompt_file))
     shown = argv if speaks_claude_json(settings) else [argv[0], "…"]
-    header = f"\n===== attempt {entry['attempt']} at {entry['startedAt']}: {' '.join(shown)}\n"
+    header = f"\n{attempt_marker(entry)}: {' '.join(shown)}\n"
     return Launch(
         argv=argv,
         cwd=workspace,
