@@ -88,14 +88,19 @@ class Admitter:
     queue: TaskQueue
 
     def admit_file(self, path: Path, now: datetime, closed: bool) -> Admission:
+        """`closed`: the writer is done (closed it, or renamed it in)."""
         try:
             info = path.stat()
-            if not closed and now.timestamp() - info.st_mtime < STABLE_SECONDS:
-                return Admission.NOT_READY
             raw = path.read_bytes()
         except FileNotFoundError:
             return Admission.DEFERRED
         entries, errors = parse_inbox(raw)
+        settled = closed or now.timestamp() - info.st_mtime >= STABLE_SECONDS
+        if errors and not settled:
+            # A complete JSON object is ready however it arrived (a file renamed in from
+            # an unwatched folder shows up as "created"); no prefix of one parses, so a
+            # file still being written waits for its close or a second of quiet.
+            return Admission.NOT_READY
         errors = errors or validate_entries(entries, self.settings)
         if errors:
             return self.reject(path, errors, now)

@@ -4,7 +4,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 from helpers import drop, parse_time, queue_ids, record_of, wait_for, write_settings
 
 LIMIT = 1.0  # generous: with poll_interval = 10 a broken watcher takes about 10 s
@@ -38,10 +37,6 @@ def test_written_in_place_is_picked_up_quickly(root: Path, daemon) -> None:
     assert started_after(root, "in-place", dropped) < QUICK
 
 
-@pytest.mark.xfail(reason="BUG: a file renamed into inbox/ from another folder arrives as a "
-                   "watchdog 'created' event (not 'moved'), so sources.classify marks it not "
-                   "closed and Admitter.admit_file waits STABLE_SECONDS (1 s) after its mtime",
-                   strict=True)
 def test_moved_in_from_another_folder_is_picked_up_quickly(root: Path, daemon) -> None:
     """`mv /elsewhere/job.json inbox/`: the rename says the writer is done."""
     daemon.start()
