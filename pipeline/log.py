@@ -18,7 +18,8 @@ def human_format(environ: dict[str, str]) -> str:
     return LINE_FORMAT if "pm_id" in environ else TIME_FORMAT + LINE_FORMAT
 
 
-def setup(layout: Layout | None, level: str = "INFO") -> None:
+def setup(layout: Layout | None, level: str = "INFO", rotation: str = "20 MB",
+          retention: str = "14 days") -> None:
     """Readable lines for people and PM2 - info on stdout, warnings and errors on
     stderr - and logs/runner.jsonl (JSON lines, rotated) for machines."""
     logger.remove()
@@ -28,8 +29,8 @@ def setup(layout: Layout | None, level: str = "INFO") -> None:
                filter=lambda record: record["level"].no < logger.level("WARNING").no)
     logger.add(sys.stderr, level="WARNING", format=line, colorize=False)
     if layout is not None:
-        logger.add(layout.runner_log, level="DEBUG", serialize=True, rotation="20 MB",
-                   retention="14 days", compression="gz", enqueue=False)
+        logger.add(layout.runner_log, level="DEBUG", serialize=True, rotation=rotation,
+                   retention=retention, compression="gz")
 
 
 def quiet() -> None:

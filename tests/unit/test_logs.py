@@ -1,0 +1,46 @@
+import json
+import os
+import time
+
+from loguru import logger
+
+from pipeline import log
+from pipeline.housekeeping import prune_task_logs
+from pipeline.layout import Layout
+
+
+def test_json_log_rotates_and_compresses(tmp_path):
+    layout = Layout(tmp_path)
+    layout.ensure()
+    log.setup(layout, rotation="2 KB")
+    try:
+        for n in range(100):
+            logger.bind(task=f"t{n}").info("line {} {}", n, "x" * 50)
+    finally:
+        log.quiet()
+    rotated = list(layout.logs.glob("runner.*.jsonl.gz"))
+    assert rotated, list(layout.logs.iterdir())
+    last = layout.runner_log.read_text().splitlines()[-1]
+    record = json.loads(last)["record"]
+    assert record["extra"]["task"] == "t99" and record["message"].startswith("line 99")
+
+
+def test_human_lines_have_no_second_timestamp_under_pm2():
+    assert log.human_format({"pm_id": "0"}).startswith("{level")
+    assert log.human_format({}).startswith("{time")
+
+
+def test_prompts_are_never_logged_whole():
+    assert log.preview("word " * 100).endswith("…") and len(log.preview("word " * 100)) == 81
+
+
+def test_old_task_logs_are_pruned(tmp_path):
+    layout = Layout(tmp_path)
+    layout.ensure()
+    old, new = layout.task_log("old"), layout.task_log("new")
+    old.write_text("x")
+    new.write_text("y")
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    assert prune_task_logs(layout, retention_days=30) == 1
+    assert not old.exists() and new.exists()
