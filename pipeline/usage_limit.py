@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
@@ -53,13 +53,15 @@ _LIMIT_LINE = re.compile(
     _LEAD
     + r"(?:(?:Claude\s+AI\s+)?usage\s+limit\s+reached"
     + r"|You(?:'|’|\s+ha)ve\s+(?:hit|reached)\s+your\b[^.·∙|\n]*?\blimit"
-    + r"|[\w'’ -]{0,40}?\blimits?\s+reached"
+    + r"|(?:Claude\s+)?(?:\d+-hour|weekly|daily|session|(?:Opus|Sonnet)(?:\s+[\d.]+)?)"
+    + r"\s+limit\s+reached"
     + r"|You(?:'|’|\s+a)re\s+out\s+of\s+usage\s+credits"
     + r"|Your\s+org\s+is\s+out\s+of\s+usage)",
     re.IGNORECASE,
 )
 _NOT_A_LIMIT = re.compile(
-    r"not\s+your\s+usage\s+limit|now\s+using|request\s+rejected\s+\(429\)|\brate\s+limit",
+    r"not\s+your\s+usage\s+limit|now\s+using|request\s+rejected\s+\(429\)|\brate\s+limit"
+    r"|\bfast\s+limit",
     re.IGNORECASE,
 )
 _EPOCH = re.compile(r"usage\s+limit\s+reached\s*\|\s*(\d{9,14})", re.IGNORECASE)
@@ -252,7 +254,7 @@ def _zone(name: str | None, local_zone: tzinfo | None, now: datetime) -> tzinfo:
     if name:
         try:
             return ZoneInfo(name.strip())
-        except (ValueError, OSError):  # unknown name, or no tz database (Windows)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown name, no tz database
             pass
     return local_zone or now.astimezone().tzinfo or UTC
 
@@ -269,7 +271,7 @@ _TRANSIENT_TEXT = re.compile(
     r"request timed out|overloaded|server is temporarily limiting requests"
     r"|request rejected \(429\)|connection error|econnreset|econnrefused|socket hang up"
     r"|internal server error|bad gateway|service unavailable|high load"
-    r"|temporary network issue",
+    r"|temporary network issue|unable to connect",
     re.IGNORECASE,
 )
 _TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})

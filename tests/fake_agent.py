@@ -15,6 +15,8 @@ Each prompt line starting with `@` is a directive, run in order:
   @deny TOOL            succeed, but report a permission denial for TOOL
   @echo-env NAME FILE   write the value of $NAME (or <unset>) to FILE
   @wait-for FILE        wait until FILE exists (at most 60 s)
+  @wait FILE [SECONDS]  block until FILE exists (at most SECONDS, default 60), to hold a
+                        task running until the test releases it
   @once FILE DIRECTIVE  run DIRECTIVE (e.g. `sleep 30`) only if FILE does not exist yet,
                         creating FILE first (one-shot across runs)
   @usage-limit-once FILE TEXT   `@usage-limit TEXT`, but only on the first run
@@ -89,6 +91,10 @@ def directive(word, rest):
     elif word == "echo-env":
         with open(args[1], "w") as handle:
             handle.write(os.environ.get(args[0], "<unset>"))
+    elif word == "wait":
+        deadline = time.monotonic() + (float(args[1]) if len(args) > 1 else 60.0)
+        while not os.path.exists(args[0]) and time.monotonic() < deadline:
+            time.sleep(0.01)
     elif word == "once":
         once(args[0], rest.split(None, 1)[1] if len(args) > 1 else "")
     elif word == "usage-limit-once":

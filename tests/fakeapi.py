@@ -16,6 +16,7 @@ scripts. Only 127.0.0.1 is ever bound; `stop()` releases handlers that hang.
 from __future__ import annotations
 
 import json
+import os
 import select
 import threading
 import time
@@ -135,21 +136,30 @@ class FakeAPI:
         self.requests: list[Request] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+        self._active = 0  # handlers still running
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.api = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
 
     # ------------------------------------------------------------- lifecycle
+    def _serve(self) -> None:
+        self._server.serve_forever(poll_interval=0.05)
+
     def start(self) -> FakeAPI:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving; hanging handlers see `stopping` and return within 0.1 s."""
         self.stopping.set()
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        deadline = time.monotonic() + 2
+        while self._active and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def __enter__(self) -> FakeAPI:
         return self.start()
@@ -172,12 +182,27 @@ class FakeAPI:
 
     def message_requests(self) -> list[Request]:
         """The POST /v1/messages requests, side requests included."""
-        return [r for r in self.requests if r.path.split("?")[0] == "/v1/messages"]
+        with self._lock:
+            return [r for r in self.requests if r.path.split("?")[0] == "/v1/messages"]
+
+    def wait_for_messages(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Wait (polling every 50 ms) until `count` message requests have arrived."""
+        deadline = time.monotonic() + timeout
+        while len(self.message_requests()) < count:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def env(
-        self, home: str | Any, api_key: str | None = "sk-test", oauth_token: str | None = None
+        self,
+        home: str | os.PathLike[str],
+        api_key: str | None = "sk-test",
+        oauth_token: str | None = None,
     ) -> dict[str, str]:
-        """Environment for an offline `claude` talking to this server."""
+        """Environment for an offline `claude` talking to this server (add PATH yourself).
+
+        A usage limit reads as such only with `oauth_token` (pass api_key=None)."""
         env = {
             "ANTHROPIC_BASE_URL": self.base_url,
             "HOME": str(home),
@@ -198,6 +223,10 @@ class FakeAPI:
     def record(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def count_handler(self, delta: int) -> None:
+        with self._lock:
+            self._active += delta
 
     def next_script(self, request: Request) -> Script:
         if _is_side_request(request.body):
@@ -224,6 +253,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
 
+    def handle(self) -> None:
+        self.api.count_handler(+1)
+        try:
+            super().handle()
+        finally:
+            self.api.count_handler(-1)
+
     # ------------------------------------------------------------- routing
     def do_HEAD(self) -> None:
         self._record(None)
@@ -244,8 +280,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = request.path.split("?")[0]
         if path == "/v1/messages/count_tokens":
             self._send_json(200, {"input_tokens": 42})
-        elif path == "/v1/messages":
+        elif path == "/v1/messages" and isinstance(request.body, dict):
             self._answer(request)
+        elif path == "/v1/messages":
+            self._send_error(400, "the body is not a JSON object")
         else:
             self._send_error(404, f"no route for POST {path}")
 
@@ -339,7 +377,9 @@ class _Handler(BaseHTTPRequestHandler):
 def _content(script: Script, request: Request) -> list[dict[str, Any]]:
     if script.kind == "tool_use":
         tool_id = f"toolu_fake_{uuid.uuid4().hex[:12]}"
-        return [{"type": "tool_use", "id": tool_id, "name": script.tool, "input": script.tool_input}]
+        return [
+            {"type": "tool_use", "id": tool_id, "name": script.tool, "input": script.tool_input}
+        ]
     reply = script.reply(request) if callable(script.reply) else script.reply
     return [{"type": "text", "text": reply}]
 
@@ -368,7 +408,9 @@ def _sse(message: dict[str, Any]) -> bytes:
         events += _block_events(index, block)
     delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
     usage = {"output_tokens": message["usage"]["output_tokens"]}
-    events.append(_event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
+    events.append(
+        _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
+    )
     events.append(_event("message_stop", {"type": "message_stop"}))
     return b"".join(events)
 

@@ -60,7 +60,7 @@ def test_ninety_tasks_from_six_producers_each_run_exactly_once(root: Path, daemo
     expected |= {f"inbox-{n}-{i}" for n in range(2) for i in range(PER_PRODUCER)}
     expected |= {f"agent-{i}" for i in range(PER_PRODUCER)}
     assert len(expected) == 90
-    wait_for(lambda: len(records(root, "completed")) >= 90, timeout=60,
+    wait_for(lambda: len(records(root, "completed")) >= 90, timeout=90,
              message="90 completed records")
     # completed.json is written first, then the history line
     wait_for(lambda: len(history(root)) >= 90, timeout=5, message="90 history lines")
