@@ -1,13 +1,17 @@
 """The single slot: one agent process at a time, in its own process group.
 
 A waiter thread blocks on the process and reports an `AttemptEnd` through a
-callback; timers enforce the timeout (SIGTERM to the group, SIGKILL after
-`kill_grace`). `stop()` ends the run early for a cancel or a shutdown.
+callback; timers enforce the timeout. Ending a run: SIGINT to the group first
+(Claude Code then ends its tool processes itself, which live in sessions of their
+own), SIGTERM a second later, SIGKILL after `kill_grace` - each also sent to every
+descendant seen while the agent ran. `stop()` ends a run early for a cancel or a
+shutdown.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -19,6 +23,7 @@ from pipeline import procgroup
 from pipeline.progress import OutputWatch
 
 OUTPUT_TAIL_BYTES = 1_000_000
+INTERRUPT_WAIT = 1.0  # seconds between SIGINT and SIGTERM
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Execution:
         self.on_progress = on_progress or (lambda _: None)
         self.watch: OutputWatch | None = None
         self.idle = False
+        self.tracked: set[tuple[int, int | None]] = set()
+        self._ending = False
         self.process: subprocess.Popen[bytes] | None = None
         self.stop_reason: str | None = None
         self.timed_out = False
@@ -108,9 +115,27 @@ class Execution:
         self._on_timeout()
 
     def _terminate(self) -> None:
-        assert self.process is not None
-        procgroup.terminate(self.process.pid)
-        self._arm(self.launch.kill_grace, lambda: procgroup.kill(self.process.pid))
+        with self._lock:
+            if self._ending:
+                return
+            self._ending = True
+        self._track()
+        procgroup.interrupt(self.pid)
+        self._arm(INTERRUPT_WAIT, self._send_term)
+
+    def _send_term(self) -> None:
+        self._track()
+        procgroup.terminate(self.pid)
+        procgroup.kill_tracked(self.tracked, signal.SIGTERM)
+        self._arm(self.launch.kill_grace, self._send_kill)
+
+    def _send_kill(self) -> None:
+        procgroup.kill(self.pid)
+        procgroup.kill_tracked(self.tracked, signal.SIGKILL)
+
+    def _track(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.tracked |= procgroup.descendants(self.process.pid)
 
     def _wait(self) -> None:
         assert self.process is not None
@@ -125,8 +150,9 @@ class Execution:
                                idle=self.idle))
 
     def _end_stragglers(self) -> None:
-        """Children the agent left behind in its group get SIGTERM, then SIGKILL."""
+        """Processes the agent left behind in its group get SIGTERM, then SIGKILL."""
         pgid = self.process.pid
+        procgroup.kill_tracked(self.tracked, signal.SIGKILL)
         if not procgroup.terminate(pgid):
             return
         deadline = time.monotonic() + self.launch.kill_grace

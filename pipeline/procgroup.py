@@ -31,12 +31,52 @@ def group_alive(pgid: int) -> bool:
     return signal_group(pgid, 0)
 
 
+def interrupt(pgid: int) -> bool:
+    return signal_group(pgid, signal.SIGINT)
+
+
 def terminate(pgid: int) -> bool:
     return signal_group(pgid, signal.SIGTERM)
 
 
 def kill(pgid: int) -> bool:
     return signal_group(pgid, signal.SIGKILL)
+
+
+def _parent_map() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def descendants(pid: int) -> set[tuple[int, int | None]]:
+    """(pid, start ticks) of every process below `pid`, wherever its session is.
+
+    Claude Code starts its Bash tool commands in sessions of their own, which a
+    signal to the agent's group does not reach; once the agent dies they are
+    re-parented and can no longer be found, so they are collected while it runs.
+    """
+    children: dict[int, list[int]] = {}
+    for child, parent in _parent_map().items():
+        children.setdefault(parent, []).append(child)
+    found, todo = set(), list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        found.add((current, start_ticks(current)))
+        todo += children.get(current, [])
+    return found
+
+
+def kill_tracked(processes: set[tuple[int, int | None]], sig: int) -> None:
+    """Signal processes collected by `descendants` that are still the same processes."""
+    for pid, ticks in processes:
+        if start_ticks(pid) == ticks:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
 
 
 def start_ticks(pid: int) -> int | None:

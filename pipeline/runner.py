@@ -257,7 +257,7 @@ class Runner:
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
-        for request in sorted(self.layout.cancel_requests.glob("*")):
+        for request in sorted(self.layout.cancel_requests.glob("[!.]*")):
             task_id = request.name
             if self.entry and self.entry["id"] == task_id:
                 if self.execution and self.execution.stop_reason is None:

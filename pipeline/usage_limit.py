@@ -11,6 +11,9 @@ Forms recognised (see DESIGN.md and the strings inside the 2.1.x CLI):
   (the CLI adds the year, ``Jan 2, 2027, 3am``, when it differs from the current one)
 - ``You've hit your Opus limit``, ``… Sonnet limit``, ``… usage limit``, ``… monthly spend
   limit``, ``You're out of usage credits``, with or without ``· resets …``
+- ``Claude usage limit reached. Your limit will reset at 5pm (Europe/Warsaw).`` (1.0.8x)
+- ``API Error: 400 You have reached your specified API usage limits. You will regain access
+  on 2026-04-01 at 00:00 UTC.`` (an API key's spend limit)
 
 Not limits: ``Server is temporarily limiting requests (not your usage limit)``,
 ``API Error: Request rejected (429) · …`` (API-key 429), warnings such as
@@ -48,10 +51,10 @@ class UsageLimit:
 # A reset this far in the past is taken as "just now", not as tomorrow's occurrence.
 _PAST_GRACE = timedelta(minutes=5)
 
-_LEAD = r"^[\s>*•●⎿\-]*(?:(?:API )?Error:\s*)?"
+_LEAD = r"^[\s>*•●⎿\-]*(?:(?:API\s+)?Error:\s*(?:\d{3}\s+)?)?"
 _LIMIT_LINE = re.compile(
     _LEAD
-    + r"(?:(?:Claude\s+AI\s+)?usage\s+limit\s+reached"
+    + r"(?:(?:Claude\s+(?:AI\s+)?)?usage\s+limit\s+reached"
     + r"|You(?:'|’|\s+ha)ve\s+(?:hit|reached)\s+your\b[^.·∙|\n]*?\blimit"
     + r"|(?:Claude\s+)?(?:\d+-hour|weekly|daily|session|(?:Opus|Sonnet)(?:\s+[\d.]+)?)"
     + r"\s+limit\s+reached"
@@ -72,6 +75,11 @@ _RESET_AT = re.compile(
     r"(?:(?P<year>\d{4}),?\s+)?(?:at\s+)?)?"
     r"(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?(?![\w:])"
     r"(?:\s*\((?P<zone>[^)]+)\))?",
+    re.IGNORECASE,
+)
+_RESET_ISO = re.compile(
+    r"\b(?:resets?|regain\s+access)\b[^0-9\n]{0,20}(?P<date>\d{4}-\d{2}-\d{2})(?:T|\s+at\s+|\s+)"
+    r"(?P<time>\d{2}:\d{2})(?::\d{2})?\s*(?P<utc>UTC|Z\b|GMT)?",
     re.IGNORECASE,
 )
 _RESET_IN = re.compile(
@@ -170,6 +178,9 @@ def _reset_of(line: str, now: datetime, local_zone: tzinfo | None) -> datetime |
     relative = _RESET_IN.search(line)
     if relative:
         return _after(now, relative)
+    iso = _RESET_ISO.search(line)
+    if iso:
+        return _iso_time(iso, now, local_zone)
     absolute = _RESET_AT.search(line)
     if absolute and _plausible(absolute):
         return _clock_time(absolute, now, local_zone)
@@ -190,6 +201,16 @@ def _from_epoch(value: object) -> datetime | None:
 def _after(now: datetime, match: re.Match[str]) -> datetime:
     d, h, m = (int(match.group(k) or 0) for k in ("d", "h", "m"))
     return (now + timedelta(days=d, hours=h, minutes=m)).astimezone(UTC)
+
+
+def _iso_time(match: re.Match[str], now: datetime, local_zone: tzinfo | None) -> datetime | None:
+    """`regain access on 2026-04-01 at 00:00 UTC` (API spend limits)."""
+    zone = UTC if match.group("utc") else _zone(None, local_zone, now)
+    try:
+        naive = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}")
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _plausible(match: re.Match[str]) -> bool:

@@ -91,7 +91,7 @@ def directive(word, rest):
     elif word == "echo-env":
         with open(args[1], "w") as handle:
             handle.write(os.environ.get(args[0], "<unset>"))
-    elif word == "wait":
+    elif word in ("wait", "wait-for"):
         deadline = time.monotonic() + (float(args[1]) if len(args) > 1 else 60.0)
         while not os.path.exists(args[0]) and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -52,7 +52,8 @@ class Settler:
         assert limit is not None
         margin = timedelta(seconds=self.settings.usage_limit_margin)
         default = timedelta(seconds=self.settings.usage_limit_default_pause)
-        until = limit.resets_at + margin if limit.resets_at else now + default
+        # the CLI prints reset times without seconds, so one can be a moment ago
+        until = max(limit.resets_at, now) + margin if limit.resets_at else now + default
         if self.queue.state.paused_until() == until:
             return  # a retried write of the same end: already paused
         self.queue.state.set_pause(until, limit.message)

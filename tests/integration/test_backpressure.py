@@ -5,7 +5,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from helpers import (
     cli,
     drop,
@@ -154,12 +153,6 @@ def test_clear_and_retry(root: Path, daemon, tmp_path: Path) -> None:
     assert not any((tmp_path / t).exists() for t in ("a", "b", "c")), "cleared tasks ran"
 
 
-@pytest.mark.xfail(reason="BUG: the daemon deletes the CLI's in-progress temp file in "
-                   "tasks/cancel/ (runner.Runner._handle_cancels treats "
-                   "'.<id>.<random>.tmp' as a cancel request and unlinks it), so "
-                   "`cancel <running id>` crashes with FileNotFoundError about 1 run in 3 "
-                   "and the task is not cancelled; a race, hence not strict",
-                   strict=False)
 def test_cancel_running_task(root: Path, daemon, tmp_path: Path) -> None:
     daemon.start()
     marker = tmp_path / "runs"
