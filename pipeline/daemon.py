@@ -170,7 +170,7 @@ class Daemon:
         except CorruptFile:
             logger.error("queue.json cannot be parsed; {} stays in running.json", task_id)
             return
-        finished = runner.finished_on_its_own(output, now)
+        finished = recovery.finished_verdict(output, now, self.settings)
         decision = recovery.disposition(
             runner.archive.holds_run(task_id, entry.get("startedAt")), queued,
             recovery.cancel_requested(self.layout, task_id), finished is not None)

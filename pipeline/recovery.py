@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import time
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pipeline import procgroup
+from pipeline.agent import speaks_claude_json
+from pipeline.executor import AttemptEnd
 from pipeline.layout import Layout
+from pipeline.models import Outcome
+from pipeline.settings import Settings
+from pipeline.verdict import Verdict, judge
 
 
 class Disposition(StrEnum):
@@ -86,3 +92,12 @@ def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:
 
 def cancel_requested(layout: Layout, task_id: str) -> bool:
     return Path(layout.cancel_requests, task_id).exists()
+
+
+def finished_verdict(output: str | None, now: datetime, settings: Settings) -> Verdict | None:
+    """The success verdict of an orphaned attempt that ended well, judged by its log
+    (its exit code was lost with the crashed runner); None otherwise."""
+    if output is None or not speaks_claude_json(settings):
+        return None
+    verdict = judge(AttemptEnd(0, False, None, output), now, settings.fail_on_permission_denials)
+    return verdict if verdict.outcome is Outcome.SUCCESS else None

@@ -147,21 +147,8 @@ class Runner:
         return wake
 
     def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
-        """Give agent-written entries ids; move invalid ones to failed.json."""
-        keep, invalid = admit.split_queue(queued, self.settings, now)
-        if not invalid and keep == queued:
-            return queued
-
-        def change(data: dict[str, Any]) -> list[Any]:
-            keep, invalid = admit.split_queue(data["list"], self.settings, now)
-            for task, errors in invalid:
-                reason = "; ".join(str(e) for e in errors)
-                self.archive.record_end(task, Outcome.INVALID, now, reason, attempts=0)
-            data["list"] = keep
-            return keep
-
         try:
-            return self.queue.file.update(change)
+            return admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
         except (CorruptFile, OSError) as error:
             logger.error("cannot clean queue.json: {}", error)
             return queued
@@ -271,21 +258,12 @@ class Runner:
     def _cancel_queued(self, task_id: str, now: datetime) -> None:
         try:
             self.queue.remove(task_id, lambda task: self.archive.record_end(
-                task, Outcome.CANCELLED, now, "cancelled", _attempts(task)))
+                task, Outcome.CANCELLED, now, "cancelled", int(task.get("attempts") or 0)))
         except (CorruptFile, OSError) as error:
             logger.error("cannot cancel {} now: {}", task_id, error)
 
     def _clear_cancel_request(self, task_id: str) -> None:
         (self.layout.cancel_requests / task_id).unlink(missing_ok=True)
-
-    def finished_on_its_own(self, output: str | None, now: datetime) -> Verdict | None:
-        """The success verdict of an orphaned attempt that ended well, judged by its log
-        (its exit code is lost with the crashed runner)."""
-        if output is None or not speaks_claude_json(self.settings):
-            return None
-        verdict = judge(AttemptEnd(0, False, None, output), now,
-                        self.settings.fail_on_permission_denials)
-        return verdict if verdict.outcome is Outcome.SUCCESS else None
 
     def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:
@@ -310,10 +288,6 @@ class Runner:
     @property
     def busy(self) -> bool:
         return self.entry is not None
-
-
-def _attempts(task: dict[str, Any]) -> int:
-    return int(task.get("attempts") or 0)
 
 
 def _looks_interrupted(end: AttemptEnd, claude_json: bool) -> bool:

@@ -20,9 +20,10 @@ from loguru import logger
 from pipeline.clock import iso
 from pipeline.layout import Layout
 from pipeline.log import preview
-from pipeline.models import FieldError, new_id, valid_id, validate
+from pipeline.models import FieldError, Outcome, new_id, valid_id, validate
 from pipeline.queuefile import DuplicateIds, QueueFull, TaskQueue
 from pipeline.settings import Settings
+from pipeline.stages.archive import Archive
 from pipeline.store import CorruptFile, dumps, write_atomic
 
 STABLE_SECONDS = 1.0
@@ -172,3 +173,22 @@ def split_queue(entries: list[Any], settings: Settings, now: datetime
         seen.add(task["id"])
         keep.append(task if task != entry else entry)
     return keep, invalid
+
+
+def sweep_queue(queued: list[Any], queue: TaskQueue, archive: Archive, settings: Settings,
+                now: datetime) -> list[Any]:
+    """Give agent-written queue entries ids; move invalid ones to failed.json (archived
+    under the queue's lock before the queue is written: never lost)."""
+    keep, invalid = split_queue(queued, settings, now)
+    if not invalid and keep == queued:
+        return queued
+
+    def change(data: dict[str, Any]) -> list[Any]:
+        keep, invalid = split_queue(data["list"], settings, now)
+        for task, errors in invalid:
+            reason = "; ".join(str(e) for e in errors)
+            archive.record_end(task, Outcome.INVALID, now, reason, attempts=0)
+        data["list"] = keep
+        return keep
+
+    return queue.file.update(change)
