@@ -56,7 +56,8 @@ def start_daemon(root: Path) -> subprocess.Popen:
         f'[runner]\npoll_interval = 10\nhistory_limit = 1000\n[queue]\nhigh_watermark = 100000\n'
         f'low_watermark = 99999\n[agent]\ncommand = "{AGENT}"\n')
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--root", str(root)],
-                               cwd=REPO, stderr=subprocess.DEVNULL)
+                               cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     wait_for(lambda: (root / "tasks" / "state.json").exists(), timeout=30)
     return process
 

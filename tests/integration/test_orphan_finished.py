@@ -19,11 +19,14 @@ def test_a_result_written_while_the_runner_was_down_is_kept(root, daemon):
     daemon.wait()
     release.touch()
     wait_for(lambda: not _alive(agent_pid), message="the orphaned agent finished")
-    DaemonProcess(root).start()
-    record = wait_for(lambda: record_of(root, "short"), message="the record")
-    assert record["status"] == "success" and record["attempts"] == 1
-    assert len(runs.read_text().splitlines()) == 1
-    assert read_json(root / "tasks" / "running.json") == {}
+    restarted = DaemonProcess(root).start()
+    try:
+        record = wait_for(lambda: record_of(root, "short"), message="the record")
+        assert record["status"] == "success" and record["attempts"] == 1
+        assert len(runs.read_text().splitlines()) == 1
+        assert read_json(root / "tasks" / "running.json") == {}
+    finally:
+        restarted.stop()
 
 
 def _alive(pid: int) -> bool:
