@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="claude-runner",
                                      description="Run a coding agent 24/7 from a file queue.")
     parser.add_argument("--root", help="state folder (default $CLAUDE_RUNNER_ROOT or cwd)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a runner.toml setting, e.g. --set runner.poll_interval=5")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="the daemon, in the foreground")
     _add_parser(sub)
@@ -75,23 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _root_option(argv: Sequence[str]) -> list[str]:
-    """Accept --root after the subcommand too (`claude-runner status --root DIR`)."""
-    args = list(argv)
-    for flag in ("--root",):
-        if flag in args[1:]:
-            at = args.index(flag)
-            if at > 0 and at + 1 < len(args):
-                value = args[at + 1]
-                del args[at:at + 2]
-                args = [flag, value, *args]
-    return args
+    """Accept --root and --set after the subcommand too (`claude-runner status --root DIR`)."""
+    args, front = list(argv), []
+    at = 1
+    while at < len(args) - 1:
+        if args[at] in ("--root", "--set"):
+            front += args[at:at + 2]
+            del args[at:at + 2]
+        else:
+            at += 1
+    return front + args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_root_option(sys.argv[1:] if argv is None else argv))
     layout = Layout(resolve_root(args.root))
     try:
-        settings = load_settings(layout.root)
+        settings = load_settings(layout.root, flags=args.set)
     except SettingsError as error:
         print(f"claude-runner: bad settings: {error}", file=sys.stderr)
         return 1 if args.command == "doctor" else 2

@@ -189,6 +189,15 @@ class Daemon:
                 pass
             self.runner.tick(clock.now())
         self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
-        emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason)
+        emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")
 
+
+
+def _max_rss_mb() -> float | None:
+    """Peak memory, so a stop by PM2's max_memory_restart can be told from others."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,7 +1,7 @@
-"""runner.toml + CLAUDE_RUNNER_* environment -> one frozen Settings object.
+"""runner.toml + CLAUDE_RUNNER_* environment + --set flags -> one frozen Settings.
 
-Precedence: built-in defaults < runner.toml < environment. A bad value stops
-start-up with a message that names the key.
+Precedence: built-in defaults < runner.toml < environment < flags. A bad value
+stops start-up with a message that names the key.
 """
 
 from __future__ import annotations
@@ -175,10 +175,26 @@ def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(hooks)
 
 
-def load_settings(root: Path, environ: dict[str, str] | None = None) -> Settings:
-    """Read runner.toml at `root`, then the environment. Raises SettingsError."""
+def parse_flag(text: str) -> tuple[str, Any]:
+    """`--set section.key=value`: the value is read as TOML (`5`, `true`, `["a"]`),
+    else taken as a plain string."""
+    key, sep, raw = text.partition("=")
+    if not sep or "." not in key:
+        raise SettingsError(f"--set {text}: expected section.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def load_settings(root: Path, environ: dict[str, str] | None = None,
+                  flags: list[str] | None = None) -> Settings:
+    """runner.toml at `root`, then the environment, then `--set` flags (later wins).
+    Raises SettingsError naming the key."""
     merged = _toml_values(root / "runner.toml")
     merged.update(_env_values(dict(os.environ) if environ is None else environ))
+    merged.update(parse_flag(flag) for flag in flags or [])
     kwargs: dict[str, Any] = {"hooks": _hooks(merged)}
     for key, value in merged.items():
         if key.startswith("hooks.on_"):

@@ -34,3 +34,19 @@ def test_bad_settings_name_the_key(tmp_path, text, key):
 def test_bad_environment_value_names_the_variable(tmp_path):
     with pytest.raises(SettingsError, match="CLAUDE_RUNNER_MAX_RETRIES"):
         load_settings(tmp_path, environ={"CLAUDE_RUNNER_MAX_RETRIES": "many"})
+
+
+def test_flags_win_over_file_and_environment(tmp_path):
+    (tmp_path / "runner.toml").write_text("[runner]\npoll_interval = 5\n")
+    settings = load_settings(tmp_path, environ={"CLAUDE_RUNNER_POLL_INTERVAL": "7"},
+                             flags=["runner.poll_interval=2", "agent.command=/opt/claude",
+                                    "agent.extra_args=[\"--verbose\"]"])
+    assert settings.poll_interval == 2.0 and settings.agent_command == "/opt/claude"
+    assert settings.agent_extra_args == ("--verbose",)
+
+
+def test_bad_flags_name_the_key(tmp_path):
+    with pytest.raises(SettingsError, match="runner.poll_interval"):
+        load_settings(tmp_path, environ={}, flags=["runner.poll_interval=fast"])
+    with pytest.raises(SettingsError, match="expected section.key=value"):
+        load_settings(tmp_path, environ={}, flags=["poll_interval"])
