@@ -7,10 +7,9 @@ fields are never touched, and when nothing changes there is no decision, so the 
 rewrites an unchanged file (users edit it by hand).
 
 The rules, per schedule:
-* Every schedule is checked (id, prompt, cron, timezone, jitterSeconds); a problem is written to
-  its `error` field (only when the text differs) and it does not fire; once fixed, `error` is
-  removed. Ids must be 1..114 characters of ``A-Za-z0-9._-`` so that the copy's id
-  ``<id>-<epoch ms>`` is a valid task id; a second schedule with the same id is an error too.
+* Every schedule is checked (id, prompt, cron, timezone, jitterSeconds; see
+  `pipeline.schedule_checks`); a problem is written to its `error` field (only when the text
+  differs) and it does not fire; once fixed, `error` is removed.
 * Only enabled schedules fire (`enabled` missing or null means enabled). A disabled schedule
   loses its `nextRun`, so that enabling it later does not fire a long-missed slot at once.
 * An enabled schedule without a usable `nextRun` gets one: the first slot after `lastRun` when
@@ -43,14 +42,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from pipeline.clock import parse_iso
-from pipeline.cron import CronError, next_after, normalize, zone_for
+from pipeline.cron import CronError, next_after, zone_for
+from pipeline.schedule_checks import is_enabled, schedule_problem
 
 __all__ = [
     "REMOVE",
@@ -96,7 +94,6 @@ SKIP_ACTIVE = "previous run still queued or running"
 SKIP_FULL = "queue full"
 SKIP_MISSED = "missed while down"
 
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,114}$")  # + "-" + 13 digits of epoch ms <= 128
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 # windows searched backwards for the latest missed slot before stepping forward through it
@@ -167,12 +164,12 @@ def apply_changes(schedule: dict, changes: dict[str, Any]) -> dict:
 def _plan_one(index: int, schedule: dict, seen: set[str], tick: _Tick) -> Decision | None:
     raw_id = schedule.get("id")
     schedule_id = "" if raw_id is None else str(raw_id)
-    problem = _problem(schedule, seen)
+    problem = schedule_problem(schedule, seen)
     if isinstance(raw_id, str):
         seen.add(raw_id)
     changes: dict[str, Any] = {"error": problem or REMOVE}
     fire = skip_reason = None
-    if problem is None and _enabled(schedule.get("enabled")):
+    if problem is None and is_enabled(schedule.get("enabled")):
         try:
             timing, fire, skip_reason = _timing(schedule, schedule_id, tick)
             changes.update(timing)
@@ -184,45 +181,6 @@ def _plan_one(index: int, schedule: dict, seen: set[str], tick: _Tick) -> Decisi
     if not changes and fire is None:
         return None
     return Decision(index, schedule_id, changes, fire, skip_reason)
-
-
-def _problem(schedule: dict, seen: set[str]) -> str | None:
-    """Why this schedule cannot run, or None."""
-    schedule_id = schedule.get("id")
-    if not isinstance(schedule_id, str) or not _ID.match(schedule_id):
-        return "id is missing or invalid: use 1-114 characters of A-Z a-z 0-9 . _ -"
-    if schedule_id in seen:
-        return f"duplicate id {schedule_id!r}: an earlier schedule already uses it"
-    prompt = schedule.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        return "prompt is missing or empty"
-    if "cron" not in schedule:
-        return "cron is missing"
-    if not _valid_jitter(schedule.get("jitterSeconds")):
-        return "jitterSeconds must be a number of seconds >= 0"
-    try:
-        normalize(schedule["cron"])
-        zone_for(schedule.get("timezone"))
-    except CronError as exc:
-        return str(exc)
-    return None
-
-
-def _valid_jitter(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) and value >= 0
-
-
-def _enabled(value: Any) -> bool:
-    """`enabled`: missing/null means true; "false"/"no"/"off"/"0" strings mean false."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "on", "1")
-    return bool(value)
 
 
 def _timing(schedule: dict, schedule_id: str, tick: _Tick):

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.agent import last_lines, one_line, parse_result, result_fields
+from pipeline.api_errors import classify_api_error
 from pipeline.executor import AttemptEnd
 from pipeline.models import Outcome
-from pipeline.usage_limit import UsageLimit, classify_api_error, detect_usage_limit
+from pipeline.usage_limit import UsageLimit, detect_usage_limit
 
 FINAL_SUBTYPES = {"error_max_turns", "error_max_budget_usd"}
 

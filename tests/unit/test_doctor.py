@@ -13,7 +13,8 @@ from filelock import FileLock
 from helpers import FAKE_AGENT
 
 from pipeline import doctor
-from pipeline.doctor import Check, Pm2Unavailable, Probes
+from pipeline.doctor import Probes
+from pipeline.doctor_checks import Check, Pm2Unavailable
 from pipeline.layout import Layout
 from pipeline.settings import Settings
 

@@ -2,6 +2,7 @@ import json
 import threading
 
 from helpers import wait_for
+
 from pipeline.progress import OutputWatch, count_turns
 
 
