@@ -97,9 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"claude-runner: bad settings: {error}", file=sys.stderr)
         return 1 if args.command == "doctor" else 2
-    if args.command != "doctor":  # doctor reports missing or broken folders itself
-        layout.ensure()
-    return dispatch(args, layout, settings)
+    try:
+        if args.command != "doctor":  # doctor reports missing or broken folders itself
+            layout.ensure()
+        return dispatch(args, layout, settings)
+    except OSError as error:  # a full disk, a permission: one clear line, no traceback
+        print(f"claude-runner: {error}", file=sys.stderr)
+        return 1
 
 
 def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001

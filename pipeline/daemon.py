@@ -90,9 +90,21 @@ class Daemon:
             for item in self._wait(wake):
                 if item.kind == "stop":
                     return str(item.payload)
-                self.runner.note(item, clock.now())
+                self._guarded(self.runner.note, item)
             now = clock.now()
-            wake = self._earliest(self.runner.tick(now), self._heartbeat(now))
+            tick = self._guarded(self.runner.tick)
+            wake = self._earliest(tick, self._heartbeat(now))
+
+    def _guarded(self, step, *args):  # noqa: ANN001, ANN202
+        """Run one step of the loop; an unexpected error (a full disk, a file that
+        vanished) is logged and retried a second later - the daemon never dies of it.
+        Nothing is lost meanwhile: every stage writes its destination before it
+        removes its source."""
+        try:
+            return step(*args, clock.now())
+        except Exception:  # noqa: BLE001
+            logger.exception("unexpected error in {}; retrying in a second", step.__name__)
+            return clock.now() + timedelta(seconds=1)
 
     def _wait(self, wake: datetime | None) -> list[Signal]:
         """Block until a signal arrives or `wake` passes; return every pending signal,
