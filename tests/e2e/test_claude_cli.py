@@ -277,13 +277,12 @@ def test_stream_json_reports_progress_and_result(root, configure, daemon, api,
     submit(root, {"id": "streamed", "prompt": "Make streamed.txt", "allowedTools": ["Bash"],
                   "workspace": str(workspace)})
 
-    def progress() -> dict[str, Any]:
-        entry = running_task(root)
-        return entry if entry.get("numTurns") else {}
-
-    entry = wait_for(progress, timeout=15, message="numTurns in running.json")
-    assert entry["numTurns"] >= 1
-    assert parse_time(entry["lastActivityAt"]) <= time.time() + 1
+    # progress arrives while the tool call (3 s) still runs
+    entry = wait_for(lambda: running_task(root).get("lastActivityAt") and running_task(root),
+                     timeout=10, message="lastActivityAt in running.json")
+    assert entry["id"] == "streamed"
+    assert isinstance(entry["numTurns"], int)
+    assert abs(parse_time(entry["lastActivityAt"]) - time.time()) < 5
 
     record = finished(root, daemon, "streamed")
     assert record["status"] == "success", record
@@ -296,6 +295,43 @@ def test_stream_json_reports_progress_and_result(root, configure, daemon, api,
     assert '"type":"system"' in compact
     assert '"type":"assistant"' in compact
     assert '"type":"result"' in compact
+
+
+STALE_PROGRESS_BUG = (
+    "BUG: pipeline/progress.py OutputWatch reports at most every REPORT_EVERY (2 s), and only "
+    "from a poll that read new output: a turn read less than 2 s after the previous report is "
+    "dropped, not deferred, so while the agent then prints nothing (the model composing a "
+    "long reply) running.json keeps a stale numTurns/lastActivityAt until the agent prints "
+    "again")
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_PROGRESS_BUG)
+def test_stream_progress_catches_up_while_the_model_is_slow(root, configure, daemon, api,
+                                                            workspace) -> None:
+    """Turn 1 runs a 1 s tool call, turn 2 a quick one; then the model takes 6 s to answer
+    and the CLI prints nothing meanwhile. running.json must show both turns within a few
+    seconds (REPORT_EVERY 2 s + a 0.5 s poll), not only once the model has answered."""
+    configure("[agent]\nstream = true")
+    daemon.env["API_TIMEOUT_MS"] = "30000"
+
+    def slow_reply(_request: Request) -> str:
+        api.stopping.wait(6)
+        return "Answered slowly."
+
+    api.push(tool_use("Bash", {"command": "sleep 1"}, then=None),
+             tool_use("Bash", {"command": "true"}, then=None), text(slow_reply))
+    daemon.start()
+    submit(root, {"id": "slow-model", "prompt": "Work, then think.", "allowedTools": ["Bash"],
+                  "workspace": str(workspace)})
+
+    wait_for(lambda: len(model_requests(api)) >= 3, timeout=10,
+             message="the third request, which the model answers slowly")
+    assert running_task(root).get("id") == "slow-model"
+    wait_for(lambda: running_task(root).get("numTurns", 0) >= 2, timeout=3,
+             message="numTurns >= 2 in running.json while the model is slow")
+    record = finished(root, daemon, "slow-model")
+    assert record["status"] == "success", record
+    assert record["result"] == "Answered slowly."
 
 
 INTERRUPTED_MID_STREAM_BUG = (
@@ -330,7 +366,8 @@ def test_pm2_stop_during_a_stream_is_not_counted(root, daemon, api, workspace) -
     daemon.signal(signal.SIGINT)
     assert daemon.wait(timeout=15) == 0
 
-    assert record_of(root, "stopped") is None, record_of(root, "stopped")
+    archived = record_of(root, "stopped")
+    assert archived is None, {k: archived.get(k) for k in ("outcome", "attempts", "error")}
     queued = queue_tasks(root)
     assert [t["id"] for t in queued] == ["stopped"]
     assert queued[0].get("attempts", 0) == 0
