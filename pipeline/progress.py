@@ -47,6 +47,8 @@ class OutputWatch:
         self.turns = 0
         self.last_activity = time.monotonic()
         self.last_report = 0.0
+        self.pending = False
+        self.activity_at = datetime.now(UTC)
         self._done = threading.Event()
         self._partial = b""
 
@@ -59,10 +61,12 @@ class OutputWatch:
     def _run(self) -> None:
         while not self._done.wait(POLL_SECONDS):
             if self._read_new():
-                self._report()
+                self.pending = True
             elif self.idle_timeout and time.monotonic() - self.last_activity > self.idle_timeout:
                 self.on_idle()
                 return
+            if self.pending:
+                self._report()
 
     def _read_new(self) -> bool:
         try:
@@ -78,9 +82,13 @@ class OutputWatch:
         self._partial = lines.pop()
         self.turns += count_turns(lines)
         self.last_activity = time.monotonic()
+        self.activity_at = datetime.now(UTC)
         return True
 
     def _report(self) -> None:
+        """At most every REPORT_EVERY seconds; a change seen in between is reported on a
+        later poll, output or not, so running.json never stays stale."""
         if time.monotonic() - self.last_report >= REPORT_EVERY:
             self.last_report = time.monotonic()
-            self.on_progress({"lastActivityAt": iso(datetime.now(UTC)), "numTurns": self.turns})
+            self.pending = False
+            self.on_progress({"lastActivityAt": iso(self.activity_at), "numTurns": self.turns})

@@ -83,9 +83,18 @@ def _reason(end: AttemptEnd, result: dict[str, Any] | None, claude_json: bool) -
     if end.exit_code == 0 and result is None and claude_json:
         return "exited 0 without a result (the agent was interrupted or printed no JSON)"
     if result:
-        text = result.get("result") or result.get("errors") or result.get("subtype")
-        status = result.get("api_error_status")
-        prefix = f"API error {status}: " if status else ""
-        return one_line(f"{prefix}{text}" if text else f"exit code {end.exit_code}")
+        return one_line(_result_reason(result) or f"exit code {end.exit_code}")
     tail = last_lines(end.output, 3)
     return one_line(f"exit code {end.exit_code}: {tail}" if tail else f"exit code {end.exit_code}")
+
+
+def _result_reason(result: dict[str, Any]) -> str:
+    """Claude's own words: its result text, else its errors list, else the subtype;
+    prefixed with the API status unless the text already names it."""
+    errors = result.get("errors")
+    listed = "; ".join(map(str, errors)) if isinstance(errors, list) else errors
+    text = str(result.get("result") or listed or result.get("subtype") or "")
+    status = result.get("api_error_status")
+    if status and text and "API Error" not in text:
+        return f"API error {status}: {text}"
+    return text

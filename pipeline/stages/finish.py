@@ -52,11 +52,19 @@ class Settler:
         assert limit is not None
         margin = timedelta(seconds=self.settings.usage_limit_margin)
         default = timedelta(seconds=self.settings.usage_limit_default_pause)
-        # the CLI prints reset times without seconds, so one can be a moment ago
-        until = max(limit.resets_at, now) + margin if limit.resets_at else now + default
+        until = _end_of_reset(limit.resets_at, now) + margin if limit.resets_at else now + default
         if self.queue.state.paused_until() == until:
             return  # a retried write of the same end: already paused
         self.queue.state.set_pause(until, limit.message)
         logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
                        until.isoformat())
         emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
+
+
+def _end_of_reset(resets_at: datetime, now: datetime) -> datetime:
+    """The CLI prints reset clock times without seconds (18:23:42 reads "6:23pm"): a
+    whole-minute reset may mean any moment of that minute, so wait until its end -
+    never into the past, never restarting the agent into a limit still in force."""
+    if resets_at.second == 0 and resets_at.microsecond == 0:
+        resets_at += timedelta(minutes=1)
+    return max(resets_at, now)

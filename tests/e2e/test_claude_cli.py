@@ -231,33 +231,41 @@ def test_resume_continues_the_conversation(root, daemon, api, workspace) -> None
     assert "PAPAYA" in history
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream-json"])
-def test_usage_limit_pauses_and_does_not_count(root, configure, daemon, api, home,
-                                               workspace, stream: bool) -> None:
-    # The json result gives the reset only as text, floored to the minute ("resets
-    # 3:12pm"), so with usage_limit_margin = 0 the pause would end at once: a margin of a
-    # few seconds keeps it observable. stream-json carries the exact epoch in its
-    # rate_limit_event, so there the margin is 0 and pausedUntil is the reset itself.
-    margin = 0 if stream else 3
-    configure(f"[runner]\nusage_limit_margin = {margin}\n"
-              f"[agent]\nstream = {'true' if stream else 'false'}")
+def test_usage_limit_in_json_pauses_to_the_end_of_the_stated_minute(
+        root, configure, daemon, api, home, workspace) -> None:
+    # The json result gives the reset only as text floored to the minute ("resets 3:12pm"
+    # for 15:12:50): the runner waits for the end of that minute, so it never restarts the
+    # agent into a limit that is still in force.
+    configure("[runner]\nusage_limit_margin = 0")
     daemon.env.pop("ANTHROPIC_API_KEY", None)
     daemon.env.update(api.env(home, api_key=None, oauth_token="sk-ant-oat01-test"))
     reset = int(time.time()) + 5
     api.push(usage_limit(reset), text("Done after the pause."))
     daemon.start()
-    hit_at = time.time()
     submit(root, {"id": "limited", "prompt": "Work hard.", "maxRetries": 0,
                   "workspace": str(workspace)})
-
     paused = parse_time(wait_for(lambda: state(root).get("pausedUntil"), timeout=15,
                                  message="pausedUntil in state.json"))
-    if stream:
-        assert abs(paused - reset) < 0.01
-    else:
-        assert reset // 60 * 60 + margin <= paused <= reset + margin
-        assert paused >= hit_at + margin - 0.01
+    assert paused == reset // 60 * 60 + 60
+    queued = wait_for(lambda: queue_tasks(root), message="the task back in the queue")
+    assert queued[0]["id"] == "limited" and queued[0].get("attempts", 0) == 0
+    assert len(model_requests(api)) == 1
+    assert "session limit" in task_log(root, "limited")
 
+
+def test_usage_limit_in_stream_json_pauses_to_the_exact_reset(
+        root, configure, daemon, api, home, workspace) -> None:
+    configure("[runner]\nusage_limit_margin = 0\n[agent]\nstream = true")
+    daemon.env.pop("ANTHROPIC_API_KEY", None)
+    daemon.env.update(api.env(home, api_key=None, oauth_token="sk-ant-oat01-test"))
+    reset = int(time.time()) + 5
+    api.push(usage_limit(reset), text("Done after the pause."))
+    daemon.start()
+    submit(root, {"id": "limited", "prompt": "Work hard.", "maxRetries": 0,
+                  "workspace": str(workspace)})
+    paused = parse_time(wait_for(lambda: state(root).get("pausedUntil"), timeout=15,
+                                 message="pausedUntil in state.json"))
+    assert abs(paused - reset) < 0.01  # the exact epoch of the rate_limit_event
     record = finished(root, daemon, "limited")
     assert record["status"] == "success", record
     assert record["result"] == "Done after the pause."
@@ -277,9 +285,12 @@ def test_stream_json_reports_progress_and_result(root, configure, daemon, api,
     submit(root, {"id": "streamed", "prompt": "Make streamed.txt", "allowedTools": ["Bash"],
                   "workspace": str(workspace)})
 
+    def progress() -> dict[str, Any]:
+        entry = running_task(root)
+        return entry if entry.get("lastActivityAt") else {}
+
     # progress arrives while the tool call (3 s) still runs
-    entry = wait_for(lambda: running_task(root).get("lastActivityAt") and running_task(root),
-                     timeout=10, message="lastActivityAt in running.json")
+    entry = wait_for(progress, timeout=10, message="lastActivityAt in running.json")
     assert entry["id"] == "streamed"
     assert isinstance(entry["numTurns"], int)
     assert abs(parse_time(entry["lastActivityAt"]) - time.time()) < 5
@@ -297,15 +308,6 @@ def test_stream_json_reports_progress_and_result(root, configure, daemon, api,
     assert '"type":"result"' in compact
 
 
-STALE_PROGRESS_BUG = (
-    "BUG: pipeline/progress.py OutputWatch reports at most every REPORT_EVERY (2 s), and only "
-    "from a poll that read new output: a turn read less than 2 s after the previous report is "
-    "dropped, not deferred, so while the agent then prints nothing (the model composing a "
-    "long reply) running.json keeps a stale numTurns/lastActivityAt until the agent prints "
-    "again")
-
-
-@pytest.mark.xfail(strict=True, reason=STALE_PROGRESS_BUG)
 def test_stream_progress_catches_up_while_the_model_is_slow(root, configure, daemon, api,
                                                             workspace) -> None:
     """Turn 1 runs a 1 s tool call, turn 2 a quick one; then the model takes 6 s to answer
@@ -334,40 +336,46 @@ def test_stream_progress_catches_up_while_the_model_is_slow(root, configure, dae
     assert record["result"] == "Answered slowly."
 
 
-INTERRUPTED_MID_STREAM_BUG = (
-    "BUG: Claude Code interrupted by SIGINT mid-stream exits 0 WITH a JSON result "
-    "(subtype error_during_execution, is_error true, terminal_reason aborted_streaming). "
-    "runner._looks_interrupted only defers (INTERRUPT_SETTLE) an exit 0 *without* a result "
-    "or a signal exit code, so this end is judged at once as an ordinary failed attempt and "
-    "counted (archived as failed with maxRetries 0) although the runner gets its own SIGINT "
-    "0.3 s later, well inside the 1 s settle window")
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scans /proc")
-@pytest.mark.xfail(strict=True, reason=INTERRUPTED_MID_STREAM_BUG)
-def test_pm2_stop_during_a_stream_is_not_counted(root, daemon, api, workspace) -> None:
-    """PM2's stop sends SIGINT to every descendant (the agent first), then to the runner.
-    Claude Code interrupted while a response streams exits 0 *with* a result
-    (error_during_execution, terminal_reason aborted_streaming). The runner, stopping a
-    moment later, must requeue the task without counting the attempt."""
-    api.default = hang(partial=True)
-    daemon.start()
-    submit(root, {"id": "stopped", "prompt": "Work.", "maxRetries": 0,
-                  "workspace": str(workspace)})
-    pid = wait_for(lambda: running_task(root).get("pid"), message="the agent's pid")
-    assert api.wait_for_messages(1, timeout=10), "the CLI never called the API"
-    time.sleep(0.5)  # the stream has started and stalls
-
-    for child in sorted(agent_pids(api, daemon), reverse=True):  # deepest (newest) first
+def stop_like_pm2(api: FakeAPI, daemon: DaemonProcess, agent: int) -> None:
+    """SIGINT to every descendant, deepest (newest) first, then to the runner a moment
+    after the agent has ended."""
+    for child in sorted(agent_pids(api, daemon), reverse=True):
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signal.SIGINT)
-    wait_for(lambda: pid_gone(pid), timeout=5, message="the agent ended by SIGINT")
-    time.sleep(0.3)  # PM2 reaches the runner a moment later
+    wait_for(lambda: pid_gone(agent), timeout=5, message="the agent ended by SIGINT")
+    time.sleep(0.3)
     daemon.signal(signal.SIGINT)
     assert daemon.wait(timeout=15) == 0
 
-    archived = record_of(root, "stopped")
-    assert archived is None, {k: archived.get(k) for k in ("outcome", "attempts", "error")}
-    queued = queue_tasks(root)
-    assert [t["id"] for t in queued] == ["stopped"]
-    assert queued[0].get("attempts", 0) == 0
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scans /proc")
+def test_pm2_stop_during_a_stream_is_not_counted(root, daemon, api, workspace) -> None:
+    """PM2's stop sends SIGINT to every descendant (the agent first), then to the runner.
+    The runner must requeue the task without counting the attempt, however Claude Code
+    ended: mid-stream it mostly exits 0 with an error_during_execution result, but with
+    its stdout on a file about one time in six it exits 0 silently, so the stop is
+    repeated (the requeued task runs again on each restart) until a result was printed."""
+    api.default = hang(partial=True)
+    results = 0
+    for round_number in range(1, 6):
+        seen = len(model_requests(api))
+        daemon.start()
+        if round_number == 1:
+            submit(root, {"id": "stopped", "prompt": "Work.", "maxRetries": 0,
+                          "workspace": str(workspace)})
+        pid = wait_for(lambda: running_task(root).get("pid"), message="the agent's pid")
+        wait_for(lambda s=seen: len(model_requests(api)) > s, timeout=10,
+                 message="the stalled request")
+        time.sleep(0.5)  # the stream has started and stalls
+
+        stop_like_pm2(api, daemon, pid)
+        archived = record_of(root, "stopped")
+        assert archived is None, {k: archived.get(k) for k in ("outcome", "attempts", "error")}
+        queued = queue_tasks(root)
+        assert [t["id"] for t in queued] == ["stopped"]
+        assert queued[0].get("attempts", 0) == 0
+        printed = task_log(root, "stopped").count('"type":"result"')
+        if printed > results:
+            return  # the case with a result was exercised
+        results = printed
+    pytest.skip("Claude Code never printed a result when interrupted (5 tries)")

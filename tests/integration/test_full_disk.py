@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import DaemonProcess, cli, read_json, record_of, wait_for, write_settings
 
 

@@ -33,10 +33,18 @@ def test_is_error_with_exit_zero_is_a_failure():
     assert judge(end(0, output(is_error=True)), NOW).outcome is Outcome.ERROR
 
 
-def test_api_errors_are_retryable_and_name_the_status():
+def test_api_errors_are_retryable_and_name_the_status_once():
     verdict = judge(end(1, output(is_error=True, api_error_status=500,
                                   result="API Error: 500 Internal")), NOW)
-    assert verdict.retryable and verdict.error.startswith("API error 500")
+    assert verdict.retryable and verdict.error == "API Error: 500 Internal"
+    bare = judge(end(1, output(is_error=True, api_error_status=529, result="Overloaded")), NOW)
+    assert bare.error == "API error 529: Overloaded"
+
+
+def test_an_errors_list_reads_as_text():
+    out = json.dumps({"type": "result", "subtype": "error_during_execution", "is_error": True,
+                      "errors": ["first", "second"]})
+    assert judge(end(1, out), NOW).error == "first; second"
 
 
 def test_max_turns_and_budget_are_final():
