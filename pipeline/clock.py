@@ -4,7 +4,7 @@ only the daemon and the CLI call `now()` here, so tests can use a fixed clock.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -43,6 +43,3 @@ def parse_iso_or_none(text: object) -> datetime | None:
     except ValueError:
         return None
 
-
-def seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)

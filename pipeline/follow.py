@@ -21,8 +21,8 @@ def runner_line(raw: bytes) -> str:
         return raw.decode("utf-8", errors="replace").rstrip("\n")
 
 
-def follow(path: Path, render: Callable[[bytes], str] | None, keep_going: Callable[[], bool],
-           from_start: bool = True) -> None:
+def follow(path: Path, render: Callable[[bytes], str] | None,
+           keep_going: Callable[[], bool]) -> None:
     """Print `path` (re-opened when rotated) until keep_going() says stop at end of file."""
     handle, inode = None, None
     while True:

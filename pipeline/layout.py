@@ -75,10 +75,6 @@ class Layout:
     def runner_log(self) -> Path:
         return self.logs / "runner.jsonl"
 
-    @property
-    def settings(self) -> Path:
-        return self.root / "runner.toml"
-
     def task_log(self, task_id: str) -> Path:
         return self.task_logs / f"{task_id}.log"
 

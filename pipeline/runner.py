@@ -94,9 +94,10 @@ class Runner:
         if self.unfinished:
             self._complete(self.unfinished[1], now)
         self._handle_cancels(now)
-        queued = self._readable_queue()
-        if queued is not None:
+        if self._readable_queue() is not None:
             wakes.append(self._admit_inbox(now))
+        queued = self._readable_queue()  # read again: what was just admitted counts
+        if queued is not None:
             queued = self._sweep(queued, now)
             self._track_level(len(queued))
             wakes.append(self._schedule(queued, now))

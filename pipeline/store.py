@@ -11,7 +11,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -142,11 +142,6 @@ class JsonFile:
         if read_bytes(self.path) == payload:
             return
         self._write(payload)
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        with self.lock:
-            yield
 
     def update(self, change: Callable[[dict[str, Any]], T]) -> T:
         """Read-modify-write under the lock; `change` edits the document in place.

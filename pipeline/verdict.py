@@ -23,7 +23,6 @@ class Verdict:
     retryable: bool = False
     counts: bool = True                  # False: the attempt is not counted (pause, shutdown)
     usage_limit: UsageLimit | None = None
-    auth_failure: bool = False
     fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,7 +74,7 @@ def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, A
         return Verdict(Outcome.ERROR, error, fields=fields)
     if classify_api_error(result, end.output) == "auth":
         hint = " (log in with `claude login` or set ANTHROPIC_API_KEY for the runner)"
-        return Verdict(Outcome.ERROR, error + hint, auth_failure=True, fields=fields)
+        return Verdict(Outcome.ERROR, error + hint, fields=fields)
     return Verdict(Outcome.ERROR, error, retryable=True, fields=fields)
 
 
