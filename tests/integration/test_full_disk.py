@@ -52,6 +52,7 @@ def test_full_disk_loses_nothing_and_recovers(small_disk: Path):
         filler.unlink()
         record = wait_for(lambda: record_of(root, "on-full-disk"), message="admitted and run")
         assert record["status"] == "success"
-        assert read_json(root / "tasks" / "running.json") == {}
+        wait_for(lambda: read_json(root / "tasks" / "running.json") == {},
+                 message="running.json cleared after the record")
     finally:
         daemon.stop()

@@ -24,7 +24,8 @@ def test_a_result_written_while_the_runner_was_down_is_kept(root, daemon):
         record = wait_for(lambda: record_of(root, "short"), message="the record")
         assert record["status"] == "success" and record["attempts"] == 1
         assert len(runs.read_text().splitlines()) == 1
-        assert read_json(root / "tasks" / "running.json") == {}
+        wait_for(lambda: read_json(root / "tasks" / "running.json") == {},
+                 message="running.json cleared after the record")
     finally:
         restarted.stop()
 
