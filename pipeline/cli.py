@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     queue_sub = queue.add_subparsers(dest="queue_command", required=True)
     check = queue_sub.add_parser("check", help="ok / busy / full (exit 75 when full)")
     check.add_argument("--json", action="store_true")
-    for name in ("cancel", "retry"):
-        sub.add_parser(name).add_argument("id")
+    sub.add_parser("cancel", help="cancel a queued or running task").add_argument("id")
+    sub.add_parser("retry", help="put a failed task back at the head").add_argument("id")
     sub.add_parser("clear", help="cancel every queued task").add_argument(
         "--yes", action="store_true")
     _schedule_parser(sub)

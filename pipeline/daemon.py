@@ -81,11 +81,10 @@ class Daemon:
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
         logger.info("watching {} (pid {})", self.layout.root, os.getpid())
-        reason = self._run_until_stopped()
+        reason = self._run_until_stopped(self.next_heartbeat)
         self._shut_down(reason)
 
-    def _run_until_stopped(self) -> str:
-        wake: datetime | None = None
+    def _run_until_stopped(self, wake: datetime | None) -> str:
         while True:
             for item in self._wait(wake):
                 if item.kind == "stop":

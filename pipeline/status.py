@@ -11,6 +11,7 @@ from pipeline.layout import Layout
 from pipeline.procgroup import pid_alive
 from pipeline.queuefile import TaskQueue
 from pipeline.settings import Settings
+from pipeline.stages.run import run_order
 from pipeline.store import CorruptFile, HistoryLog, JsonFile
 from pipeline.uptime import load_heartbeats, uptime
 
@@ -107,7 +108,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "running": running["id"] if running else None,
         "runningTask": _running_view(running, now),
         "queue": {"length": length, "level": level,
-                  "next": [_label(t) for t in queued[:5] if isinstance(t, dict)]},
+                  "next": [_label(t) for t in _upcoming(queued, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "counts": {"completed": _count(JsonFile(layout.completed, "list")),
@@ -115,8 +116,16 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
     }
 
 
+def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """The run order, then the tasks waiting out a retry delay."""
+    ready = run_order(queued, now)
+    return ready + [t for t in queued if isinstance(t, dict) and t not in ready]
+
+
 def _label(task: dict[str, Any]) -> str:
     extra = " ".join(str(task[k]) for k in ("name", "role") if task.get(k))
+    if task.get("notBefore"):
+        extra = f"{extra} retry at {task['notBefore']}".strip()
     return f"{task.get('id')} ({extra})" if extra else str(task.get("id"))
 
 
@@ -156,7 +165,8 @@ def render(status: dict[str, Any]) -> str:
     else:
         lines.append("running  nothing")
     queue = status["queue"]
-    lines.append(f"queue    {queue['length']} task(s), level {queue['level']}"
+    length = "?" if queue["length"] is None else queue["length"]
+    lines.append(f"queue    {length} task(s), level {queue['level']}"
                  + (f"; next: {', '.join(queue['next'])}" if queue["next"] else ""))
     if status["pausedUntil"]:
         lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")

@@ -102,14 +102,16 @@ def cli(root: Path, *args: str, timeout: float = 30, **kwargs: Any) -> subproces
 class DaemonProcess:
     """`claude-runner run` as a real subprocess on a temp root."""
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, env: dict[str, str] | None = None,
+                 output: Path | None = None) -> None:
         self.root = root
+        self.output_path = output or root / "daemon-output.txt"
         self.env = {**os.environ, **(env or {})}
         self.env.pop("CLAUDE_RUNNER_ROOT", None)
         self.process: subprocess.Popen | None = None
 
     def start(self, wait: bool = True) -> DaemonProcess:
-        log = open(self.root / "daemon-output.txt", "ab")  # noqa: SIM115
+        log = open(self.output_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipeline", "run", "--root", str(self.root)],
             stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO)
@@ -126,7 +128,7 @@ class DaemonProcess:
         return state.get("pid") == self.process.pid and bool(state.get("heartbeatAt"))
 
     def output(self) -> str:
-        path = self.root / "daemon-output.txt"
+        path = self.output_path
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def signal(self, sig: int) -> None:

@@ -81,7 +81,10 @@ class Archive:
             log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
             emit(self.layout, "task_done", id=task["id"], role=task.get("role"))
         else:
-            log.warning("{}: {}", outcome, record["error"])
+            if outcome is Outcome.CANCELLED:
+                log.info("cancelled (archived in failed.json)")
+            else:
+                log.warning("{}: {}", outcome, record["error"])
             emit(self.layout, "task_failed", id=task["id"], role=task.get("role"),
                  outcome=outcome.value, error=record["error"])
         return record

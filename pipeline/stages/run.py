@@ -22,10 +22,15 @@ def _ready(task: Any, now: datetime) -> bool:
     return not_before is None or not_before <= now
 
 
-def pick(tasks: list[Any], now: datetime) -> dict[str, Any] | None:
-    """The first ready high-priority task, else the first ready task (FIFO)."""
+def run_order(tasks: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """Ready tasks in the order they will run: high priority first, each FIFO."""
     ready = [task for task in tasks if _ready(task, now)]
-    return next((t for t in ready if is_high(t)), ready[0] if ready else None)
+    return [t for t in ready if is_high(t)] + [t for t in ready if not is_high(t)]
+
+
+def pick(tasks: list[Any], now: datetime) -> dict[str, Any] | None:
+    order = run_order(tasks, now)
+    return order[0] if order else None
 
 
 def next_ready_time(tasks: list[Any], now: datetime) -> datetime | None:

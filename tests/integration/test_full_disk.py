@@ -32,10 +32,10 @@ def fill(folder: Path) -> Path:
     return filler
 
 
-def test_full_disk_loses_nothing_and_recovers(small_disk: Path):
+def test_full_disk_loses_nothing_and_recovers(small_disk: Path, tmp_path: Path):
     root = small_disk
     write_settings(root, "[runner]\npoll_interval = 1")
-    daemon = DaemonProcess(root).start()
+    daemon = DaemonProcess(root, output=tmp_path / "daemon-output.txt").start()
     try:
         job = {"id": "on-full-disk", "prompt": "still here"}
         staged = root / "inbox" / ".job.json.tmp"
