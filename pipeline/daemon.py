@@ -141,9 +141,10 @@ class Daemon:
         return self.next_heartbeat
 
     def _housekeeping(self, now: datetime) -> None:
-        today = now.astimezone().date()
-        if self.housekeeping_day != today:
-            self.housekeeping_day = today
+        local = now.astimezone()
+        if self.housekeeping_day != local.date() and \
+                local.time() >= self.settings.daily_report_at:
+            self.housekeeping_day = local.date()
             housekeeping.daily(self.layout, self.settings, now)
 
     def _previous_stop(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class Settings:
     workspace_roots: tuple[str, ...] = ()
     allow_auto_approve: bool = True
     fail_on_permission_denials: bool = True
+    daily_report_at: time = time(0, 5)  # local time after which yesterday's report is written
     hooks: tuple[tuple[str, tuple[str, ...]], ...] = ()
     hook_timeout: float = 30.0
     usage_limit_margin: float = 60.0
@@ -71,6 +73,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "agent.env_passthrough": ("agent_env_passthrough", list),
     "agent.stream": ("agent_stream", bool),
     "runner.idle_timeout": ("idle_timeout", float),
+    "runner.daily_report_at": ("daily_report_at", time),
     "agent.extra_args": ("agent_extra_args", list),
     "agent.env": ("agent_env", dict),
     "agent.sandboxed": ("agent_sandboxed", bool),
@@ -88,6 +91,11 @@ PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
 
 
 def _coerce(key: str, kind: type, value: Any) -> Any:
+    if kind is time:
+        try:
+            return time.fromisoformat(str(value))
+        except ValueError:
+            raise SettingsError(f"{key}: expected a time like \"00:05\", got {value!r}") from None
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind is list:
@@ -112,6 +120,8 @@ def _from_env_text(key: str, kind: type, text: str) -> Any:
         return [part for part in text.split(",") if part]
     if kind is dict:
         raise SettingsError(f"{key}: cannot be set from the environment")
+    if kind is time:
+        return text  # parsed by _coerce
     try:
         return kind(text)
     except ValueError:

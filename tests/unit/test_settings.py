@@ -50,3 +50,11 @@ def test_bad_flags_name_the_key(tmp_path):
         load_settings(tmp_path, environ={}, flags=["runner.poll_interval=fast"])
     with pytest.raises(SettingsError, match="expected section.key=value"):
         load_settings(tmp_path, environ={}, flags=["poll_interval"])
+
+
+def test_daily_report_time(tmp_path):
+    (tmp_path / "runner.toml").write_text('[runner]\ndaily_report_at = "01:30"\n')
+    assert load_settings(tmp_path, environ={}).daily_report_at.isoformat() == "01:30:00"
+    (tmp_path / "runner.toml").write_text('[runner]\ndaily_report_at = "late"\n')
+    with pytest.raises(SettingsError, match="runner.daily_report_at"):
+        load_settings(tmp_path, environ={})
