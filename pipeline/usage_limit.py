@@ -46,6 +46,7 @@ __all__ = ["UsageLimit", "detect_usage_limit"]
 class UsageLimit:
     message: str  # the matched line, trimmed
     resets_at: datetime | None  # aware, in UTC; None when the message gives no reset
+    to_the_minute: bool = False  # a stated clock time: the reset is within that minute
 
 
 # A reset this far in the past is taken as "just now", not as tomorrow's occurrence.
@@ -168,23 +169,25 @@ def _rejected_reset(item: dict[str, Any]) -> datetime | None:
 def _match_line(line: str, now: datetime, local_zone: tzinfo | None) -> UsageLimit | None:
     if not _LIMIT_LINE.search(line) or _NOT_A_LIMIT.search(line):
         return None
-    return UsageLimit(line.strip(), _reset_of(line, now, local_zone))
+    return UsageLimit(line.strip(), *_reset_of(line, now, local_zone))
 
 
-def _reset_of(line: str, now: datetime, local_zone: tzinfo | None) -> datetime | None:
+def _reset_of(line: str, now: datetime, local_zone: tzinfo | None
+              ) -> tuple[datetime | None, bool]:
+    """The reset and whether it is a clock time stated to the minute."""
     epoch = _EPOCH.search(line)
     if epoch:
-        return _from_epoch(int(epoch.group(1)))
+        return _from_epoch(int(epoch.group(1))), False
     relative = _RESET_IN.search(line)
     if relative:
-        return _after(now, relative)
+        return _after(now, relative), False
     iso = _RESET_ISO.search(line)
     if iso:
-        return _iso_time(iso, now, local_zone)
+        return _iso_time(iso, now, local_zone), False
     absolute = _RESET_AT.search(line)
     if absolute and _plausible(absolute):
-        return _clock_time(absolute, now, local_zone)
-    return None
+        return _clock_time(absolute, now, local_zone), True
+    return None, False
 
 
 def _from_epoch(value: object) -> datetime | None:

@@ -14,6 +14,7 @@ from pipeline.queuefile import TaskQueue
 from pipeline.settings import Settings
 from pipeline.stages.archive import Archive
 from pipeline.stages.retry import Finish, Requeue, next_step
+from pipeline.usage_limit import UsageLimit
 from pipeline.verdict import Verdict
 
 
@@ -52,7 +53,7 @@ class Settler:
         assert limit is not None
         margin = timedelta(seconds=self.settings.usage_limit_margin)
         default = timedelta(seconds=self.settings.usage_limit_default_pause)
-        until = _end_of_reset(limit.resets_at, now) + margin if limit.resets_at else now + default
+        until = _end_of_reset(limit, now) + margin if limit.resets_at else now + default
         if self.queue.state.paused_until() == until:
             return  # a retried write of the same end: already paused
         self.queue.state.set_pause(until, limit.message)
@@ -61,10 +62,10 @@ class Settler:
         emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
 
 
-def _end_of_reset(resets_at: datetime, now: datetime) -> datetime:
-    """The CLI prints reset clock times without seconds (18:23:42 reads "6:23pm"): a
-    whole-minute reset may mean any moment of that minute, so wait until its end -
-    never into the past, never restarting the agent into a limit still in force."""
-    if resets_at.second == 0 and resets_at.microsecond == 0:
-        resets_at += timedelta(minutes=1)
-    return max(resets_at, now)
+def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:
+    """The CLI prints reset clock times without seconds (18:23:42 reads "6:23pm"): such
+    a reset may mean any moment of that minute, so wait until its end - never into the
+    past, never restarting the agent into a limit still in force."""
+    assert limit.resets_at is not None
+    stated = timedelta(minutes=1) if limit.to_the_minute else timedelta(0)
+    return max(limit.resets_at + stated, now)

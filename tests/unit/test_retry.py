@@ -62,3 +62,23 @@ def test_a_crash_counts_but_reruns_at_once():
 
 def test_success_finishes():
     assert next_step(running(1), Verdict(Outcome.SUCCESS), SETTINGS, NOW) == Finish(attempts=2)
+
+
+def test_a_usage_limit_pauses_to_the_end_of_a_stated_minute(tmp_path):
+    from pipeline.layout import Layout
+    from pipeline.queuefile import TaskQueue
+    from pipeline.stages.archive import Archive
+    from pipeline.stages.finish import Settler
+    from pipeline.usage_limit import UsageLimit
+
+    layout = Layout(tmp_path)
+    layout.ensure()
+    settings = Settings(usage_limit_margin=0)
+    settler = Settler(layout, settings, TaskQueue(layout, settings), Archive(layout, settings))
+    stated = UsageLimit("resets 12:30pm", NOW.replace(minute=30), to_the_minute=True)
+    exact = UsageLimit("limit|epoch", NOW.replace(minute=30), to_the_minute=False)
+    for limit, expected in ((stated, NOW.replace(minute=31)), (exact, NOW.replace(minute=30))):
+        verdict = Verdict(Outcome.ERROR, "limit", retryable=True, counts=False,
+                          usage_limit=limit)
+        settler.settle(running(0), verdict, NOW)
+        assert settler.queue.state.paused_until() == expected

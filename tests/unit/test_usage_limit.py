@@ -37,6 +37,12 @@ def test_epoch_form_in_seconds():
     )
 
 
+def test_only_stated_clock_times_are_to_the_minute():
+    assert not detect_usage_limit("Claude AI usage limit reached|1795631040", NOW).to_the_minute
+    assert detect_usage_limit("You've hit your limit · resets 2am (Europe/Paris)",
+                              NOW).to_the_minute
+
+
 def test_epoch_form_in_milliseconds():
     limit = detect_usage_limit("Claude AI usage limit reached|1795631022000", NOW)
     assert limit is not None
@@ -53,7 +59,7 @@ def test_epoch_form_inside_json_result():
 def test_five_hour_form_uses_local_zone():
     # 15:06 UTC is 10:06 in New York: 3am is tomorrow's.
     limit = detect_usage_limit("5-hour limit reached ∙ resets 3am", NOW, NEW_YORK)
-    assert limit == UsageLimit("5-hour limit reached ∙ resets 3am", utc(2026, 11, 26, 8, 0))
+    assert limit == UsageLimit("5-hour limit reached ∙ resets 3am", utc(2026, 11, 26, 8, 0), True)
 
 
 def test_hit_your_limit_with_zone():
@@ -71,7 +77,7 @@ def test_session_limit_verbatim_json():
     )
     limit = detect_usage_limit(out, NOW)
     assert limit == UsageLimit(
-        "You've hit your session limit · resets 6:23pm (UTC)", utc(2026, 11, 25, 18, 23)
+        "You've hit your session limit · resets 6:23pm (UTC)", utc(2026, 11, 25, 18, 23), True
     )
 
 
@@ -109,12 +115,13 @@ def test_weekly_limit_without_reset():
 @pytest.mark.parametrize("model", ["Opus", "Sonnet"])
 def test_model_limits_verbatim(model: str):
     text = f"You've hit your {model} limit · resets 6:23pm (UTC)"
-    assert detect_usage_limit(result_json(text), NOW) == UsageLimit(text, utc(2026, 11, 25, 18, 23))
+    expected = UsageLimit(text, utc(2026, 11, 25, 18, 23), True)
+    assert detect_usage_limit(result_json(text), NOW) == expected
 
 
 def test_old_opus_limit_form():
     limit = detect_usage_limit("Opus limit reached ∙ resets 5pm", NOW, UTC)
-    assert limit == UsageLimit("Opus limit reached ∙ resets 5pm", utc(2026, 11, 25, 17, 0))
+    assert limit == UsageLimit("Opus limit reached ∙ resets 5pm", utc(2026, 11, 25, 17, 0), True)
 
 
 @pytest.mark.parametrize(
@@ -294,7 +301,7 @@ def test_classify_max_turns_is_other():
 
 def test_claude_usage_limit_reached_will_reset_at():
     text = "Claude usage limit reached. Your limit will reset at 5pm (Europe/Warsaw)."
-    assert detect_usage_limit(text, NOW) == UsageLimit(text, utc(2026, 11, 25, 16, 0))
+    assert detect_usage_limit(text, NOW) == UsageLimit(text, utc(2026, 11, 25, 16, 0), True)
 
 
 def test_hyphen_separator_and_glued_suffix():
