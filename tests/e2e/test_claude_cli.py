@@ -231,12 +231,10 @@ def test_resume_continues_the_conversation(root, daemon, api, workspace) -> None
     assert "PAPAYA" in history
 
 
-def test_usage_limit_in_json_pauses_to_the_end_of_the_stated_minute(
-        root, configure, daemon, api, home, workspace) -> None:
-    # The json result gives the reset only as text floored to the minute ("resets 3:12pm"
-    # for 15:12:50): the runner waits for the end of that minute, so it never restarts the
-    # agent into a limit that is still in force.
-    configure("[runner]\nusage_limit_margin = 0")
+def hit_usage_limit(root, configure, daemon, api, home, workspace, extra: str) -> tuple:
+    """Run a task whose first reply is a subscription usage limit resetting in 5 s;
+    return (the reset epoch, pausedUntil as an epoch)."""
+    configure("[runner]\nusage_limit_margin = 0\n" + extra)
     daemon.env.pop("ANTHROPIC_API_KEY", None)
     daemon.env.update(api.env(home, api_key=None, oauth_token="sk-ant-oat01-test"))
     reset = int(time.time()) + 5
@@ -246,6 +244,15 @@ def test_usage_limit_in_json_pauses_to_the_end_of_the_stated_minute(
                   "workspace": str(workspace)})
     paused = parse_time(wait_for(lambda: state(root).get("pausedUntil"), timeout=15,
                                  message="pausedUntil in state.json"))
+    return reset, paused
+
+
+def test_usage_limit_in_json_pauses_to_the_end_of_the_stated_minute(
+        root, configure, daemon, api, home, workspace) -> None:
+    # The json result gives the reset only as text floored to the minute ("resets 3:12pm"
+    # for 15:12:50): the runner waits for the end of that minute, so it never restarts the
+    # agent into a limit that is still in force.
+    reset, paused = hit_usage_limit(root, configure, daemon, api, home, workspace, "")
     assert paused == reset // 60 * 60 + 60
     queued = wait_for(lambda: queue_tasks(root), message="the task back in the queue")
     assert queued[0]["id"] == "limited" and queued[0].get("attempts", 0) == 0
@@ -255,16 +262,8 @@ def test_usage_limit_in_json_pauses_to_the_end_of_the_stated_minute(
 
 def test_usage_limit_in_stream_json_pauses_to_the_exact_reset(
         root, configure, daemon, api, home, workspace) -> None:
-    configure("[runner]\nusage_limit_margin = 0\n[agent]\nstream = true")
-    daemon.env.pop("ANTHROPIC_API_KEY", None)
-    daemon.env.update(api.env(home, api_key=None, oauth_token="sk-ant-oat01-test"))
-    reset = int(time.time()) + 5
-    api.push(usage_limit(reset), text("Done after the pause."))
-    daemon.start()
-    submit(root, {"id": "limited", "prompt": "Work hard.", "maxRetries": 0,
-                  "workspace": str(workspace)})
-    paused = parse_time(wait_for(lambda: state(root).get("pausedUntil"), timeout=15,
-                                 message="pausedUntil in state.json"))
+    reset, paused = hit_usage_limit(root, configure, daemon, api, home, workspace,
+                                    "[agent]\nstream = true")
     assert abs(paused - reset) < 0.01  # the exact epoch of the rate_limit_event
     record = finished(root, daemon, "limited")
     assert record["status"] == "success", record
