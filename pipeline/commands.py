@@ -13,10 +13,11 @@ import orjson
 
 from pipeline import clock
 from pipeline.layout import Layout
-from pipeline.models import Outcome, validate
+from pipeline.models import validate
 from pipeline.queuefile import DuplicateIds, QueueFull, TaskQueue
 from pipeline.settings import Settings
 from pipeline.stages.archive import Archive, as_task
+from pipeline.stages.cancel import archive_cancelled, cancel_queued, request
 from pipeline.status import collect
 from pipeline.store import CorruptFile, JsonFile, dumps
 
@@ -109,8 +110,7 @@ def _one_line(item: Any) -> str:
 def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:
     queue = TaskQueue(layout, settings)
     try:
-        task = queue.remove(args.id, lambda t: _archive_cancelled(layout, settings, t))
-        if task:
+        if cancel_queued(queue, Archive(layout, settings), args.id, clock.now()):
             print(f"cancelled {args.id} (was queued)")
             return EXIT_OK
         running = queue.running_task()
@@ -121,15 +121,9 @@ def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:
     return _cancel_running(layout, settings, args.id)
 
 
-def _archive_cancelled(layout: Layout, settings: Settings, task: dict[str, Any]) -> None:
-    Archive(layout, settings).record_end(task, Outcome.CANCELLED, clock.now(), "cancelled",
-                                         int(task.get("attempts") or 0))
-
-
 def _cancel_running(layout: Layout, settings: Settings, task_id: str) -> int:
     """Ask the daemon (through a request file it watches) and wait until it is done."""
-    layout.cancel_requests.mkdir(parents=True, exist_ok=True)
-    (layout.cancel_requests / task_id).touch()  # an empty file: nothing to tear
+    request(layout, task_id)
     status = collect(layout, settings, clock.now(), detail=False)
     if not status["daemon"]["alive"]:
         print(f"{task_id} will be cancelled when the daemon starts (it is not running)")
@@ -147,12 +141,13 @@ def clear(layout: Layout, settings: Settings, args: Namespace) -> int:
     if not args.yes:
         return fail("clear removes every queued task; add --yes to confirm", EXIT_BAD_INPUT)
     queue = TaskQueue(layout, settings)
+    archive = Archive(layout, settings)
 
     def take_all(data: dict[str, Any]) -> list[Any]:
         taken, data["list"] = data["list"], []
         for task in taken:  # archived before the queue is written: never lost
             if isinstance(task, dict) and task.get("id"):
-                _archive_cancelled(layout, settings, task)
+                archive_cancelled(archive, task, clock.now())
         queue.sync_gate(0)
         return taken
 

@@ -15,7 +15,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline import procgroup
-from pipeline.agent import build_env, parse_result, speaks_claude_json
+from pipeline.agent import build_env, speaks_claude_json
 from pipeline.events import emit
 from pipeline.executor import AttemptEnd, Execution
 from pipeline.gate import Level, level
@@ -26,12 +26,12 @@ from pipeline.queuefile import TaskQueue
 from pipeline.recovery import Disposition
 from pipeline.settings import Settings
 from pipeline.sources import Signal
-from pipeline.stages import admit, run
+from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
 from pipeline.stages.schedule import Scheduler
 from pipeline.store import CorruptFile, JsonFile, signature
-from pipeline.verdict import Verdict, judge
+from pipeline.verdict import Verdict, judge, looks_interrupted
 
 INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent died oddly
 
@@ -76,7 +76,7 @@ class Runner:
         wait a moment for our own stop signal before judging the attempt."""
         if self.stopping and end.stop_reason is None:
             end = dataclasses.replace(end, stop_reason="shutdown")
-        if end.stop_reason is None and _looks_interrupted(end, speaks_claude_json(self.settings)):
+        if end.stop_reason is None and looks_interrupted(end, speaks_claude_json(self.settings)):
             self.deferred_end = (end, now + timedelta(seconds=INTERRUPT_SETTLE))
             return
         self._finish_attempt(end, now)
@@ -238,14 +238,14 @@ class Runner:
                                                 error)
             return
         self.running_file.save({})
-        self._clear_cancel_request(entry["id"])
+        cancel.clear_request(self.layout, entry["id"])
         self.unfinished = None
         self.execution = None
         self.entry = None
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
-        for request in sorted(self.layout.cancel_requests.glob("[!.]*")):
+        for request in cancel.pending_requests(self.layout):
             task_id = request.name
             if self.entry and self.entry["id"] == task_id:
                 if self.execution and self.execution.stop_reason is None:
@@ -258,13 +258,9 @@ class Runner:
 
     def _cancel_queued(self, task_id: str, now: datetime) -> None:
         try:
-            self.queue.remove(task_id, lambda task: self.archive.record_end(
-                task, Outcome.CANCELLED, now, "cancelled", int(task.get("attempts") or 0)))
+            cancel.cancel_queued(self.queue, self.archive, task_id, now)
         except (CorruptFile, OSError) as error:
             logger.error("cannot cancel {} now: {}", task_id, error)
-
-    def _clear_cancel_request(self, task_id: str) -> None:
-        (self.layout.cancel_requests / task_id).unlink(missing_ok=True)
 
     def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:
@@ -289,17 +285,3 @@ class Runner:
     @property
     def busy(self) -> bool:
         return self.entry is not None
-
-
-def _looks_interrupted(end: AttemptEnd, claude_json: bool) -> bool:
-    """Killed by SIGINT/SIGTERM, or what Claude Code does on SIGINT: exit 0 in silence,
-    or a result whose terminal_reason says it was aborted (aborted_streaming,
-    aborted_tools) with whatever exit code."""
-    if end.exit_code in (-2, -15, 130, 143):
-        return True
-    if not claude_json:
-        return False
-    result = parse_result(end.output)
-    if result is None:
-        return end.exit_code == 0
-    return str(result.get("terminal_reason") or "").startswith("aborted")

@@ -97,3 +97,17 @@ def _result_reason(result: dict[str, Any]) -> str:
     if status and text and "API Error" not in text:
         return f"API error {status}: {text}"
     return text
+
+
+def looks_interrupted(end: AttemptEnd, claude_json: bool) -> bool:
+    """Killed by SIGINT/SIGTERM, or what Claude Code does on SIGINT: exit 0 in silence,
+    or a result whose terminal_reason says it was aborted (aborted_streaming,
+    aborted_tools) with whatever exit code."""
+    if end.exit_code in (-2, -15, 130, 143):
+        return True
+    if not claude_json:
+        return False
+    result = parse_result(end.output)
+    if result is None:
+        return end.exit_code == 0
+    return str(result.get("terminal_reason") or "").startswith("aborted")

@@ -81,3 +81,17 @@ def test_permission_denials_fail_when_configured():
 def test_plain_failure_uses_the_last_lines():
     verdict = judge(end(2, "starting\nfatal: no such thing\n"), NOW)
     assert verdict.error == "exit code 2: starting fatal: no such thing"
+
+
+def test_what_looks_like_our_own_stop():
+    from pipeline.verdict import looks_interrupted
+
+    aborted = output(is_error=True, subtype="error_during_execution",
+                     terminal_reason="aborted_streaming")
+    assert looks_interrupted(end(0, ""), claude_json=True)
+    assert looks_interrupted(end(0, aborted), claude_json=True)
+    assert looks_interrupted(end(1, aborted), claude_json=True)
+    assert looks_interrupted(end(-15), claude_json=False)
+    assert not looks_interrupted(end(0, output()), claude_json=True)
+    assert not looks_interrupted(end(0, ""), claude_json=False)
+    assert not looks_interrupted(end(1, output(is_error=True)), claude_json=True)

@@ -1,0 +1,39 @@
+"""Cancelling: a queued task is archived as cancelled and leaves the queue; a running
+one is asked for through a request file `tasks/cancel/<id>`, which the daemon watches
+(and honours at start if it was down)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.layout import Layout
+from pipeline.models import Outcome
+from pipeline.queuefile import TaskQueue
+from pipeline.stages.archive import Archive
+
+
+def archive_cancelled(archive: Archive, task: dict[str, Any], now: datetime) -> None:
+    archive.record_end(task, Outcome.CANCELLED, now, "cancelled", int(task.get("attempts") or 0))
+
+
+def cancel_queued(queue: TaskQueue, archive: Archive, task_id: str,
+                  now: datetime) -> dict[str, Any] | None:
+    """Archive and remove a queued task (archived first, under the queue's lock: a
+    crash in between can leave a duplicate, never a loss). None when not queued."""
+    return queue.remove(task_id, lambda task: archive_cancelled(archive, task, now))
+
+
+def request(layout: Layout, task_id: str) -> None:
+    layout.cancel_requests.mkdir(parents=True, exist_ok=True)
+    (layout.cancel_requests / task_id).touch()  # an empty file: nothing to tear
+
+
+def pending_requests(layout: Layout) -> list[Path]:
+    """Request files, oldest name first; temp files of other writers are not requests."""
+    return sorted(layout.cancel_requests.glob("[!.]*"))
+
+
+def clear_request(layout: Layout, task_id: str) -> None:
+    (layout.cancel_requests / task_id).unlink(missing_ok=True)
