@@ -51,10 +51,11 @@ class Runner:
         self.env = build_env(settings)
         self.execution: Execution | None = None
         self.entry: dict[str, Any] | None = None
-        self.unfinished: tuple[dict[str, Any], Verdict] | None = None
+        self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
         self.closed_inbox: set[str] = set()
         self.reported_damage: dict[Path, Any] = {}
+        self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
 
@@ -92,7 +93,7 @@ class Runner:
         """Do what is due; return when to run again (None: only on a signal)."""
         wakes: list[datetime | None] = [self._settle_deferred(now)]
         if self.unfinished:
-            self._complete(self.unfinished[1], now)
+            self._complete(self.unfinished, now)
         self._handle_cancels(now)
         if self._readable_queue() is not None:
             wakes.append(self._admit_inbox(now))
@@ -120,12 +121,18 @@ class Runner:
         return None
 
     def _readable_queue(self) -> list[Any] | None:
+        """queue.json's entries, parsed again only when the file changed (a tick looks
+        at it before and after admitting and scheduling; usually one stat suffices)."""
+        current = signature(self.layout.queue)
+        if current is not None and current == self.queue_seen[0]:
+            return self.queue_seen[1]
         try:
             tasks = self.queue.tasks()
         except CorruptFile as error:
             self._report_damage(error)
             return None
         self.reported_damage.pop(self.layout.queue, None)
+        self.queue_seen = (current, tasks)
         return tasks
 
     def _report_damage(self, error: CorruptFile) -> None:
@@ -230,7 +237,7 @@ class Runner:
         """Requeue or archive the running task; kept pending if the write fails."""
         entry = self.entry
         assert entry is not None
-        self.unfinished = (entry, verdict)
+        self.unfinished = verdict
         try:
             self.settler.settle(entry, verdict, now)
         except (CorruptFile, OSError) as error:
