@@ -6,6 +6,7 @@ main thread just waits for it and turns SIGINT/SIGTERM into a stop signal.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -194,16 +195,12 @@ class Daemon:
         self.runner.begin_stop()
         deadline = clock.now() + timedelta(seconds=self.settings.kill_grace + 3)
         while self.runner.busy and clock.now() < deadline:
-            try:
-                item = self.signals.get(timeout=0.1)
-                self.runner.note(item, clock.now())
-            except queue.Empty:
-                pass
-            self.runner.tick(clock.now())
+            with contextlib.suppress(queue.Empty):
+                self._guarded(self.runner.note, self.signals.get(timeout=0.1))
+            self._guarded(self.runner.tick)
         self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
         emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")
-
 
 
 def _max_rss_mb() -> float | None:
