@@ -7,7 +7,7 @@ import sys
 
 from loguru import logger
 
-from pipeline.layout import Layout
+from pipeline.storage.layout import Layout
 
 LINE_FORMAT = "{level: <7} {extra[task]: <28} {message}"
 TIME_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} "

@@ -17,14 +17,14 @@ from typing import Any
 import orjson
 from loguru import logger
 
-from pipeline.clock import iso
-from pipeline.layout import Layout
+from pipeline.domain.clock import iso
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
 from pipeline.log import preview
-from pipeline.models import FieldError, Outcome, new_id, valid_id, validate
-from pipeline.queuefile import DuplicateIds, QueueFull, TaskQueue
-from pipeline.settings import Settings
 from pipeline.stages.archive import Archive
-from pipeline.store import CorruptFile, dumps, write_atomic
+from pipeline.storage.jsonfile import CorruptFile, dumps, write_atomic
+from pipeline.storage.layout import Layout, is_candidate
+from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 STABLE_SECONDS = 1.0
 
@@ -35,12 +35,6 @@ class Admission(StrEnum):
     WAITING = "waiting"        # the queue is full: the file stays in inbox/
     NOT_READY = "not-ready"    # still being written
     DEFERRED = "deferred"      # the queue cannot be written now (damaged file, disk)
-
-
-def is_candidate(path: Path) -> bool:
-    """Inbox files worth reading: *.json, not hidden, not a temp file."""
-    name = path.name
-    return name.endswith(".json") and not name.startswith(".") and not name.endswith(".tmp")
 
 
 def inbox_files(layout: Layout) -> list[Path]:

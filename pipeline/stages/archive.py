@@ -12,12 +12,12 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.clock import iso, parse_iso_or_none
-from pipeline.events import emit
-from pipeline.layout import Layout
-from pipeline.models import Outcome, valid_id
-from pipeline.settings import Settings
-from pipeline.store import CorruptFile, HistoryLog, JsonFile
+from pipeline.domain.clock import iso, parse_iso_or_none
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome, valid_id
+from pipeline.storage.events import emit
+from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
+from pipeline.storage.layout import Layout
 
 # fields that describe a run, not the task; stripped when a record becomes a task again
 RUN_FIELDS = {

@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.layout import Layout
-from pipeline.models import Outcome
-from pipeline.queuefile import TaskQueue
+from pipeline.domain.task import Outcome
 from pipeline.stages.archive import Archive
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
 
 
 def archive_cancelled(archive: Archive, task: dict[str, Any], now: datetime) -> None:

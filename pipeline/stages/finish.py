@@ -8,14 +8,14 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.events import emit
-from pipeline.layout import Layout
-from pipeline.queuefile import TaskQueue
-from pipeline.settings import Settings
+from pipeline.agent.usage_limit import UsageLimit
+from pipeline.agent.verdict import Verdict
+from pipeline.domain.settings import Settings
 from pipeline.stages.archive import Archive
 from pipeline.stages.retry import Finish, Requeue, next_step
-from pipeline.usage_limit import UsageLimit
-from pipeline.verdict import Verdict
+from pipeline.storage.events import emit
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
 
 
 @dataclass

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.clock import iso
-from pipeline.models import Outcome, max_retries
-from pipeline.settings import Settings
+from pipeline.agent.verdict import Verdict
+from pipeline.domain.clock import iso
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome, max_retries
 from pipeline.stages.archive import RUN_FIELDS
-from pipeline.verdict import Verdict
 
 
 def backoff(retry_delay: float, retry_number: int) -> float:

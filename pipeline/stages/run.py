@@ -7,37 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.agent import build_argv, speaks_claude_json
-from pipeline.clock import iso, parse_iso_or_none
-from pipeline.executor import Launch
-from pipeline.layout import Layout
-from pipeline.models import is_high, timeout_ms
-from pipeline.settings import Settings
-
-
-def _ready(task: Any, now: datetime) -> bool:
-    if not isinstance(task, dict) or not task.get("id"):
-        return False
-    not_before = parse_iso_or_none(task.get("notBefore"))
-    return not_before is None or not_before <= now
-
-
-def run_order(tasks: list[Any], now: datetime) -> list[dict[str, Any]]:
-    """Ready tasks in the order they will run: high priority first, each FIFO."""
-    ready = [task for task in tasks if _ready(task, now)]
-    return [t for t in ready if is_high(t)] + [t for t in ready if not is_high(t)]
-
-
-def pick(tasks: list[Any], now: datetime) -> dict[str, Any] | None:
-    order = run_order(tasks, now)
-    return order[0] if order else None
-
-
-def next_ready_time(tasks: list[Any], now: datetime) -> datetime | None:
-    """When the earliest waiting retry becomes ready (to wake the loop then)."""
-    times = [parse_iso_or_none(t.get("notBefore")) for t in tasks if isinstance(t, dict)]
-    future = [moment for moment in times if moment and moment > now]
-    return min(future, default=None)
+from pipeline.agent.presets import build_argv, speaks_claude_json
+from pipeline.domain.clock import iso
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import timeout_ms
+from pipeline.execution.slot import Launch
+from pipeline.storage.layout import Layout
 
 
 def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> str | None:

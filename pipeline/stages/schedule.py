@@ -13,12 +13,12 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.clock import parse_iso_or_none
-from pipeline.events import emit
-from pipeline.layout import Layout
-from pipeline.queuefile import DuplicateIds, QueueFull, TaskQueue
-from pipeline.schedules import Decision, apply_changes, plan
-from pipeline.store import JsonFile
+from pipeline.domain.clock import parse_iso_or_none
+from pipeline.scheduling.plan import Decision, apply_changes, plan
+from pipeline.storage.events import emit
+from pipeline.storage.jsonfile import JsonFile
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 
 def active_schedule_ids(queued: list[Any], running: dict[str, Any] | None) -> set[str]:

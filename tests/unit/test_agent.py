@@ -1,7 +1,7 @@
 import json
 
-from pipeline.agent import build_argv, build_env, parse_result, result_fields
-from pipeline.settings import Settings
+from pipeline.agent.presets import build_argv, build_env, parse_result, result_fields
+from pipeline.domain.settings import Settings
 
 
 def test_minimal_argv():

@@ -1,4 +1,4 @@
-"""pipeline.cron: parsing, next slots, time zones and both DST transitions (fixed clock)."""
+"""pipeline.scheduling.cron: parsing, next slots, time zones and both DST transitions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from croniter import croniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cron import CronError, next_after, next_n, normalize, zone_for
+from pipeline.scheduling.cron import CronError, next_after, next_n, normalize, zone_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -12,11 +12,12 @@ import pytest
 from filelock import FileLock
 from helpers import FAKE_AGENT
 
-from pipeline import doctor
-from pipeline.doctor import Probes
-from pipeline.doctor_checks import Check, Pm2Unavailable
-from pipeline.layout import Layout
-from pipeline.settings import Settings
+from pipeline.doctor import probes as probes_module
+from pipeline.doctor import run as doctor
+from pipeline.doctor.checks import Check
+from pipeline.doctor.probes import Pm2Unavailable, Probes
+from pipeline.domain.settings import Settings
+from pipeline.storage.layout import Layout
 
 ONLINE = [{"name": "claude-runner", "pid": 4242,
            "pm2_env": {"status": "online", "restart_time": 3}}]
@@ -205,5 +206,5 @@ def test_low_disk(layout: Layout, settings: Settings, probes: Probes) -> None:
 def test_pm2_daemon_not_running_is_detected_without_starting_one(tmp_path: Path) -> None:
     environ = {"PATH": os.environ.get("PATH", ""), "PM2_HOME": str(tmp_path / "pm2")}
     with pytest.raises(Pm2Unavailable, match="not running"):
-        doctor._require_pm2_daemon(environ)
+        probes_module._require_pm2_daemon(environ)
     assert not (tmp_path / "pm2").exists()

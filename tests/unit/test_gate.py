@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.gate import Level, level, still_full
+from pipeline.domain.gate import Level, level, still_full
 
 
 @pytest.mark.parametrize(("length", "was_full", "expected"), [

@@ -3,8 +3,8 @@ import sys
 import pytest
 from helpers import wait_for
 
-from pipeline.events import hook_argv, run_hook
-from pipeline.settings import SettingsError, load_settings
+from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.storage.events import hook_argv, run_hook
 
 
 def test_placeholders_are_filled_without_a_shell():

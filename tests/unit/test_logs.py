@@ -5,8 +5,8 @@ import time
 from loguru import logger
 
 from pipeline import log
-from pipeline.housekeeping import prune_task_logs
-from pipeline.layout import Layout
+from pipeline.daemon.housekeeping import prune_task_logs
+from pipeline.storage.layout import Layout
 
 
 def test_json_log_rotates_and_compresses(tmp_path):

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.models import admit_fields, max_retries, timeout_ms, valid_id, validate
-from pipeline.settings import Settings
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import admit_fields, max_retries, timeout_ms, valid_id, validate
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

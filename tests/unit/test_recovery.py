@@ -1,4 +1,4 @@
-from pipeline.recovery import Disposition, disposition, output_of_attempt
+from pipeline.daemon.recovery import Disposition, disposition, output_of_attempt
 
 
 def test_an_archived_or_requeued_run_is_not_run_again():

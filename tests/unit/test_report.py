@@ -14,12 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.clock import iso
-from pipeline.layout import Layout
-from pipeline.report import SUMMARY_KEYS, build_report, render_markdown, render_svg, write_report
-from pipeline.report_data import Event, load_records
-from pipeline.report_events import full_spans, pause_spans
-from pipeline.store import append_line
+from pipeline.domain.clock import iso
+from pipeline.report.build import (
+    SUMMARY_KEYS,
+    build_report,
+    render_markdown,
+    render_svg,
+    write_report,
+)
+from pipeline.report.data import Event, load_records
+from pipeline.report.events import full_spans, pause_spans
+from pipeline.storage.jsonfile import append_line
+from pipeline.storage.layout import Layout
 
 TZ = timezone(timedelta(hours=2))
 D = date(2026, 3, 10)

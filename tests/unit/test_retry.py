@@ -1,9 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
-from pipeline.models import Outcome
-from pipeline.settings import Settings
+from pipeline.agent.verdict import Verdict
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome
 from pipeline.stages.retry import Finish, Requeue, backoff, next_step
-from pipeline.verdict import Verdict
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(max_retries=2, retry_delay=30)
@@ -65,11 +65,11 @@ def test_success_finishes():
 
 
 def test_a_usage_limit_pauses_to_the_end_of_a_stated_minute(tmp_path):
-    from pipeline.layout import Layout
-    from pipeline.queuefile import TaskQueue
+    from pipeline.agent.usage_limit import UsageLimit
     from pipeline.stages.archive import Archive
     from pipeline.stages.finish import Settler
-    from pipeline.usage_limit import UsageLimit
+    from pipeline.storage.layout import Layout
+    from pipeline.storage.queue import TaskQueue
 
     layout = Layout(tmp_path)
     layout.ensure()

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cron import next_after, zone_for
-from pipeline.schedules import (
+from pipeline.scheduling.cron import next_after, zone_for
+from pipeline.scheduling.plan import (
     REMOVE,
     SCHEDULE_ONLY,
     SKIP_ACTIVE,

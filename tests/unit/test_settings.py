@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.settings import Settings, SettingsError, load_settings
+from pipeline.domain.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults_without_a_file(tmp_path):

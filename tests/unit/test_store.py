@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from pipeline.store import CorruptFile, HistoryLog, JsonFile, dumps
+from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile, dumps
 
 
 def test_format_is_two_space_and_unescaped(tmp_path):

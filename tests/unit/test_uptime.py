@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.clock import iso
-from pipeline.layout import Layout
-from pipeline.uptime import Gap, load_heartbeats, max_gap_for, restarts, uptime
+from pipeline.domain.clock import iso
+from pipeline.report.uptime import Gap, load_heartbeats, max_gap_for, restarts, uptime
+from pipeline.storage.layout import Layout
 
 TZ = timezone(timedelta(hours=2))
 START = datetime(2026, 3, 10, 12, 0, tzinfo=TZ)

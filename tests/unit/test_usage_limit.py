@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.api_errors import classify_api_error
-from pipeline.usage_limit import UsageLimit, detect_usage_limit
+from pipeline.agent.api_errors import classify_api_error
+from pipeline.agent.usage_limit import UsageLimit, detect_usage_limit
 
 NOW = datetime(2026, 11, 25, 15, 6, 42, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")

@@ -1,9 +1,9 @@
 import json
 from datetime import UTC, datetime
 
-from pipeline.executor import AttemptEnd
-from pipeline.models import Outcome
-from pipeline.verdict import judge
+from pipeline.agent.verdict import judge
+from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.task import Outcome
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -84,7 +84,7 @@ def test_plain_failure_uses_the_last_lines():
 
 
 def test_what_looks_like_our_own_stop():
-    from pipeline.verdict import looks_interrupted
+    from pipeline.agent.verdict import looks_interrupted
 
     aborted = output(is_error=True, subtype="error_during_execution",
                      terminal_reason="aborted_streaming")

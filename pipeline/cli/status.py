@@ -1,0 +1,194 @@
+"""What `status` reports: computed from the files alone, so it works with the
+daemon up or down and never needs to talk to it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.order import run_order
+from pipeline.domain.settings import Settings
+from pipeline.execution.procgroup import pid_alive
+from pipeline.report.uptime import load_heartbeats, uptime
+from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
+
+
+def daemon_status(state: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
+    """`alive` means: a file dropped now will be seen (live pid and a fresh heartbeat)."""
+    pid = state.get("pid")
+    heartbeat = parse_iso_or_none(state.get("heartbeatAt"))
+    fresh = heartbeat is not None and (now - heartbeat).total_seconds() < \
+        settings.heartbeat_max_age
+    alive = isinstance(pid, int) and pid > 0 and pid_alive(pid) and fresh
+    started = parse_iso_or_none(state.get("startedAt"))
+    return {
+        "alive": alive,
+        "pid": pid,
+        "heartbeatAt": state.get("heartbeatAt"),
+        "startedAt": state.get("startedAt"),
+        "uptimeSeconds": int((now - started).total_seconds()) if alive and started else None,
+    }
+
+
+def _count(path_file: JsonFile) -> int | None:
+    try:
+        return len(path_file.items())
+    except CorruptFile:
+        return None
+
+
+def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
+                   ) -> float | None:
+    start = now - timedelta(hours=hours)
+    beats = load_heartbeats(layout, start, now, pad=timedelta(hours=1))
+    return uptime(beats, start, now, settings.heartbeat_max_age).percent
+
+
+def _today(layout: Layout, now: datetime) -> dict[str, int]:
+    records = HistoryLog(layout.history).read(now.astimezone().date().isoformat())
+    completed = sum(r.get("status") == "success" for r in records)
+    return {"completed": completed, "failed": len(records) - completed}
+
+
+def _last_failure(layout: Layout) -> dict[str, Any] | None:
+    try:
+        failed = JsonFile(layout.failed, "list").items()
+    except CorruptFile:
+        return None
+    last = failed[-1] if failed and isinstance(failed[-1], dict) else None
+    return {k: last.get(k) for k in ("id", "outcome", "error", "failedAt")} if last else None
+
+
+def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
+    try:
+        schedules = JsonFile(layout.scheduled, "tasks").items()
+    except CorruptFile:
+        return []
+    upcoming = [(parse_iso_or_none(s.get("nextRun")), s.get("id")) for s in schedules
+                if isinstance(s, dict) and s.get("enabled", True) is not False]
+    upcoming = sorted((moment, sid) for moment, sid in upcoming if moment)
+    return [{"id": sid, "at": moment.isoformat()} for moment, sid in upcoming[:count]]
+
+
+def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
+            ) -> dict[str, Any]:
+    """The contract's status object; with `detail`, also uptime, today's counts, the last
+    failure and the next schedule firings (what a person wants on one screen)."""
+    status = _core(layout, settings, now)
+    if detail:
+        status.update(
+            uptime={"last24h": uptime_percent(layout, settings, now, 24),
+                    "last7d": uptime_percent(layout, settings, now, 24 * 7)},
+            today=_today(layout, now),
+            lastFailure=_last_failure(layout),
+            nextSchedules=_next_firings(layout),
+        )
+    return status
+
+
+def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
+    queue = TaskQueue(layout, settings)
+    state = queue.state.read()
+    try:
+        queued = queue.tasks()
+        length: int | None = len(queued)
+        level: str | None = queue.level(length)
+    except CorruptFile as error:
+        queued, length, level = [], None, f"unknown ({error.reason})"
+    try:
+        running = queue.running_task()
+    except CorruptFile:
+        running = None
+    paused = parse_iso_or_none(state.get("pausedUntil"))
+    return {
+        "daemon": daemon_status(state, settings, now),
+        "running": running["id"] if running else None,
+        "runningTask": _running_view(running, now),
+        "queue": {"length": length, "level": level,
+                  "next": [_label(t) for t in _upcoming(queued, now)[:5]]},
+        "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
+        "pauseReason": state.get("pauseReason") if paused and paused > now else None,
+        "counts": {"completed": _count(JsonFile(layout.completed, "list")),
+                   "failed": _count(JsonFile(layout.failed, "list"))},
+    }
+
+
+def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """The run order, then the tasks waiting out a retry delay."""
+    ready = run_order(queued, now)
+    return ready + [t for t in queued if isinstance(t, dict) and t not in ready]
+
+
+def _label(task: dict[str, Any]) -> str:
+    extra = " ".join(str(task[k]) for k in ("name", "role") if task.get(k))
+    if task.get("notBefore"):
+        extra = f"{extra} retry at {task['notBefore']}".strip()
+    return f"{task.get('id')} ({extra})" if extra else str(task.get("id"))
+
+
+def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    if not running:
+        return None
+    started = parse_iso_or_none(running.get("startedAt"))
+    return {
+        "id": running.get("id"),
+        "name": running.get("name"),
+        "role": running.get("role"),
+        "attempt": running.get("attempt"),
+        "startedAt": running.get("startedAt"),
+        "elapsedSeconds": int((now - started).total_seconds()) if started else None,
+        "timeout": running.get("timeout"),
+        "pid": running.get("pid"),
+        "lastActivityAt": running.get("lastActivityAt"),
+        "numTurns": running.get("numTurns"),
+    }
+
+
+def render(status: dict[str, Any]) -> str:
+    daemon = status["daemon"]
+    lines = [
+        f"daemon   {'alive' if daemon['alive'] else 'NOT RUNNING'}"
+        + (f" (pid {daemon['pid']}, up {daemon['uptimeSeconds']} s, "
+           f"heartbeat {daemon['heartbeatAt']})" if daemon["alive"] else ""),
+    ]
+    task = status["runningTask"]
+    if task:
+        label = " ".join(str(x) for x in (task["name"], task["role"] and f"[{task['role']}]")
+                         if x)
+        timeout = f" of {task['timeout'] // 1000} s" if task["timeout"] else ""
+        activity = f", last activity {task['lastActivityAt']}" if task["lastActivityAt"] else ""
+        lines.append(f"running  {task['id']} {label} - attempt {task['attempt']}, "
+                     f"{task['elapsedSeconds']} s elapsed{timeout}{activity}")
+    else:
+        lines.append("running  nothing")
+    queue = status["queue"]
+    length = "?" if queue["length"] is None else queue["length"]
+    lines.append(f"queue    {length} task(s), level {queue['level']}"
+                 + (f"; next: {', '.join(queue['next'])}" if queue["next"] else ""))
+    if status["pausedUntil"]:
+        lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
+    counts = status["counts"]
+    lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
+    return "\n".join(lines + _detail_lines(status))
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} %"
+
+
+def _detail_lines(status: dict[str, Any]) -> list[str]:
+    if "uptime" not in status:
+        return []
+    today, up = status["today"], status["uptime"]
+    lines = [f"uptime   {_percent(up['last24h'])} (24 h), {_percent(up['last7d'])} (7 d)",
+             f"today    {today['completed']} completed, {today['failed']} failed"]
+    failure = status["lastFailure"]
+    if failure:
+        lines.append(f"last failure  {failure['id']} at {failure['failedAt']} "
+                     f"({failure['outcome']}): {failure['error']}")
+    for firing in status["nextSchedules"]:
+        lines.append(f"schedule {firing['id']} next at {firing['at']}")
+    return lines

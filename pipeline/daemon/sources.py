@@ -1,0 +1,76 @@
+"""Where work comes from: watchdog events on inbox/ and tasks/, turned into signals.
+
+Handlers run on watchdog's dispatcher thread, so they only classify the event and
+post a Signal; the runner's loop thread does all the work (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from pipeline.storage.layout import Layout, is_candidate
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str                 # inbox | queue | scheduled | cancel | finished | stop
+    path: str | None = None
+    closed: bool = False      # the writer is done with the file (closed or renamed in)
+    payload: Any = None
+
+
+_TASK_FILES = {"queue.json": "queue", "scheduled.json": "scheduled"}
+_DONE_WRITING = {"closed", "moved"}
+
+
+def classify(layout: Layout, event: FileSystemEvent) -> Signal | None:
+    """The signal an event stands for, or None when it is noise."""
+    if event.is_directory or event.event_type in {"opened", "closed_no_write"}:
+        return None
+    raw = event.dest_path if event.event_type == "moved" else event.src_path
+    path = Path(raw.decode() if isinstance(raw, bytes) else raw)
+    folder = path.parent
+    if folder == layout.inbox and is_candidate(path) and event.event_type != "deleted":
+        return Signal("inbox", str(path), closed=event.event_type in _DONE_WRITING)
+    if folder == layout.tasks and path.name in _TASK_FILES:
+        return Signal(_TASK_FILES[path.name], str(path))
+    if folder == layout.cancel_requests and event.event_type != "deleted":
+        return Signal("cancel", str(path))
+    return None
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, layout: Layout, post: Callable[[Signal], None],
+                 is_own_write: Callable[[str], bool]) -> None:
+        self.layout = layout
+        self.post = post
+        self.is_own_write = is_own_write
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        signal = classify(self.layout, event)
+        if signal and not (signal.kind == "queue" and self.is_own_write(signal.path)):
+            self.post(signal)
+
+
+class Watcher:
+    """Watches inbox/, tasks/ and tasks/cancel/ (not recursively: history writes are not news)."""
+
+    def __init__(self, layout: Layout, post: Callable[[Signal], None],
+                 is_own_write: Callable[[str], bool]) -> None:
+        self.observer = Observer()
+        handler = _Handler(layout, post, is_own_write)
+        for folder in (layout.inbox, layout.tasks, layout.cancel_requests):
+            self.observer.schedule(handler, str(folder), recursive=False)
+
+    def start(self) -> None:
+        self.observer.start()
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)

@@ -1,0 +1,159 @@
+"""The single slot: one agent process at a time, in its own process group.
+
+A waiter thread blocks on the process and reports an `AttemptEnd` through a
+callback; timers enforce the timeout. Ending a run: SIGINT to the group first
+(Claude Code then ends its tool processes itself, which live in sessions of their
+own), SIGTERM a second later, SIGKILL after `kill_grace` - each also sent to every
+descendant seen while the agent ran. `stop()` ends a run early for a cancel or a
+shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.domain.attempt import AttemptEnd
+from pipeline.execution import procgroup
+from pipeline.execution.progress import OutputWatch
+
+OUTPUT_TAIL_BYTES = 1_000_000
+INTERRUPT_WAIT = 1.0  # seconds between SIGINT and SIGTERM
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str]
+    prompt: str
+    prompt_file: Path        # the prompt is written here and given on stdin; removed at the end
+    log_path: Path
+    header: str
+    timeout: float
+    kill_grace: float
+    idle_timeout: float = 0.0  # seconds without output before the run is ended; 0 = off
+    watch_output: bool = False  # report stream-json progress
+
+
+class Execution:
+    def __init__(self, launch: Launch, on_end: Callable[[AttemptEnd], None],
+                 on_progress: Callable[[dict], None] | None = None) -> None:
+        self.launch = launch
+        self.on_end = on_end
+        self.on_progress = on_progress or (lambda _: None)
+        self.watch: OutputWatch | None = None
+        self.idle = False
+        self.tracked: set[tuple[int, int | None]] = set()
+        self._ending = False
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stop_reason: str | None = None
+        self.timed_out = False
+        self._timers: list[threading.Timer] = []
+        self._lock = threading.Lock()
+        self.offset = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> int:
+        """Spawn the agent; raises OSError if it cannot be started."""
+        launch = self.launch
+        launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+        launch.prompt_file.write_text(launch.prompt, encoding="utf-8")
+        with open(launch.log_path, "ab") as log, open(launch.prompt_file, "rb") as prompt:
+            log.write(launch.header.encode())
+            log.flush()
+            self.offset = log.tell()
+            self.process = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+                launch.argv, cwd=launch.cwd, env=launch.env, stdin=prompt,
+                stdout=log, stderr=log, **procgroup.spawn_options(),
+            )
+        self._arm(launch.timeout, self._on_timeout)
+        if launch.idle_timeout or launch.watch_output:
+            self.watch = OutputWatch(launch.log_path, self.offset, launch.idle_timeout,
+                                     self.on_progress, self._on_idle)
+            self.watch.start()
+        threading.Thread(target=self._wait, name="agent-waiter", daemon=True).start()
+        return self.process.pid
+
+    def stop(self, reason: str) -> None:
+        """End the run (cancel or shutdown): SIGTERM the group, SIGKILL after the grace."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+        self._terminate()
+
+    def _arm(self, delay: float, action: Callable[[], None]) -> None:
+        timer = threading.Timer(delay, action)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _on_timeout(self) -> None:
+        self.timed_out = True
+        self._terminate()
+
+    def _on_idle(self) -> None:
+        self.idle = True
+        self._on_timeout()
+
+    def _terminate(self) -> None:
+        with self._lock:
+            if self._ending:
+                return
+            self._ending = True
+        self._track()
+        procgroup.interrupt(self.pid)
+        self._arm(INTERRUPT_WAIT, self._send_term)
+
+    def _send_term(self) -> None:
+        self._track()
+        procgroup.terminate(self.pid)
+        procgroup.kill_tracked(self.tracked, signal.SIGTERM)
+        self._arm(self.launch.kill_grace, self._send_kill)
+
+    def _send_kill(self) -> None:
+        procgroup.kill(self.pid)
+        procgroup.kill_tracked(self.tracked, signal.SIGKILL)
+
+    def _track(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.tracked |= procgroup.descendants(self.process.pid)
+
+    def _wait(self) -> None:
+        assert self.process is not None
+        code = self.process.wait()
+        self._end_stragglers()
+        for timer in self._timers:
+            timer.cancel()
+        if self.watch:
+            self.watch.stop()
+        self.launch.prompt_file.unlink(missing_ok=True)
+        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, self._read_output(),
+                               idle=self.idle))
+
+    def _end_stragglers(self) -> None:
+        """Processes the agent left behind in its group get SIGTERM, then SIGKILL."""
+        pgid = self.process.pid
+        procgroup.kill_tracked(self.tracked, signal.SIGKILL)
+        if not procgroup.terminate(pgid):
+            return
+        deadline = time.monotonic() + self.launch.kill_grace
+        while procgroup.group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        procgroup.kill(pgid)
+
+    def _read_output(self) -> str:
+        size = os.path.getsize(self.launch.log_path)
+        start = max(self.offset, size - OUTPUT_TAIL_BYTES)
+        with open(self.launch.log_path, "rb") as log:
+            log.seek(start)
+            return log.read().decode("utf-8", errors="replace")

@@ -1,0 +1,142 @@
+"""Task figures of the daily report, computed from one day's history records."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter
+from datetime import tzinfo
+from typing import Any
+
+from pipeline.report.data import Record, record_end
+
+NO_ROLE = "(none)"
+TOP_REASONS = 10
+_NUMBER = re.compile(r"\d+")
+
+
+def _succeeded(record: Record) -> bool:
+    return record.get("status") == "success"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _attempts(record: Record) -> int:
+    value = _number(record.get("attempts"))
+    return int(value) if value is not None else 0
+
+
+def task_figures(records: list[Record], retry_ids: set[str]) -> dict[str, Any]:
+    """Counts by status and outcome.
+
+    `retried` counts tasks with attempts > 1 plus tasks named by the day's
+    `task_retry` events (some of which may still be waiting for their next attempt).
+    `successRate` is completed / (all records - cancelled), 0..1: a cancel is the
+    user's decision, not a failure of the agent. None when nothing was judged.
+    """
+    outcomes = Counter(str(record.get("outcome") or "unknown") for record in records)
+    completed = sum(1 for record in records if _succeeded(record))
+    retried = {str(record.get("id")) for record in records if _attempts(record) > 1}
+    retried |= retry_ids
+    judged = len(records) - outcomes["cancelled"]
+    return {
+        "total": len(records),
+        "completed": completed,
+        "failed": len(records) - completed,
+        "cancelled": outcomes["cancelled"],
+        "timedOut": outcomes["timeout"],
+        "retried": len(retried),
+        "retriedIds": sorted(retried),
+        "successRate": round(completed / judged, 6) if judged else None,
+        "outcomes": dict(sorted(outcomes.items())),
+    }
+
+
+def nearest_rank(ordered: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of an ascending list: always an observed value."""
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def duration_figures(records: list[Record]) -> dict[str, Any]:
+    """Median (mean of the two middle values for an even count) and nearest-rank p95
+    of durationMs over every record that has one, successes and failures alike."""
+    values = sorted(v for r in records if (v := _number(r.get("durationMs"))) is not None)
+    if not values:
+        return {"count": 0, "medianMs": None, "p95Ms": None, "maxMs": None}
+    return {
+        "count": len(values),
+        "medianMs": statistics.median(values),
+        "p95Ms": nearest_rank(values, 0.95),
+        "maxMs": values[-1],
+    }
+
+
+def cost_figures(records: list[Record]) -> dict[str, Any]:
+    """Total costUsd and, per role, tasks, failures and cost (records without a
+    role are grouped under "(none)"; records without a cost add nothing)."""
+    roles: dict[str, dict[str, Any]] = {}
+    total = 0.0
+    priced = 0
+    for record in records:
+        role = record.get("role") if isinstance(record.get("role"), str) else None
+        entry = roles.setdefault(role or NO_ROLE, {"tasks": 0, "failed": 0, "costUsd": 0.0})
+        entry["tasks"] += 1
+        entry["failed"] += 0 if _succeeded(record) else 1
+        cost = _number(record.get("costUsd"))
+        if cost is not None:
+            entry["costUsd"] += cost
+            total += cost
+            priced += 1
+    for entry in roles.values():
+        entry["costUsd"] = round(entry["costUsd"], 6)
+    ordered = sorted(roles.items(), key=lambda item: (-item[1]["costUsd"], item[0]))
+    return {"totalUsd": round(total, 6), "tasksWithCost": priced, "byRole": dict(ordered)}
+
+
+def reason_key(text: str) -> str:
+    """Errors that differ only in numbers (pids, ms, exit codes) group together."""
+    return _NUMBER.sub("#", " ".join(text.split()))[:200]
+
+
+def failure_reasons(records: list[Record]) -> list[dict[str, Any]]:
+    """The most frequent failure reasons, each with the ids of its tasks.
+
+    A failure without an error text is grouped under its outcome, e.g. "(timeout)".
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if _succeeded(record):
+            continue
+        error = record.get("error")
+        outcome = str(record.get("outcome") or "unknown")
+        text = " ".join(error.split()) if isinstance(error, str) and error.strip() else ""
+        text = text or f"({outcome})"
+        group = groups.setdefault(reason_key(text), {
+            "reason": text[:200], "count": 0, "outcomes": Counter(), "taskIds": []})
+        group["count"] += 1
+        group["outcomes"][outcome] += 1
+        group["taskIds"].append(str(record.get("id")))
+    ordered = sorted(groups.values(), key=lambda group: (-group["count"], group["reason"]))
+    for group in ordered:
+        group["outcomes"] = dict(sorted(group["outcomes"].items()))
+    return ordered[:TOP_REASONS]
+
+
+def hourly(records: list[Record], tz: tzinfo | None) -> dict[str, list[int]]:
+    """Tasks and failures per local hour of their end time (24 buckets)."""
+    tasks = [0] * 24
+    failed = [0] * 24
+    for record in records:
+        end = record_end(record)
+        if end is None:
+            continue
+        hour = end.astimezone(tz).hour
+        tasks[hour] += 1
+        failed[hour] += 0 if _succeeded(record) else 1
+    return {"tasks": tasks, "failed": failed}

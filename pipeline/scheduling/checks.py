@@ -1,0 +1,58 @@
+"""Per-schedule checks for tasks/scheduled.json: can this schedule run, and is it enabled?
+
+`schedule_problem` checks id, prompt, cron, timezone and jitterSeconds (`pipeline.scheduling.plan`
+writes its answer to the schedule's `error` field). Ids must be 1..114 characters of
+``A-Za-z0-9._-`` so that the copy's id ``<id>-<epoch ms>`` is a valid task id; a second
+schedule with the same id is an error too.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from pipeline.scheduling.cron_syntax import CronError, normalize, zone_for
+
+__all__ = ["is_enabled", "schedule_problem"]
+
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,114}$")  # + "-" + 13 digits of epoch ms <= 128
+
+
+def schedule_problem(schedule: dict, seen: set[str]) -> str | None:
+    """Why this schedule cannot run, or None; `seen` holds the ids of the schedules before it."""
+    schedule_id = schedule.get("id")
+    if not isinstance(schedule_id, str) or not _ID.match(schedule_id):
+        return "id is missing or invalid: use 1-114 characters of A-Z a-z 0-9 . _ -"
+    if schedule_id in seen:
+        return f"duplicate id {schedule_id!r}: an earlier schedule already uses it"
+    prompt = schedule.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return "prompt is missing or empty"
+    if "cron" not in schedule:
+        return "cron is missing"
+    if not _valid_jitter(schedule.get("jitterSeconds")):
+        return "jitterSeconds must be a number of seconds >= 0"
+    try:
+        normalize(schedule["cron"])
+        zone_for(schedule.get("timezone"))
+    except CronError as exc:
+        return str(exc)
+    return None
+
+
+def _valid_jitter(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value >= 0
+
+
+def is_enabled(value: Any) -> bool:
+    """`enabled`: missing/null means true; "false"/"no"/"off"/"0" strings mean false."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)

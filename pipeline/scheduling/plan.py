@@ -1,0 +1,295 @@
+"""Pure planning for tasks/scheduled.json: which schedules fire now and what to write back.
+
+`plan()` looks at the schedules (plain dicts, as read from ``{"tasks": [...]}``) at one instant
+and returns a `Decision` for every schedule where something changes: fields to set or remove
+(`changes`, applied with `apply_changes`), and possibly a task copy to enqueue (`fire`). Unknown
+fields are never touched, and when nothing changes there is no decision, so the caller never
+rewrites an unchanged file (users edit it by hand).
+
+The rules, per schedule:
+* Every schedule is checked (id, prompt, cron, timezone, jitterSeconds; see
+  `pipeline.scheduling.checks`); a problem is written to its `error` field (only when the text
+  differs) and it does not fire; once fixed, `error` is removed.
+* Only enabled schedules fire (`enabled` missing or null means enabled). A disabled schedule
+  loses its `nextRun`, so that enabling it later does not fire a long-missed slot at once.
+* An enabled schedule without a usable `nextRun` gets one: the first slot after `lastRun` when
+  it has one (so a lost `nextRun` still catches up), else the first slot after now (a new
+  schedule fires at its next slot, not at once). A `nextRun` in the future that is not the next
+  slot (the cron, timezone or jitter was edited, or the clock was wrong) is replaced by the next
+  slot; a past one that is not a slot of the current cron is replaced without firing.
+* When `nextRun` has passed, the latest slot not after now fires once, however many slots were
+  missed while the runner was down (they collapse into one firing); `lastRun` = that slot,
+  `nextRun` = the next slot. It does not fire, and only `nextRun` moves on, when `lastRun` is
+  already at or after that slot (a restart never fires a slot twice).
+* Instead of firing, the slot is skipped (`nextRun` moves on, `lastSkip` = {at, reason},
+  `skipCount` + 1) when: `catchUp` is false and the firing is more than `catch_up_grace` seconds
+  late ("missed while down"); a copy of the schedule is still queued or running ("previous run
+  still queued or running"); the queue is full and the schedule's priority is not "high"
+  ("queue full").
+* `jitterSeconds` adds a stable per-schedule delay in [0, jitterSeconds) whole seconds, from a
+  SHA-256 of the id, to every firing: `nextRun` includes it, `lastRun` and the copy's id keep
+  the slot. So several hourly jobs do not all start on the same second.
+* Times are written as ISO 8601 with the offset of the schedule's zone, to the second. Values
+  without an offset (``2026-02-26T06:01:04``, ``2026-02-26 07:01:00``, as the Node runner wrote
+  them) are read as local time in the schedule's zone.
+
+For the caller: the copy's id is deterministic (``<id>-<slot epoch ms>``), so enqueueing it is
+idempotent where the queue rejects duplicate ids; a crash between enqueueing and saving the
+decision cannot produce two copies of one slot.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from pipeline.domain.clock import parse_iso
+from pipeline.scheduling.checks import is_enabled, schedule_problem
+from pipeline.scheduling.cron import CronError, next_after, zone_for
+
+__all__ = [
+    "REMOVE",
+    "SCHEDULE_ONLY",
+    "SKIP_ACTIVE",
+    "SKIP_FULL",
+    "SKIP_MISSED",
+    "Decision",
+    "apply_changes",
+    "plan",
+    "task_copy",
+]
+
+
+class _Remove:
+    """The sentinel type of REMOVE."""
+
+    def __repr__(self) -> str:
+        return "REMOVE"
+
+
+REMOVE: Any = _Remove()
+"""A value in `Decision.changes` meaning: delete this key from the schedule."""
+
+SCHEDULE_ONLY = frozenset(
+    {
+        "id",
+        "cron",
+        "enabled",
+        "lastRun",
+        "nextRun",
+        "lastSkip",
+        "error",
+        "skipCount",
+        "timezone",
+        "jitterSeconds",
+        "catchUp",
+    }
+)
+"""Schedule fields that are not copied into the task."""
+
+SKIP_ACTIVE = "previous run still queued or running"
+SKIP_FULL = "queue full"
+SKIP_MISSED = "missed while down"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+# windows searched backwards for the latest missed slot before stepping forward through it
+_LOOKBACKS = tuple(timedelta(seconds=s) for s in (60, 3600, 86400, 32 * 86400, 367 * 86400))
+
+
+@dataclass(frozen=True)
+class Decision:
+    index: int  # position in the "tasks" list
+    schedule_id: str
+    changes: dict[str, Any]  # fields to set; a value of REMOVE deletes the key
+    fire: dict[str, Any] | None  # the task copy to enqueue, or None
+    skip_reason: str | None  # set when a due slot was skipped
+
+
+@dataclass(frozen=True)
+class _Tick:
+    now: datetime  # UTC
+    active: set[str]
+    queue_full: bool
+    grace: float
+
+
+def plan(
+    schedules: list[Any],
+    now: datetime,
+    active_schedule_ids: set[str],
+    queue_full: bool,
+    catch_up_grace: float = 60.0,
+) -> list[Decision]:
+    """What to change and fire at `now`; only schedules where something changes appear."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("plan needs an aware `now`")
+    tick = _Tick(now.astimezone(UTC), set(active_schedule_ids), queue_full, catch_up_grace)
+    seen: set[str] = set()
+    decisions = []
+    for index, schedule in enumerate(schedules):
+        if isinstance(schedule, dict):
+            decision = _plan_one(index, schedule, seen, tick)
+            if decision is not None:
+                decisions.append(decision)
+    return decisions
+
+
+def task_copy(schedule: dict, slot: datetime) -> dict:
+    """The task to enqueue for `schedule` at `slot` (also used by `schedule run ID`)."""
+    schedule_id = schedule.get("id")
+    fields = {k: copy.deepcopy(v) for k, v in schedule.items() if k not in SCHEDULE_ONLY}
+    return {
+        "id": f"{schedule_id}-{_epoch_ms(slot)}",
+        **fields,
+        "scheduled": True,
+        "scheduledId": schedule_id,
+    }
+
+
+def apply_changes(schedule: dict, changes: dict[str, Any]) -> dict:
+    """A new dict: `schedule` with `changes` applied (REMOVE deletes the key)."""
+    result = dict(schedule)
+    for key, value in changes.items():
+        if value is REMOVE:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def _plan_one(index: int, schedule: dict, seen: set[str], tick: _Tick) -> Decision | None:
+    raw_id = schedule.get("id")
+    schedule_id = "" if raw_id is None else str(raw_id)
+    problem = schedule_problem(schedule, seen)
+    if isinstance(raw_id, str):
+        seen.add(raw_id)
+    changes: dict[str, Any] = {"error": problem or REMOVE}
+    fire = skip_reason = None
+    if problem is None and is_enabled(schedule.get("enabled")):
+        try:
+            timing, fire, skip_reason = _timing(schedule, schedule_id, tick)
+            changes.update(timing)
+        except CronError as exc:  # e.g. an expression that never matches
+            changes, fire, skip_reason = {"error": str(exc)}, None, None
+    elif problem is None:
+        changes["nextRun"] = REMOVE
+    changes = _effective(schedule, changes)
+    if not changes and fire is None:
+        return None
+    return Decision(index, schedule_id, changes, fire, skip_reason)
+
+
+def _timing(schedule: dict, schedule_id: str, tick: _Tick):
+    """(changes, fire, skip_reason) for an enabled, valid schedule."""
+    expr = schedule["cron"]
+    zone = zone_for(schedule.get("timezone"))
+    jitter = timedelta(seconds=_jitter(schedule_id, schedule.get("jitterSeconds")))
+    clock = tick.now - jitter  # slots are compared with this clock; firings are slot + jitter
+    changes: dict[str, Any] = {"nextRun": _format(_next(expr, zone, clock) + jitter, zone)}
+    last = _read_time(schedule.get("lastRun"), zone)
+    due = _due(expr, zone, clock, _read_time(schedule.get("nextRun"), zone), last, jitter)
+    if due is None:
+        return changes, None, None
+    slot = _latest_slot(expr, zone, due, clock)
+    if last is not None and last >= slot:
+        return changes, None, None
+    reason = _skip_reason(schedule, schedule_id, slot + jitter, tick)
+    if reason is not None:
+        changes["lastSkip"] = {"at": _format(tick.now, zone), "reason": reason}
+        changes["skipCount"] = _count(schedule.get("skipCount")) + 1
+        return changes, None, reason
+    changes["lastRun"] = _format(slot, zone)
+    return changes, task_copy(schedule, slot.astimezone(zone)), None
+
+
+def _due(expr, zone, clock, stored, last, jitter) -> datetime | None:
+    """The oldest slot that is due now, or None when nothing is due."""
+    if stored is not None:
+        slot = stored - jitter
+        return slot if slot <= clock and _is_slot(expr, zone, slot) else None
+    if last is not None:
+        slot = _next(expr, zone, last)
+        return slot if slot <= clock else None
+    return None
+
+
+def _latest_slot(expr: str, zone: tzinfo, first: datetime, clock: datetime) -> datetime:
+    """The latest slot in [first, clock], `first` being a slot <= clock. Looks back in
+    growing windows first, so a long downtime of a frequent cron is not stepped through."""
+    slot = first
+    for lookback in _LOOKBACKS:
+        probe = clock - lookback
+        if probe <= first:
+            break
+        candidate = _next(expr, zone, probe)
+        if candidate <= clock:
+            slot = candidate
+            break
+    while (following := _next(expr, zone, slot)) <= clock:
+        slot = following
+    return slot
+
+
+def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick) -> str | None:
+    late = (tick.now - firing).total_seconds()
+    if schedule.get("catchUp") is False and late > tick.grace:
+        return SKIP_MISSED
+    if schedule_id in tick.active:
+        return SKIP_ACTIVE
+    if tick.queue_full and schedule.get("priority") != "high":
+        return SKIP_FULL
+    return None
+
+
+def _jitter(schedule_id: str, jitter_seconds: Any) -> int:
+    """A stable offset in [0, jitter_seconds) whole seconds (not Python's salted hash())."""
+    span = int(jitter_seconds or 0)
+    if span < 1:
+        return 0
+    digest = hashlib.sha256(schedule_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % span
+
+
+def _next(expr: str, zone: tzinfo, after: datetime) -> datetime:
+    """next_after in UTC: aware datetimes sharing a ZoneInfo compare by wall time, which is
+    wrong in a repeated (fall-back) hour, so all comparisons here are made in UTC."""
+    return next_after(expr, zone, after).astimezone(UTC)
+
+
+def _is_slot(expr: str, zone: tzinfo, moment: datetime) -> bool:
+    return _next(expr, zone, moment - _MICRO) == moment
+
+
+def _read_time(value: Any, zone: tzinfo) -> datetime | None:
+    """A stored time in UTC; a value without offset is local time in `zone`."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_iso(value, zone).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _format(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return (moment.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _effective(schedule: dict, changes: dict[str, Any]) -> dict[str, Any]:
+    """Only the changes that really change something."""
+    return {
+        key: value
+        for key, value in changes.items()
+        if (key in schedule if value is REMOVE else schedule.get(key, REMOVE) != value)
+    }

@@ -1,0 +1,127 @@
+"""tasks/queue.json operations shared by the daemon and the CLI.
+
+Every change happens under the queue's FileLock on what is in the file *now*
+(rule 1), and whoever sees the length cross a watermark updates the gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pipeline.domain.gate import Level, level, still_full
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import FieldError, admit_fields, is_high
+from pipeline.storage.jsonfile import JsonFile
+from pipeline.storage.known_ids import RecentIds, ids_of
+from pipeline.storage.layout import Layout
+from pipeline.storage.state import StateFile
+
+
+class QueueFull(Exception):
+    """The gate is closed for normal-priority work."""
+
+
+class TaskQueue:
+    def __init__(self, layout: Layout, settings: Settings) -> None:
+        self.file = JsonFile(layout.queue, "list")
+        self.running = JsonFile(layout.running)
+        self.state = StateFile(layout)
+        self.recent = RecentIds(layout)
+        self.settings = settings
+
+    def tasks(self) -> list[Any]:
+        """Queued entries (raises CorruptFile if queue.json cannot be parsed)."""
+        return self.file.items()
+
+    def running_task(self) -> dict[str, Any] | None:
+        data = self.running.load()
+        return data if data.get("id") else None
+
+    def level(self, length: int | None = None) -> Level:
+        length = len(self.tasks()) if length is None else length
+        s = self.settings
+        return level(length, self.state.gate_full(), s.high_watermark, s.low_watermark)
+
+    def sync_gate(self, length: int) -> bool:
+        """Record whether the gate is closed after seeing `length`; returns it."""
+        was_full = self.state.gate_full()
+        full = still_full(length, was_full, self.settings.high_watermark,
+                          self.settings.low_watermark)
+        if full != was_full:
+            self.state.update(gate="full" if full else "open")
+        return full
+
+    def taken_ids(self, queued: list[Any]) -> set[str]:
+        running = self.running_task()
+        taken = ids_of(queued) | self.recent.all()
+        return taken | {running["id"]} if running else taken
+
+    def enqueue(self, tasks: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """Append validated tasks as one all-or-nothing batch; returns them as admitted.
+
+        Raises QueueFull (normal work while the gate is closed) or DuplicateIds.
+        """
+
+        def change(data: dict[str, Any]) -> list[dict[str, Any]]:
+            queued = data["list"]
+            if self.sync_gate(len(queued)) and not all(is_high(t) for t in tasks):
+                raise QueueFull()
+            admitted = [admit_fields(task, now) for task in tasks]
+            _reject_duplicates(admitted, self.taken_ids(queued))
+            queued.extend(admitted)
+            self.sync_gate(len(queued))
+            return admitted
+
+        return self.file.update(change)
+
+    def push_head(self, task: dict[str, Any]) -> None:
+        """Put a task back at the head (a retry or an interrupted run); idempotent by id."""
+
+        def change(data: dict[str, Any]) -> None:
+            data["list"] = [task] + [t for t in data["list"] if _id(t) != task["id"]]
+            self.sync_gate(len(data["list"]))
+
+        self.file.update(change)
+
+    def remove(self, task_id: str,
+               keep_safe: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any] | None:
+        """Take the task with this id out of the queue; None when it is not there.
+
+        `keep_safe(task)` runs under the lock before the queue is written (e.g. to
+        archive it), so a crash in between can duplicate the task but never lose it.
+        """
+
+        def change(data: dict[str, Any]) -> dict[str, Any] | None:
+            for position, task in enumerate(data["list"]):
+                if _id(task) == task_id:
+                    if keep_safe:
+                        keep_safe(task)
+                    del data["list"][position]
+                    self.sync_gate(len(data["list"]))
+                    return task
+            return None
+
+        return self.file.update(change)
+
+
+class DuplicateIds(Exception):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def _id(task: Any) -> Any:
+    return task.get("id") if isinstance(task, dict) else None
+
+
+def _reject_duplicates(tasks: list[dict[str, Any]], taken: set[str]) -> None:
+    seen = set(taken)
+    errors = []
+    for index, task in enumerate(tasks):
+        if task["id"] in seen:
+            errors.append(FieldError(index, "id", f"duplicate of an existing task: {task['id']}"))
+        seen.add(task["id"])
+    if errors:
+        raise DuplicateIds(errors)
