@@ -159,7 +159,7 @@ class Daemon:
 
     # ----- start-up and shut-down ------------------------------------------------------
     def _recover(self, now: datetime) -> None:
-        recovery.remove_stale_temp_files(self.layout)
+        recovery.remove_stale_temp_files(self.layout, now)
         try:
             entry = self.runner.running_file.load()
         except CorruptFile as error:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import datetime, timedelta
 
 from loguru import logger
@@ -13,9 +12,9 @@ from pipeline.report.build import reports_folder, write_report
 from pipeline.storage.layout import Layout
 
 
-def prune_task_logs(layout: Layout, retention_days: int, now: float | None = None) -> int:
+def prune_task_logs(layout: Layout, retention_days: int, now: datetime) -> int:
     """Delete logs/tasks/*.log not written for `retention_days`; returns how many."""
-    cutoff = (time.time() if now is None else now) - retention_days * 86400
+    cutoff = now.timestamp() - retention_days * 86400
     removed = 0
     for path in layout.task_logs.glob("*.log"):
         with contextlib.suppress(OSError):
@@ -32,7 +31,7 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
         if not (reports_folder(layout) / f"{yesterday.isoformat()}.md").exists():
             written = write_report(layout, yesterday, now, settings.poll_interval)
             logger.info("wrote the daily report {}", written.markdown)
-        removed = prune_task_logs(layout, settings.task_log_retention_days)
+        removed = prune_task_logs(layout, settings.task_log_retention_days, now)
         if removed:
             logger.info("pruned {} task log(s) older than {} days", removed,
                         settings.task_log_retention_days)

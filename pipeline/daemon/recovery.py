@@ -81,9 +81,9 @@ def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
     return agent_running
 
 
-def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:
+def remove_stale_temp_files(layout: Layout, now: datetime, older_than: float = 60.0) -> None:
     """Temp files of interrupted atomic writes (ours: `.<name>.<random>.tmp`)."""
-    cutoff = time.time() - older_than
+    cutoff = now.timestamp() - older_than
     for path in layout.tasks.glob(".*.tmp"):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < cutoff:

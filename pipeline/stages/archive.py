@@ -59,7 +59,9 @@ class Archive:
     def write(self, record: dict[str, Any]) -> None:
         """Raises OSError / CorruptFile; the caller keeps the task where it was."""
         ended = parse_iso_or_none(record.get("completedAt") or record.get("failedAt"))
-        day = (ended.astimezone() if ended else datetime.now().astimezone()).date().isoformat()
+        if ended is None:  # build_record always sets one: a record without is a bug
+            raise ValueError(f"record {record.get('id')!r} has no completedAt/failedAt")
+        day = ended.astimezone().date().isoformat()
         target = self.completed if record["status"] == "success" else self.failed
 
         def change(data: dict[str, Any]) -> None:

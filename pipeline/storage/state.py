@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from datetime import datetime
 from typing import Any
 
@@ -32,8 +31,9 @@ class StateFile:
             return {}
 
     def _set_aside(self, error: CorruptFile) -> None:
-        aside = error.path.with_name(f"{error.path.name}.corrupt-{int(time.time())}")
         with contextlib.suppress(OSError):
+            damaged_at = int(error.path.stat().st_mtime)  # when it was written damaged
+            aside = error.path.with_name(f"{error.path.name}.corrupt-{damaged_at}")
             os.replace(error.path, aside)
             logger.error("state file damaged ({}); kept as {}", error.reason, aside.name)
 

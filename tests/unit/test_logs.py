@@ -1,6 +1,6 @@
 import json
 import os
-import time
+from datetime import UTC, datetime
 
 from loguru import logger
 
@@ -40,7 +40,9 @@ def test_old_task_logs_are_pruned(tmp_path):
     old, new = layout.task_log("old"), layout.task_log("new")
     old.write_text("x")
     new.write_text("y")
-    month_ago = time.time() - 31 * 86400
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    month_ago = now.timestamp() - 31 * 86400
     os.utime(old, (month_ago, month_ago))
-    assert prune_task_logs(layout, retention_days=30) == 1
+    os.utime(new, (now.timestamp(), now.timestamp()))
+    assert prune_task_logs(layout, retention_days=30, now=now) == 1
     assert not old.exists() and new.exists()
