@@ -38,11 +38,16 @@ from pipeline.storage.queue import TaskQueue
 INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent died oddly
 
 
+ExecutionFactory = Callable[..., Execution]  # (launch, on_end=, on_progress=) -> Execution
+
+
 class Runner:
-    def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None]):
+    def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None],
+                 execution_factory: ExecutionFactory = Execution):
         self.layout = layout
         self.settings = settings
         self.post = post
+        self.execution_factory = execution_factory  # tests pass a fake slot
         self.queue = TaskQueue(layout, settings)
         self.archive = Archive(layout, settings)
         self.admitter = admit.Admitter(layout, settings, self.queue)
@@ -219,9 +224,10 @@ class Runner:
         if problem:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
-        execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env),
-                              on_end=lambda end: self.post(Signal("finished", payload=end)),
-                              on_progress=lambda p: self.post(Signal("progress", payload=p)))
+        execution = self.execution_factory(
+            run.launch_for(entry, self.layout, self.settings, self.env),
+            on_end=lambda end: self.post(Signal("finished", payload=end)),
+            on_progress=lambda p: self.post(Signal("progress", payload=p)))
         try:
             pid = execution.start()
         except OSError as error:
