@@ -25,29 +25,31 @@ def layout(tmp_path):
 
 CASES = [
     # (event factory, expected signal (kind, relative path, closed) or None)
-    (lambda l: FileCreatedEvent(f"{l.inbox}/a.json"), ("inbox", "inbox/a.json", False)),
-    (lambda l: FileModifiedEvent(f"{l.inbox}/a.json"), ("inbox", "inbox/a.json", False)),
-    (lambda l: FileClosedEvent(f"{l.inbox}/a.json"), ("inbox", "inbox/a.json", True)),
-    (lambda l: FileMovedEvent(f"{l.inbox}/.a.json", f"{l.inbox}/a.json"),
+    (lambda lay: FileCreatedEvent(f"{lay.inbox}/a.json"), ("inbox", "inbox/a.json", False)),
+    (lambda lay: FileModifiedEvent(f"{lay.inbox}/a.json"), ("inbox", "inbox/a.json", False)),
+    (lambda lay: FileClosedEvent(f"{lay.inbox}/a.json"), ("inbox", "inbox/a.json", True)),
+    (lambda lay: FileMovedEvent(f"{lay.inbox}/.a.json", f"{lay.inbox}/a.json"),
      ("inbox", "inbox/a.json", True)),
-    (lambda l: FileMovedEvent("/elsewhere/a.json", f"{l.inbox}/a.json"),
+    (lambda lay: FileMovedEvent("/elsewhere/a.json", f"{lay.inbox}/a.json"),
      ("inbox", "inbox/a.json", True)),
-    (lambda l: FileDeletedEvent(f"{l.inbox}/a.json"), None),
-    (lambda l: FileCreatedEvent(f"{l.inbox}/.a.json"), None),      # hidden: being written
-    (lambda l: FileCreatedEvent(f"{l.inbox}/a.json.tmp"), None),   # temp name
-    (lambda l: FileCreatedEvent(f"{l.inbox}/a.txt"), None),
-    (lambda l: FileOpenedEvent(f"{l.inbox}/a.json"), None),
-    (lambda l: FileClosedNoWriteEvent(f"{l.inbox}/a.json"), None),
-    (lambda l: DirCreatedEvent(f"{l.inbox}/d.json"), None),
-    (lambda l: FileModifiedEvent(f"{l.tasks}/queue.json"), ("queue", "tasks/queue.json", False)),
-    (lambda l: FileMovedEvent(f"{l.tasks}/.q.tmp", f"{l.tasks}/queue.json"),
+    (lambda lay: FileDeletedEvent(f"{lay.inbox}/a.json"), None),
+    (lambda lay: FileCreatedEvent(f"{lay.inbox}/.a.json"), None),      # hidden: being written
+    (lambda lay: FileCreatedEvent(f"{lay.inbox}/a.json.tmp"), None),   # temp name
+    (lambda lay: FileCreatedEvent(f"{lay.inbox}/a.txt"), None),
+    (lambda lay: FileOpenedEvent(f"{lay.inbox}/a.json"), None),
+    (lambda lay: FileClosedNoWriteEvent(f"{lay.inbox}/a.json"), None),
+    (lambda lay: DirCreatedEvent(f"{lay.inbox}/d.json"), None),
+    (lambda lay: FileModifiedEvent(f"{lay.tasks}/queue.json"),
      ("queue", "tasks/queue.json", False)),
-    (lambda l: FileModifiedEvent(f"{l.tasks}/scheduled.json"),
+    (lambda lay: FileMovedEvent(f"{lay.tasks}/.q.tmp", f"{lay.tasks}/queue.json"),
+     ("queue", "tasks/queue.json", False)),
+    (lambda lay: FileModifiedEvent(f"{lay.tasks}/scheduled.json"),
      ("scheduled", "tasks/scheduled.json", False)),
-    (lambda l: FileModifiedEvent(f"{l.tasks}/completed.json"), None),
-    (lambda l: FileCreatedEvent(f"{l.cancel_requests}/t-1"), ("cancel", "tasks/cancel/t-1", False)),
-    (lambda l: FileDeletedEvent(f"{l.cancel_requests}/t-1"), None),
-    (lambda l: FileCreatedEvent(f"{l.inbox}/sub/a.json"), None),  # not recursive
+    (lambda lay: FileModifiedEvent(f"{lay.tasks}/completed.json"), None),
+    (lambda lay: FileCreatedEvent(f"{lay.cancel_requests}/t-1"),
+     ("cancel", "tasks/cancel/t-1", False)),
+    (lambda lay: FileDeletedEvent(f"{lay.cancel_requests}/t-1"), None),
+    (lambda lay: FileCreatedEvent(f"{lay.inbox}/sub/a.json"), None),  # not recursive
 ]
 
 
