@@ -38,9 +38,3 @@ def quiet() -> None:
     logger.remove()
     logger.configure(extra={"task": "-"})
     logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False)
-
-
-def preview(prompt: str, limit: int = 80) -> str:
-    """Prompts are never logged whole."""
-    flat = " ".join(prompt.split())
-    return flat if len(flat) <= limit else flat[:limit] + "…"

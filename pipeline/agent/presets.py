@@ -146,6 +146,9 @@ def result_fields(result: dict[str, Any] | None, limit: int = 4000) -> dict[str,
     return fields
 
 
+PROMPT_PREVIEW = 80  # characters of a prompt shown in a log line (prompts are never logged whole)
+
+
 def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

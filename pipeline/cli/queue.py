@@ -16,7 +16,7 @@ from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import validate
 from pipeline.stages.archive import Archive, as_task
-from pipeline.stages.cancel import archive_cancelled, cancel_queued, request
+from pipeline.stages.cancel import cancel_all, cancel_queued, request
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
@@ -51,6 +51,11 @@ def add(layout: Layout, settings: Settings, args: Namespace) -> int:
     errors = validate(task, settings)
     if errors:
         return fail("; ".join(str(e) for e in errors), EXIT_BAD_INPUT)
+    return enqueue_one(layout, settings, task)
+
+
+def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> int:
+    """Enqueue a task durably and print its id; the exit code says what happened."""
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:
@@ -140,19 +145,8 @@ def _cancel_running(layout: Layout, settings: Settings, task_id: str) -> int:
 def clear(layout: Layout, settings: Settings, args: Namespace) -> int:
     if not args.yes:
         return fail("clear removes every queued task; add --yes to confirm", EXIT_BAD_INPUT)
-    queue = TaskQueue(layout, settings)
-    archive = Archive(layout, settings)
-
-    def take_all(data: dict[str, Any]) -> list[Any]:
-        taken, data["list"] = data["list"], []
-        for task in taken:  # archived before the queue is written: never lost
-            if isinstance(task, dict) and task.get("id"):
-                archive_cancelled(archive, task, clock.now())
-        queue.sync_gate(0)
-        return taken
-
     try:
-        taken = queue.file.update(take_all)
+        taken = cancel_all(TaskQueue(layout, settings), Archive(layout, settings), clock.now())
     except CorruptFile as error:
         return fail(str(error), EXIT_UNKNOWN)
     print(f"cancelled {len(taken)} queued task(s)")

@@ -6,14 +6,14 @@ import sys
 from argparse import Namespace
 from typing import Any
 
-from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN, fail
+from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
+from pipeline.scheduling.checks import is_enabled
 from pipeline.scheduling.cron import CronError, next_n, zone_for
 from pipeline.scheduling.plan import task_copy
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
-from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 _COLUMNS = ("id", "enabled", "cron", "timezone", "lastRun", "nextRun", "skipCount", "error")
 
@@ -42,7 +42,7 @@ def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
         sys.stdout.write(dumps([{c: s.get(c) for c in _COLUMNS} for s in rows]).decode())
         return EXIT_OK
     for schedule in rows:
-        enabled = "on " if schedule.get("enabled", True) is not False else "off"
+        enabled = "on " if is_enabled(schedule.get("enabled")) else "off"
         line = (f"{schedule.get('id')}  {enabled}  {schedule.get('cron')!s:<16} "
                 f"{schedule.get('timezone') or 'local'}  last {schedule.get('lastRun') or '-'}  "
                 f"next {schedule.get('nextRun') or '-'}  skips {schedule.get('skipCount', 0)}")
@@ -75,15 +75,7 @@ def _run(layout: Layout, settings: Settings, args: Namespace) -> int:
     schedule = _find(_schedules(layout), args.id)
     if schedule is None:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
-    try:
-        admitted = TaskQueue(layout, settings).enqueue([task_copy(schedule, clock.now())],
-                                                       clock.now())
-    except QueueFull:
-        return fail("the queue is full; try again later", EXIT_FULL)
-    except DuplicateIds as duplicate:
-        return fail(str(duplicate), EXIT_BAD_INPUT)
-    print(admitted[0]["id"])
-    return EXIT_OK
+    return enqueue_one(layout, settings, task_copy(schedule, clock.now()))
 
 
 def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:

@@ -11,6 +11,7 @@ from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
 from pipeline.execution.procgroup import pid_alive
 from pipeline.report.uptime import load_heartbeats, uptime
+from pipeline.scheduling.checks import is_enabled
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -68,7 +69,7 @@ def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
     except CorruptFile:
         return []
     upcoming = [(parse_iso_or_none(s.get("nextRun")), s.get("id")) for s in schedules
-                if isinstance(s, dict) and s.get("enabled", True) is not False]
+                if isinstance(s, dict) and is_enabled(s.get("enabled"))]
     upcoming = sorted((moment, sid) for moment, sid in upcoming if moment)
     return [{"id": sid, "at": moment.isoformat()} for moment, sid in upcoming[:count]]
 

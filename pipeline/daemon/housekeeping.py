@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from loguru import logger
 
 from pipeline.domain.settings import Settings
 from pipeline.report.build import reports_folder, write_report
-from pipeline.storage.layout import Layout
+from pipeline.storage.layout import Layout, remove_older_than
 
 
 def prune_task_logs(layout: Layout, retention_days: int, now: datetime) -> int:
     """Delete logs/tasks/*.log not written for `retention_days`; returns how many."""
     cutoff = now.timestamp() - retention_days * 86400
-    removed = 0
-    for path in layout.task_logs.glob("*.log"):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-    return removed
+    return remove_older_than(layout.task_logs.glob("*.log"), cutoff)
 
 
 def daily(layout: Layout, settings: Settings, now: datetime) -> None:

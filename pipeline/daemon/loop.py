@@ -14,18 +14,17 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.agent.presets import build_env, speaks_claude_json
+from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.recovery import Disposition
 from pipeline.daemon.sources import Signal
 from pipeline.domain import order
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.domain.gate import Level, level
+from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
 from pipeline.execution import procgroup
 from pipeline.execution.slot import Execution
-from pipeline.log import preview
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
@@ -169,9 +168,7 @@ class Runner:
             return queued
 
     def _track_level(self, length: int) -> None:
-        full = self.queue.sync_gate(length)
-        s = self.settings
-        current = level(length, full, s.high_watermark, s.low_watermark)
+        current = self.queue.level(length, full=self.queue.sync_gate(length))
         if current != self.level:
             if self.level is not None:
                 logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
@@ -238,7 +235,7 @@ class Runner:
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
         self.running_file.save(entry)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
-                 preview(entry["prompt"]))
+                 one_line(entry["prompt"], PROMPT_PREVIEW))
 
     # ----- finish --------------------------------------------------------------------
     def _complete(self, verdict: Verdict, now: datetime) -> None:

@@ -9,7 +9,6 @@ cancelled meanwhile.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import datetime
 from enum import StrEnum
@@ -22,7 +21,7 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup
-from pipeline.storage.layout import Layout
+from pipeline.storage.layout import Layout, remove_older_than
 
 
 class Disposition(StrEnum):
@@ -83,11 +82,7 @@ def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
 
 def remove_stale_temp_files(layout: Layout, now: datetime, older_than: float = 60.0) -> None:
     """Temp files of interrupted atomic writes (ours: `.<name>.<random>.tmp`)."""
-    cutoff = now.timestamp() - older_than
-    for path in layout.tasks.glob(".*.tmp"):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
+    remove_older_than(layout.tasks.glob(".*.tmp"), now.timestamp() - older_than)
 
 
 def cancel_requested(layout: Layout, task_id: str) -> bool:

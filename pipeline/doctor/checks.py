@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 from pipeline.agent.presets import build_env, executable
 from pipeline.doctor.probes import GB, Pm2Unavailable, Probes, first_line
 from pipeline.domain.settings import Settings
+from pipeline.scheduling.checks import is_enabled
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
@@ -118,7 +119,7 @@ def _auto_approve_users(layout: Layout) -> list[str]:
     found = [f"task {t.get('id', '?')}" for t in _entries(layout.queue, "list")
              if t.get("autoApprove") is True]
     found += [f"schedule {s.get('id', '?')}" for s in _entries(layout.scheduled, "tasks")
-              if s.get("autoApprove") is True and s.get("enabled", True) is not False]
+              if s.get("autoApprove") is True and is_enabled(s.get("enabled"))]
     return found
 
 

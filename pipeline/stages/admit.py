@@ -17,10 +17,10 @@ from typing import Any
 import orjson
 from loguru import logger
 
+from pipeline.agent.presets import PROMPT_PREVIEW, one_line
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
-from pipeline.log import preview
 from pipeline.stages.archive import Archive
 from pipeline.storage.jsonfile import CorruptFile, dumps, write_atomic
 from pipeline.storage.layout import Layout, is_candidate
@@ -114,7 +114,7 @@ class Admitter:
         path.unlink(missing_ok=True)
         for task in admitted:
             logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,
-                                              preview(task["prompt"]))
+                                              one_line(task["prompt"], PROMPT_PREVIEW))
         return Admission.ADMITTED
 
     def reject(self, path: Path, errors: list[FieldError], now: datetime) -> Admission:

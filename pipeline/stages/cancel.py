@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.domain.task import Outcome
+from pipeline.domain.task import Outcome, new_id, valid_id
 from pipeline.stages.archive import Archive
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -23,6 +23,19 @@ def cancel_queued(queue: TaskQueue, archive: Archive, task_id: str,
     """Archive and remove a queued task (archived first, under the queue's lock: a
     crash in between can leave a duplicate, never a loss). None when not queued."""
     return queue.remove(task_id, lambda task: archive_cancelled(archive, task, now))
+
+
+def cancel_all(queue: TaskQueue, archive: Archive, now: datetime) -> list[Any]:
+    """Archive every queued entry as cancelled and empty the queue (under its lock, as
+    `cancel_queued`). An entry without a usable id gets one for its record."""
+
+    def keep_safe(entry: Any) -> None:
+        task = dict(entry) if isinstance(entry, dict) else {"value": entry}
+        if not valid_id(task.get("id")):
+            task["id"] = new_id(now)
+        archive_cancelled(archive, task, now)
+
+    return queue.take_all(keep_safe)
 
 
 def request(layout: Layout, task_id: str) -> None:

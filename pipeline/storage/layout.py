@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +90,14 @@ def is_candidate(path: Path) -> bool:
     """Inbox files worth reading: *.json, not hidden, not a temp file."""
     name = path.name
     return name.endswith(".json") and not name.startswith(".") and not name.endswith(".tmp")
+
+
+def remove_older_than(paths: Iterable[Path], cutoff: float) -> int:
+    """Delete the files last written before `cutoff` (epoch seconds); returns how many."""
+    removed = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed

@@ -39,10 +39,12 @@ class TaskQueue:
         data = self.running.load()
         return data if data.get("id") else None
 
-    def level(self, length: int | None = None) -> Level:
+    def level(self, length: int | None = None, full: bool | None = None) -> Level:
+        """The backpressure level at `length` queued (default: now), given the gate
+        (default: as state.json has it)."""
         length = len(self.tasks()) if length is None else length
-        s = self.settings
-        return level(length, self.state.gate_full(), s.high_watermark, s.low_watermark)
+        full = self.state.gate_full() if full is None else full
+        return level(length, full, self.settings.high_watermark, self.settings.low_watermark)
 
     def sync_gate(self, length: int) -> bool:
         """Record whether the gate is closed after seeing `length`; returns it."""
@@ -102,6 +104,19 @@ class TaskQueue:
                     self.sync_gate(len(data["list"]))
                     return task
             return None
+
+        return self.file.update(change)
+
+    def take_all(self, keep_safe: Callable[[Any], None]) -> list[Any]:
+        """Empty the queue; `keep_safe(entry)` runs for every entry under the lock before
+        the queue is written (as in `remove`)."""
+
+        def change(data: dict[str, Any]) -> list[Any]:
+            taken, data["list"] = data["list"], []
+            for entry in taken:
+                keep_safe(entry)
+            self.sync_gate(0)
+            return taken
 
         return self.file.update(change)
 

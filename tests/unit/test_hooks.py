@@ -2,8 +2,10 @@ import sys
 
 import pytest
 from helpers import wait_for
+from loguru import logger
 
 from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.execution.procgroup import running
 from pipeline.storage.events import hook_argv, run_hook
 
 
@@ -19,12 +21,40 @@ def test_level_placeholder_is_the_new_level():
     assert hook_argv(("x", "{level}", "{length}"), record) == ["x", "ok", "3"]
 
 
-def test_a_hook_runs_and_a_slow_one_is_killed(tmp_path):
+def test_a_hook_runs(tmp_path):
     out = tmp_path / "out.txt"
     run_hook([sys.executable, "-c", f"open({str(out)!r}, 'w').write('ran')"], timeout=10)
     wait_for(lambda: out.exists() and out.read_text() == "ran", message="the hook's file")
-    run_hook([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.2)
-    run_hook(["/no/such/hook"], timeout=1)  # logged, not raised
+
+
+def test_a_slow_hook_is_killed_with_its_children_and_logged(tmp_path):
+    pids = tmp_path / "pids"
+    script = ("import os, subprocess, sys, time\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+              f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+              "time.sleep(60)\n")
+    warnings: list[str] = []
+    sink = logger.add(lambda message: warnings.append(str(message)), level="WARNING")
+    try:
+        run_hook([sys.executable, "-c", script], timeout=1.0)
+        wait_for(lambda: pids.exists() and " " in pids.read_text(), message="the hook's pids")
+        hook, child = (int(pid) for pid in pids.read_text().split())
+        wait_for(lambda: not running(hook) and not running(child), timeout=30,
+                 message="the hook and its child killed")
+        wait_for(lambda: any("took over 1.0 s and was killed" in w for w in warnings),
+                 message="the kill logged")
+    finally:
+        logger.remove(sink)
+
+
+def test_a_missing_hook_is_logged_not_raised(tmp_path):
+    warnings: list[str] = []
+    sink = logger.add(lambda message: warnings.append(str(message)), level="WARNING")
+    try:
+        run_hook(["/no/such/hook"], timeout=1)
+    finally:
+        logger.remove(sink)
+    assert any("/no/such/hook could not start" in w for w in warnings)
 
 
 def test_hooks_in_settings(tmp_path):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from loguru import logger
 
 from pipeline import log
+from pipeline.agent.presets import one_line
 from pipeline.daemon.housekeeping import prune_task_logs
 from pipeline.storage.layout import Layout
 
@@ -31,7 +32,7 @@ def test_human_lines_have_no_second_timestamp_under_pm2():
 
 
 def test_prompts_are_never_logged_whole():
-    assert log.preview("word " * 100).endswith("…") and len(log.preview("word " * 100)) == 81
+    assert one_line("word " * 100, 80).endswith("…") and len(one_line("word " * 100, 80)) == 80
 
 
 def test_old_task_logs_are_pruned(tmp_path):

@@ -1,0 +1,43 @@
+"""Cancelling queued work: every entry leaves the queue only with a record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.domain.settings import Settings
+from pipeline.stages.archive import Archive
+from pipeline.stages.cancel import cancel_all, cancel_queued
+from pipeline.storage.jsonfile import JsonFile, dumps, write_atomic
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def setup(tmp_path, entries):
+    layout = Layout(tmp_path)
+    layout.ensure()
+    write_atomic(layout.queue, dumps({"list": entries}))
+    settings = Settings()
+    return layout, TaskQueue(layout, settings), Archive(layout, settings)
+
+
+def test_cancel_all_records_every_entry_even_without_an_id(tmp_path):
+    layout, queue, archive = setup(tmp_path, [
+        {"id": "a", "prompt": "x"}, {"prompt": "no id"}, {"id": "bad id!", "prompt": "y"}, 7])
+    taken = cancel_all(queue, archive, NOW)
+    assert len(taken) == 4 and queue.tasks() == []
+    records = JsonFile(layout.failed, "list").items()
+    assert len(records) == 4 and {r["outcome"] for r in records} == {"cancelled"}
+    assert records[0]["id"] == "a" and records[1]["prompt"] == "no id"
+    assert records[2]["id"] != "bad id!" and records[3]["value"] == 7
+    assert len({r["id"] for r in records}) == 4
+
+
+def test_cancel_queued_takes_only_that_task(tmp_path):
+    layout, queue, archive = setup(tmp_path, [{"id": "a", "prompt": "x"},
+                                              {"id": "b", "prompt": "y"}])
+    assert cancel_queued(queue, archive, "b", NOW)["id"] == "b"
+    assert cancel_queued(queue, archive, "zzz", NOW) is None
+    assert [t["id"] for t in queue.tasks()] == ["a"]
+    assert [r["id"] for r in JsonFile(layout.failed, "list").items()] == ["b"]
