@@ -92,17 +92,21 @@ def test_watermarks_gate_add_and_inbox_and_high_priority_passes(root: Path, daem
     assert queue_ids(root) == ["q3", "q4", "inbox-high"]
     check = cli(root, "queue", "check")
     assert check.returncode == EXIT_FULL and "full" in check.stdout
+    drop(root, "high2.json", {"prompt": job("inbox-high2"), "id": "inbox-high2",
+                              "priority": "high"})
+    wait_for(lambda: "inbox-high2" in queue_ids(root),
+             message="the daemon looked at the inbox again (a high file admitted)")
     holds(lambda: waiting.exists(), 0.5, message="the normal inbox file still waits")
 
     # free the slot: high runs first, the queue drains, the gate opens, the file is admitted
     release.touch()
-    for task_id in ("blocker", "inbox-high", "q3", "q4", "inbox-normal"):
+    for task_id in ("blocker", "inbox-high", "inbox-high2", "q3", "q4", "inbox-normal"):
         record = wait_for(lambda t=task_id: record_of(root, t), timeout=20,
                           message=f"{task_id} done")
         assert record["status"] == "success", daemon.output()
-    order = sorted(("inbox-high", "q3", "q4", "inbox-normal"),
+    order = sorted(("inbox-high", "inbox-high2", "q3", "q4", "inbox-normal"),
                    key=lambda t: parse_time(record_of(root, t)["startedAt"]))
-    assert order == ["inbox-high", "q3", "q4", "inbox-normal"]
+    assert order == ["inbox-high", "inbox-high2", "q3", "q4", "inbox-normal"]
     assert not waiting.exists()
     check = cli(root, "queue", "check")
     assert (check.returncode, check.stdout.strip()) == (0, "ok")

@@ -26,7 +26,9 @@ def test_truncated_queue_is_left_alone_until_fixed(root: Path, daemon) -> None:
     def untouched() -> bool:
         return queue.read_bytes() == TRUNCATED and (root / "inbox" / "waiting.json").exists()
 
-    holds(untouched, 1.5, message="queue.json bytes unchanged and the inbox file waiting")
+    wait_for(lambda: "queue.json cannot be parsed" in daemon.output(),
+             message="the daemon saw the damaged queue.json")
+    holds(untouched, 1.0, message="queue.json bytes unchanged and the inbox file waiting")
     assert not records(root, "completed") and not records(root, "failed")
     assert status_json(root)["daemon"]["alive"] is True
 

@@ -45,12 +45,16 @@ def test_usage_limit_pauses_until_the_reset(root: Path, daemon, tmp_path: Path) 
     assert queued[0].get("attempts", 0) == 0
     assert record_of(root, "limited") is None
 
-    # nothing starts while paused (checked until shortly before the reset)
-    holds(lambda: running_id(root) is None and not runs_b.exists()
+    # the daemon keeps looking while paused (it admits new work) but starts nothing
+    runs_c = tmp_path / "c.runs"
+    drop(root, "during.json", {"id": "during", "prompt": f"@append {runs_c}"})
+    wait_for(lambda: "during" in [t["id"] for t in queue_tasks(root)], timeout=3,
+             message="a file dropped during the pause admitted")
+    holds(lambda: running_id(root) is None and not runs_b.exists() and not runs_c.exists()
           and len(runs_a.read_text().splitlines()) == 1,
           max(0.0, reset - time.time() - 0.3), message="nothing runs while paused")
 
-    for task_id in ("limited", "behind"):
+    for task_id in ("limited", "behind", "during"):
         record = wait_for(lambda t=task_id: record_of(root, t), timeout=15,
                           message=f"{task_id} done after the reset")
         assert record["status"] == "success", daemon.output()
@@ -80,10 +84,13 @@ def test_pause_survives_a_restart(root: Path, daemon, tmp_path: Path) -> None:
         status = status_json(root)
         assert status["daemon"]["alive"] is True
         assert parse_time(status["pausedUntil"]) == parse_time(paused)
+        drop(root, "after.json", {"id": "after", "prompt": f"@append {runs}"})
+        wait_for(lambda: "after" in [t["id"] for t in queue_tasks(root)],
+                 message="the restarted daemon looked (admitted a new file)")
         holds(lambda: running_id(root) is None and len(runs.read_text().splitlines()) == 1,
               1.0, message="still paused after the restart")
         queued = queue_tasks(root)
-        assert [t["id"] for t in queued] == ["limited"]
+        assert [t["id"] for t in queued] == ["limited", "after"]
         assert queued[0].get("attempts", 0) == 0
         assert state(root).get("pausedUntil") == paused
     finally:
