@@ -113,6 +113,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "counts": {"completed": _count(JsonFile(layout.completed, "list")),
                    "failed": _count(JsonFile(layout.failed, "list"))},
+        "root": str(layout.root),
     }
 
 

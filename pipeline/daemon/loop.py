@@ -50,7 +50,7 @@ class Runner:
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.running_file = JsonFile(layout.running)
-        self.env = build_env(settings)
+        self.env = build_env(settings, root=layout.root)
         self.execution: Execution | None = None
         self.entry: dict[str, Any] | None = None
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
