@@ -11,6 +11,8 @@ from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.cron import CronError, next_n, zone_for
 from pipeline.scheduling.plan import task_copy
+from pipeline.scheduling.validity import problem_of
+from pipeline.stages.schedule import active_schedule_ids
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
@@ -63,7 +65,13 @@ def _set_enabled(layout: Layout, schedule_id: str, enabled: bool) -> int:
     return EXIT_OK
 
 
-def _enable(layout: Layout, _settings: Settings, args: Namespace) -> int:
+def _enable(layout: Layout, settings: Settings, args: Namespace) -> int:
+    schedules = _schedules(layout)
+    schedule = _find(schedules, args.id)
+    if schedule is not None:
+        problem = problem_of(schedules, schedule, settings, clock.now())
+        if problem:
+            return fail(f"{args.id} not enabled: {problem}", EXIT_BAD_INPUT)
     return _set_enabled(layout, args.id, True)
 
 
@@ -72,9 +80,17 @@ def _disable(layout: Layout, _settings: Settings, args: Namespace) -> int:
 
 
 def _run(layout: Layout, settings: Settings, args: Namespace) -> int:
-    schedule = _find(_schedules(layout), args.id)
+    schedules = _schedules(layout)
+    schedule = _find(schedules, args.id)
     if schedule is None:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
+    problem = problem_of(schedules, schedule, settings, clock.now())
+    if problem:
+        return fail(f"{args.id} cannot run: {problem}", EXIT_BAD_INPUT)
+    queue = TaskQueue(layout, settings)
+    if args.id in active_schedule_ids(queue.tasks(), queue.running_task()):
+        return fail(f"{args.id}: a copy is still queued or running (the overlap rule); "
+                    "try again once it has finished", EXIT_FULL)
     try:
         admitted = TaskQueue(layout, settings).enqueue([task_copy(schedule, clock.now())],
                                                        clock.now())

@@ -73,6 +73,16 @@ def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
     return [{"id": sid, "at": moment.isoformat()} for moment, sid in upcoming[:count]]
 
 
+def _broken_schedules(layout: Layout) -> list[dict[str, Any]]:
+    """Schedules the daemon found unusable (their `error`): they do not fire."""
+    try:
+        schedules = JsonFile(layout.scheduled, "tasks").items()
+    except CorruptFile:
+        return []
+    return [{"id": s.get("id"), "error": s["error"]} for s in schedules
+            if isinstance(s, dict) and s.get("error")]
+
+
 def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
             ) -> dict[str, Any]:
     """The contract's status object; with `detail`, also uptime, today's counts, the last
@@ -85,6 +95,7 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
             today=_today(layout, now),
             lastFailure=_last_failure(layout),
             nextSchedules=_next_firings(layout),
+            brokenSchedules=_broken_schedules(layout),
         )
     return status
 
@@ -192,4 +203,6 @@ def _detail_lines(status: dict[str, Any]) -> list[str]:
                      f"({failure['outcome']}): {failure['error']}")
     for firing in status["nextSchedules"]:
         lines.append(f"schedule {firing['id']} next at {firing['at']}")
+    for broken in status.get("brokenSchedules", []):
+        lines.append(f"schedule {broken['id']} BROKEN, does not fire: {broken['error']}")
     return lines

@@ -103,8 +103,11 @@ class Runner:
         if queued is not None:
             queued = self._sweep(queued, now)
             self._track_level(len(queued))
+            before = self._readable_queue()
             wakes.append(self._schedule(queued, now))
             queued = self._readable_queue() or []
+            if queued is not before:  # fresh copies are validated before they can start
+                queued = self._sweep(queued, now)
             wakes += self._maybe_start(queued, now)
         if self.unfinished:
             wakes.append(now + timedelta(seconds=1))

@@ -1,4 +1,5 @@
-"""Doctor: can an agent started by this runner call `claude-runner` on this root?
+"""Doctor: can an agent started by this runner call `claude-runner` on this root, and can
+the enabled schedules (what starts those agents) fire at all?
 
 Builds the agent's environment exactly as the daemon does, then runs
 `claude-runner status --json` from a folder outside the root (agents work in their own
@@ -15,7 +16,10 @@ import tempfile
 from pipeline.agent.presets import build_env
 from pipeline.doctor.checks import Check
 from pipeline.doctor.probes import Probes, first_line
+from pipeline.domain import clock
 from pipeline.domain.settings import Settings
+from pipeline.scheduling.validity import enabled_problems
+from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
 NAME = "agents reach the queue"
@@ -51,3 +55,16 @@ def _root_of(output: str) -> str | None:
     except json.JSONDecodeError:
         return None
     return value.get("root") if isinstance(value, dict) else None
+
+
+def check_schedules(layout: Layout, settings: Settings) -> Check:
+    try:
+        schedules = JsonFile(layout.scheduled, "tasks").items()
+    except (CorruptFile, OSError):
+        return Check("schedules", True, "not checked (see task files)")
+    broken = enabled_problems(schedules, settings, clock.now())
+    if broken:
+        return Check("schedules", False, "; ".join(f"{i}: {p}" for i, p in broken),
+                     "fix the schedule in tasks/scheduled.json (or `claude-runner schedule "
+                     "disable ID`); it does not fire meanwhile")
+    return Check("schedules", True, f"{len(schedules)} schedule(s), every enabled one can fire")

@@ -21,7 +21,7 @@ from pipeline.doctor.checks import (
     check_root_auto_approve,
 )
 from pipeline.doctor.probes import Probes
-from pipeline.doctor.reach import check_agent_reaches_queue
+from pipeline.doctor.reach import check_agent_reaches_queue, check_schedules
 from pipeline.domain.settings import Settings
 from pipeline.storage.layout import Layout
 
@@ -37,6 +37,7 @@ def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None)
         check_folders(layout),
         check_locks(layout, probes),
         check_json_files(layout),
+        check_schedules(layout, settings),
         check_pm2(layout, probes),
         check_disk(layout, probes),
     ]
