@@ -7,8 +7,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipeline.domain.settings import SettingsError, load_settings, resolve_root
+from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.storage.discovery import find_root, not_a_root_message
 from pipeline.storage.layout import Layout
+
+READ_ONLY = {"status", "list", "logs", "report", "queue", "doctor"}  # never create state
 
 
 def _add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +28,8 @@ def _add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--model")
     add.add_argument("--max-turns", type=int)
     add.add_argument("--max-retries", type=int)
+    add.add_argument("--init-root", action="store_true",
+                     help="make the chosen folder a new root if it is not one yet")
 
 
 def _schedule_parser(sub: argparse._SubParsersAction) -> None:
@@ -91,19 +96,33 @@ def _root_option(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_root_option(sys.argv[1:] if argv is None else argv))
-    layout = Layout(resolve_root(args.root))
+    found = find_root(args.root)
+    if not found.is_root and not _may_create(args):
+        print(f"claude-runner: {not_a_root_message(found, not _read_only(args))}",
+              file=sys.stderr)
+        return 1
+    layout = Layout(found.root)
     try:
         settings = load_settings(layout.root, flags=args.set)
     except SettingsError as error:
         print(f"claude-runner: bad settings: {error}", file=sys.stderr)
         return 1 if args.command == "doctor" else 2
     try:
-        if args.command != "doctor":  # doctor reports missing or broken folders itself
+        if not _read_only(args):
             layout.ensure()
         return dispatch(args, layout, settings)
     except OSError as error:  # a full disk, a permission: one clear line, no traceback
         print(f"claude-runner: {error}", file=sys.stderr)
         return 1
+
+
+def _read_only(args: argparse.Namespace) -> bool:
+    return args.command in READ_ONLY or getattr(args, "schedule_command", "") in ("list", "next")
+
+
+def _may_create(args: argparse.Namespace) -> bool:
+    """`run` sets up a new root, as does `add --init-root`; `skill` needs none."""
+    return args.command in ("run", "skill") or getattr(args, "init_root", False)
 
 
 def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001
@@ -169,6 +188,15 @@ def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
     except ValueError:
         print(f"claude-runner: --date {args.date}: expected YYYY-MM-DD", file=sys.stderr)
         return 2
+    if not layout.logs.is_dir():  # read-only: a root without logs/ gets no folders
+        from pipeline.report.build import build_report
+        from pipeline.report.render import render_markdown
+        from pipeline.storage.jsonfile import dumps
+
+        report = build_report(layout, day, clock.now(), settings.poll_interval)
+        text = render_markdown(report) if args.format == "md" else dumps(report).decode()
+        sys.stdout.write(text)
+        return 0
     written = write_report(layout, day, clock.now(), settings.poll_interval)
     path = written.markdown if args.format == "md" else written.json
     sys.stdout.write(path.read_text(encoding="utf-8"))
