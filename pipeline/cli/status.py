@@ -125,6 +125,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "counts": {"completed": _count(JsonFile(layout.completed, "list")),
                    "failed": _count(JsonFile(layout.failed, "list"))},
         "root": str(layout.root),
+        "agentProblem": state.get("agentProblem"),
     }
 
 
@@ -180,6 +181,8 @@ def render(status: dict[str, Any]) -> str:
     length = "?" if queue["length"] is None else queue["length"]
     lines.append(f"queue    {length} task(s), level {queue['level']}"
                  + (f"; next: {', '.join(queue['next'])}" if queue["next"] else ""))
+    if status.get("agentProblem"):
+        lines.append(f"agent    {status['agentProblem']}")
     if status["pausedUntil"]:
         lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
     counts = status["counts"]

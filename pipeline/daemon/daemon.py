@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from filelock import FileLock, Timeout
 from loguru import logger
 
+from pipeline.agent import executable
 from pipeline.daemon import housekeeping, recovery
 from pipeline.daemon.loop import Runner
 from pipeline.daemon.sources import Signal, Watcher
@@ -79,6 +80,7 @@ class Daemon:
     # ----- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
         started = clock.now()
+        self.runner.note_agent(executable.missing(self.settings, self.runner.env))
         self.runner.tick(started)
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())

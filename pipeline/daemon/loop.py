@@ -14,6 +14,7 @@ from typing import Any
 
 from loguru import logger
 
+from pipeline.agent import executable
 from pipeline.agent.presets import build_env, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.recovery import Disposition
@@ -38,6 +39,13 @@ from pipeline.storage.queue import TaskQueue
 INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent died oddly
 
 
+def start_failure(error: OSError, program: str) -> Verdict:
+    """A missing executable is final (a retry finds it missing too); other errors retry."""
+    if isinstance(error, FileNotFoundError) and error.filename in (program, None):
+        return Verdict(Outcome.ERROR, executable.not_found(program))
+    return Verdict(Outcome.ERROR, f"cannot start the agent: {error}", retryable=True)
+
+
 class Runner:
     def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None]):
         self.layout = layout
@@ -60,6 +68,7 @@ class Runner:
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
+        self.agent_problem: str | None = "unknown"
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -228,14 +237,24 @@ class Runner:
         try:
             pid = execution.start()
         except OSError as error:
-            self._complete(Verdict(Outcome.ERROR, f"cannot start the agent: {error}",
-                                   retryable=True), now)
+            self._complete(start_failure(error, execution.launch.argv[0]), now)
+            self.note_agent(executable.not_found(execution.launch.argv[0])
+                            if isinstance(error, FileNotFoundError) else None)
             return
+        self.note_agent(None)
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
         self.running_file.save(entry)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  preview(entry["prompt"]))
+
+    def note_agent(self, problem: str | None) -> None:
+        """Keep `agentProblem` in state.json (shown by status) in step with what we saw."""
+        if problem != self.agent_problem:
+            self.agent_problem = problem
+            if problem:
+                logger.warning("{}", problem)
+            self.queue.state.update(agentProblem=problem)
 
     # ----- finish --------------------------------------------------------------------
     def _complete(self, verdict: Verdict, now: datetime) -> None:
