@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true")
+    pause = sub.add_parser("pause", help="start no new run until resumed (or --until)")
+    pause.add_argument("--until", help="a duration (30m, 2h), a clock time (14:30) or an "
+                       "ISO time; default: until `claude-runner resume`")
+    pause.add_argument("--reason", help="shown in status and the events log")
+    sub.add_parser("resume", help="lift a pause, also a usage-limit pause (early)")
     return parser
 
 
@@ -160,6 +165,10 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         from pipeline.doctor.run import main as doctor
 
         return doctor(layout, settings)
+    if args.command in ("pause", "resume"):
+        from pipeline.cli import pause
+
+        return getattr(pause, args.command)(layout, args)
     if args.command == "skill":
         from pipeline.cli.skill import skill_install
 

@@ -184,10 +184,19 @@ def render(status: dict[str, Any]) -> str:
     if status.get("agentProblem"):
         lines.append(f"agent    {status['agentProblem']}")
     if status["pausedUntil"]:
-        lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
+        lines.append(f"paused   {_until(status['pausedUntil'])} ({status['pauseReason']}; "
+                     "`claude-runner resume` lifts it)")
     counts = status["counts"]
     lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
     return "\n".join(lines + _detail_lines(status))
+
+
+def _until(text: str) -> str:
+    from pipeline.domain.clock import now
+    from pipeline.domain.when import is_indefinite
+
+    moment = parse_iso_or_none(text)
+    return "until resumed" if moment and is_indefinite(moment, now()) else f"until {text}"
 
 
 def _percent(value: float | None) -> str:

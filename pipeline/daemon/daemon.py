@@ -74,8 +74,12 @@ class Daemon:
         self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
 
     def _is_own_write(self, path: str | None) -> bool:
-        own = self.runner.queue.file
-        return path == str(own.path) and own.written == signature(own.path)
+        """Our own writes of queue.json and state.json are not news (a CLI's `resume`
+        writing state.json is: it wakes the loop at once)."""
+        for own in (self.runner.queue.file, self.runner.queue.state.file):
+            if path == str(own.path):
+                return own.written == signature(own.path)
+        return False
 
     # ----- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
