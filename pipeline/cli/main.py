@@ -76,8 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["md", "json"], default="md")
     sub.add_parser("doctor", help="check the set-up and explain what is wrong")
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
-    logs.add_argument("id", nargs="?")
-    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("id", nargs="?", help="a task id: its output (all attempts)")
+    logs.add_argument("-f", "--follow", action="store_true",
+                      help="keep printing as it grows (a queued task: wait for its start)")
+    logs.add_argument("-n", "--lines", type=int, default=50,
+                      help="start with the last N lines (default 50; 0: everything)")
     pause = sub.add_parser("pause", help="start no new run until resumed (or --until)")
     pause.add_argument("--until", help="a duration (30m, 2h), a clock time (14:30) or an "
                        "ISO time; default: until `claude-runner resume`")
@@ -213,21 +216,25 @@ def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
 
 
 def _logs(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
-    from pipeline.cli.logs import follow, runner_line
+    from pipeline.cli.logs import follow, runner_line, tail_offset, wait_for_start
     from pipeline.domain.task import valid_id
     from pipeline.storage.queue import TaskQueue
 
     if args.id is None:
-        follow(layout.runner_log, runner_line, lambda: args.follow)
+        start = tail_offset(layout.runner_log, args.lines)
+        follow(layout.runner_log, runner_line, lambda: args.follow, start)
         return 0
+    queue = TaskQueue(layout, settings)
+    if valid_id(args.id) and not layout.task_log(args.id).exists() and args.follow:
+        wait_for_start(layout, queue, args.id)
     if not valid_id(args.id) or not layout.task_log(args.id).exists():
         print(f"claude-runner: no log for task {args.id}", file=sys.stderr)
         return 1
-    queue = TaskQueue(layout, settings)
 
     def still_running() -> bool:
         running = queue.running_task()
         return args.follow and bool(running) and running.get("id") == args.id
 
-    follow(layout.task_log(args.id), None, still_running)
+    follow(layout.task_log(args.id), None, still_running,
+           tail_offset(layout.task_log(args.id), args.lines))
     return 0
