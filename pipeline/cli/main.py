@@ -11,7 +11,7 @@ from pipeline.domain.settings import SettingsError, load_settings
 from pipeline.storage.discovery import find_root, not_a_root_message
 from pipeline.storage.layout import Layout
 
-READ_ONLY = {"status", "list", "logs", "report", "queue", "doctor"}  # never create state
+READ_ONLY = {"status", "list", "logs", "report", "queue", "doctor", "show"}  # never create state
 
 
 def _add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "ISO time; default: until `claude-runner resume`")
     pause.add_argument("--reason", help="shown in status and the events log")
     sub.add_parser("resume", help="lift a pause, also a usage-limit pause (early)")
+    sub.add_parser("show", help="one task: its record, result and the tail of its log"
+                   ).add_argument("id")
     return parser
 
 
@@ -152,6 +154,8 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         return simple[args.command](layout, settings, args)
     if args.command == "list":
         return commands.list_file(layout, args)
+    if args.command == "show":
+        return commands.show(layout, settings, args)
     if args.command == "queue":
         return commands.queue_check(layout, settings, args)
     if args.command == "status":

@@ -4,6 +4,7 @@ or watchdog, so `add` starts fast and works while the daemon is down."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from argparse import Namespace
@@ -93,18 +94,50 @@ def list_file(layout: Layout, args: Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(items).decode())
         return EXIT_OK
-    for item in items:
-        print(_one_line(item))
+    from pipeline.cli.table import render_table
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    print("\n".join(render_table(args.which, items, width)))
     return EXIT_OK
 
 
-def _one_line(item: Any) -> str:
-    if not isinstance(item, dict):
-        return repr(item)
-    parts = [str(item.get("id")), item.get("status") or item.get("cron") or "",
-             item.get("outcome") or "", item.get("role") or "",
-             " ".join(str(item.get("prompt") or "").split())[:60]]
-    return "  ".join(p for p in parts if p)
+def show(layout: Layout, settings: Settings, args: Namespace) -> int:
+    """One task wherever it is: running, queued, or its latest record."""
+    from pipeline.cli.logs import tail_offset
+    from pipeline.cli.table import render_show
+
+    queue = TaskQueue(layout, settings)
+    try:
+        found = _locate(layout, queue, args.id)
+    except CorruptFile as error:
+        return fail(str(error), EXIT_UNKNOWN)
+    if found is None:
+        return fail(f"no task {args.id} (not running, queued, or in completed/failed)",
+                    EXIT_UNKNOWN)
+    task, where = found
+    log_path = layout.task_log(args.id)
+    tail = ""
+    if log_path.exists():
+        with open(log_path, "rb") as handle:
+            handle.seek(tail_offset(log_path, 15))
+            tail = handle.read().decode("utf-8", errors="replace")
+    print("\n".join(render_show(task, where, tail)))
+    return EXIT_OK
+
+
+def _locate(layout: Layout, queue: TaskQueue, task_id: str) -> tuple[dict[str, Any], str] | None:
+    running = queue.running_task()
+    if running and running.get("id") == task_id:
+        return running, "running"
+    for position, task in enumerate(queue.tasks()):
+        if isinstance(task, dict) and task.get("id") == task_id:
+            return task, f"queued, position {position + 1}"
+    for which in ("completed", "failed"):
+        records = [r for r in JsonFile(getattr(layout, which), "list").items()
+                   if isinstance(r, dict) and r.get("id") == task_id]
+        if records:
+            return records[-1], which
+    return None
 
 
 def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:
