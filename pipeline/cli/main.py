@@ -198,11 +198,16 @@ def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
 
     from pipeline.domain import clock
     from pipeline.report.build import write_report
+    from pipeline.report.uptime import first_start, report_day_problem
 
     try:
         day = date.fromisoformat(args.date) if args.date else clock.now().astimezone().date()
     except ValueError:
         print(f"claude-runner: --date {args.date}: expected YYYY-MM-DD", file=sys.stderr)
+        return 2
+    problem = report_day_problem(day, clock.now(), first_start(layout))
+    if problem:
+        print(f"claude-runner: {problem}", file=sys.stderr)
         return 2
     if not layout.logs.is_dir():  # read-only: a root without logs/ gets no folders
         from pipeline.report.build import build_report

@@ -10,7 +10,7 @@ from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
 from pipeline.execution.procgroup import pid_alive
-from pipeline.report.uptime import load_heartbeats, uptime
+from pipeline.report.uptime import first_start, load_heartbeats, uptime
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -40,9 +40,24 @@ def _count(path_file: JsonFile) -> int | None:
         return None
 
 
+def _counts(layout: Layout) -> dict[str, int | None]:
+    """Recent records; cancellations apart from failures (a cancel is not a failure)."""
+    try:
+        failed = JsonFile(layout.failed, "list").items()
+    except CorruptFile:
+        return {"completed": _count(JsonFile(layout.completed, "list")), "failed": None,
+                "cancelled": None}
+    cancelled = sum(isinstance(r, dict) and r.get("outcome") == "cancelled" for r in failed)
+    return {"completed": _count(JsonFile(layout.completed, "list")),
+            "failed": len(failed) - cancelled, "cancelled": cancelled}
+
+
 def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
                    ) -> float | None:
-    start = now - timedelta(hours=hours)
+    born = first_start(layout)
+    if born is None:
+        return None
+    start = max(now - timedelta(hours=hours), born)  # not before the runner first started
     beats = load_heartbeats(layout, start, now, pad=timedelta(hours=1))
     return uptime(beats, start, now, settings.heartbeat_max_age).percent
 
@@ -50,7 +65,9 @@ def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
 def _today(layout: Layout, now: datetime) -> dict[str, int]:
     records = HistoryLog(layout.history).read(now.astimezone().date().isoformat())
     completed = sum(r.get("status") == "success" for r in records)
-    return {"completed": completed, "failed": len(records) - completed}
+    cancelled = sum(r.get("outcome") == "cancelled" for r in records)
+    return {"completed": completed, "failed": len(records) - completed - cancelled,
+            "cancelled": cancelled}
 
 
 def _last_failure(layout: Layout) -> dict[str, Any] | None:
@@ -58,7 +75,8 @@ def _last_failure(layout: Layout) -> dict[str, Any] | None:
         failed = JsonFile(layout.failed, "list").items()
     except CorruptFile:
         return None
-    last = failed[-1] if failed and isinstance(failed[-1], dict) else None
+    failures = [r for r in failed if isinstance(r, dict) and r.get("outcome") != "cancelled"]
+    last = failures[-1] if failures else None
     return {k: last.get(k) for k in ("id", "outcome", "error", "failedAt")} if last else None
 
 
@@ -122,8 +140,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
                   "next": [_label(t) for t in _upcoming(queued, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
-        "counts": {"completed": _count(JsonFile(layout.completed, "list")),
-                   "failed": _count(JsonFile(layout.failed, "list"))},
+        "counts": _counts(layout),
         "root": str(layout.root),
         "agentProblem": state.get("agentProblem"),
     }
@@ -187,7 +204,8 @@ def render(status: dict[str, Any]) -> str:
         lines.append(f"paused   {_until(status['pausedUntil'])} ({status['pauseReason']}; "
                      "`claude-runner resume` lifts it)")
     counts = status["counts"]
-    lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
+    lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed, "
+                 f"{counts.get('cancelled', 0)} cancelled (recent)")
     return "\n".join(lines + _detail_lines(status))
 
 
@@ -208,7 +226,8 @@ def _detail_lines(status: dict[str, Any]) -> list[str]:
         return []
     today, up = status["today"], status["uptime"]
     lines = [f"uptime   {_percent(up['last24h'])} (24 h), {_percent(up['last7d'])} (7 d)",
-             f"today    {today['completed']} completed, {today['failed']} failed"]
+             f"today    {today['completed']} completed, {today['failed']} failed, "
+             f"{today.get('cancelled', 0)} cancelled"]
     failure = status["lastFailure"]
     if failure:
         lines.append(f"last failure  {failure['id']} at {failure['failedAt']} "

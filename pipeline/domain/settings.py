@@ -82,7 +82,8 @@ _KEYS: dict[str, tuple[str, type]] = {
     "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
 }
-HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
+HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
+              "on_task_cancelled")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
