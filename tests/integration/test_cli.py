@@ -53,7 +53,7 @@ def test_add_without_a_daemon_is_durable(root: Path, tmp_path: Path) -> None:
     assert status["running"] is None
     assert status["queue"]["length"] == 2 and status["queue"]["level"] == "ok"
     assert status["pausedUntil"] is None
-    assert status["counts"] == {"completed": 0, "failed": 0}
+    assert status["counts"] == {"completed": 0, "failed": 0, "cancelled": 0}
     # a duplicate id is refused, and nothing is added
     done = cli(root, "add", "again", "--id", "cli-1")
     assert done.returncode == 2
