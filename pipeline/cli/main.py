@@ -11,6 +11,7 @@ from pipeline.domain.settings import SettingsError, load_settings
 from pipeline.storage.discovery import find_root, not_a_root_message
 from pipeline.storage.layout import Layout
 
+EXIT_CONFIG = 78  # sysexits EX_CONFIG: runner.toml is wrong, not the command's input
 READ_ONLY = {"status", "list", "logs", "report", "queue", "doctor", "show"}  # never create state
 
 
@@ -114,9 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     layout = Layout(found.root)
     try:
         settings = load_settings(layout.root, flags=args.set)
-    except SettingsError as error:
-        print(f"claude-runner: bad settings: {error}", file=sys.stderr)
-        return 1 if args.command == "doctor" else 2
+    except SettingsError as error:  # the set-up's problem, not the caller's input (not 2)
+        print(f"claude-runner: bad settings in {layout.root / 'runner.toml'} (or "
+              f"CLAUDE_RUNNER_* / --set): {error}", file=sys.stderr)
+        return 1 if args.command == "doctor" else EXIT_CONFIG
     try:
         if not _read_only(args):
             layout.ensure()
@@ -144,7 +146,8 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         from pipeline.daemon.daemon import Daemon
 
         log.setup(layout)
-        return Daemon(layout, settings).serve()
+        return Daemon(layout, settings,
+                      reload=lambda: load_settings(layout.root, flags=args.set)).serve()
     log.quiet()
     from pipeline.cli import queue as commands
 

@@ -11,6 +11,7 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from filelock import FileLock, Timeout
@@ -19,6 +20,7 @@ from loguru import logger
 from pipeline.agent import executable
 from pipeline.daemon import housekeeping, recovery
 from pipeline.daemon.loop import Runner
+from pipeline.daemon.reload import Reloader
 from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
@@ -33,9 +35,11 @@ EXIT_ALREADY_RUNNING = 1
 
 
 class Daemon:
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings,
+                 reload: Callable[[], Settings] | None = None) -> None:
         self.layout = layout
         self.settings = settings
+        self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
         self.runner = Runner(layout, settings, self.signals.put)
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
@@ -61,6 +65,8 @@ class Daemon:
         loop = threading.Thread(target=self._loop, name="runner-loop")
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT,
                                                                            signal.SIGTERM)}
+        if hasattr(signal, "SIGHUP"):  # POSIX: `kill -HUP <pid>` re-reads runner.toml
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
         try:
             loop.start()
             loop.join()
@@ -72,6 +78,9 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
+
+    def _on_hangup(self, _signum: int, _frame: object) -> None:
+        self.signals.put(Signal("reload"))
 
     def _is_own_write(self, path: str | None) -> bool:
         """Our own writes of queue.json and state.json are not news (a CLI's `resume`
@@ -97,9 +106,14 @@ class Daemon:
             for item in self._wait(wake):
                 if item.kind == "stop":
                     return str(item.payload)
+                if item.kind == "reload":
+                    self.reloader.wanted = True
                 self._guarded(self.runner.note, item)
             now = clock.now()
             tick = self._guarded(self.runner.tick)
+            if self.reloader.due(self.runner):
+                self._reload()
+                tick = clock.now()
             wake = self._earliest(tick, self._heartbeat(now))
 
     def _guarded(self, step, *args):  # noqa: ANN001, ANN202
@@ -162,6 +176,22 @@ class Daemon:
         if not starts_and_stops or starts_and_stops[-1].get("event") == "daemon_stop":
             return "clean"
         return "crash"
+
+    def _reload(self) -> None:
+        """New settings take effect between runs: the loop gets a fresh Runner (its
+        state is all in the files; the slot is idle)."""
+        settings = self.reloader.load()
+        if settings is None:
+            return
+        from pipeline.storage import events
+
+        events.configure(dict(settings.hooks), settings.hook_timeout)
+        self.settings = settings
+        self.runner = Runner(self.layout, settings, self.signals.put)
+        self.runner.note_agent(executable.missing(settings, self.runner.env))
+        self.next_heartbeat = clock.now()
+        logger.info("settings reloaded from runner.toml")
+        emit(self.layout, "settings_reloaded")
 
     # ----- start-up and shut-down ------------------------------------------------------
     def _recover(self, now: datetime) -> None:

@@ -181,9 +181,21 @@ def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
             continue
         name = key.split(".", 1)[1]
         if name not in HOOK_NAMES:
-            raise SettingsError(f"{key}: unknown hook; use one of {', '.join(HOOK_NAMES)}")
+            raise SettingsError(f"{key}: unknown hook{_suggestion(key)} (hooks: "
+                                f"{', '.join(HOOK_NAMES)})")
         hooks.append((name, _coerce(key, list, value)))
     return tuple(hooks)
+
+
+def _suggestion(key: str) -> str:
+    """"; did you mean queue.high_watermark?" for the closest known key, if any is close."""
+    import difflib
+
+    known = [*_KEYS, *(f"hooks.{name}" for name in HOOK_NAMES)]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if not close:  # the right name in the wrong [section]?
+        close = [k for k in known if k.split(".", 1)[1] == key.split(".", 1)[-1]][:1]
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def parse_flag(text: str) -> tuple[str, Any]:
@@ -211,7 +223,7 @@ def load_settings(root: Path, environ: dict[str, str] | None = None,
         if key.startswith("hooks.on_"):
             continue
         if key not in _KEYS:
-            raise SettingsError(f"{key}: unknown setting")
+            raise SettingsError(f"{key}: unknown setting{_suggestion(key)}")
         name, kind = _KEYS[key]
         kwargs[name] = _coerce(key, kind, value)
     return _validate(Settings(**kwargs))
