@@ -109,6 +109,8 @@ def build_env(settings: Settings, base: dict[str, str] | None = None,
         keep = set(BASIC_ENV) | set(settings.agent_env_passthrough)
         source = {k: v for k, v in source.items() if k in keep}
     source.pop("CLAUDECODE", None)
+    for name in ("NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"):
+        source.pop(name, None)  # PM2's IPC channel is the runner's, not a Node agent's
     source.update(dict(settings.agent_env))
     if settings.agent_sandboxed:
         source["IS_SANDBOX"] = "1"

@@ -20,6 +20,7 @@ from loguru import logger
 from pipeline.agent import executable
 from pipeline.daemon import housekeeping, recovery
 from pipeline.daemon.loop import Runner
+from pipeline.daemon.pm2_metrics import Pm2Metrics
 from pipeline.daemon.reload import Reloader
 from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
@@ -45,6 +46,7 @@ class Daemon:
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
+        self.metrics = Pm2Metrics()
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -158,6 +160,7 @@ class Daemon:
                 append_text(self.layout.heartbeats / f"{day}.txt", iso(now), sync=False)
             except OSError as error:
                 logger.error("cannot write the heartbeat: {}", error)
+            self.metrics.send(self.runner.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self._housekeeping(now)
         return self.next_heartbeat

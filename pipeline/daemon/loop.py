@@ -313,6 +313,13 @@ class Runner:
         if self.execution:
             self.execution.stop("shutdown")
 
+    def metrics(self) -> dict[str, Any]:
+        """What `pm2 monit` shows beside CPU and memory."""
+        return {"queue length": len(self.queue_seen[1]),
+                "queue level": str(self.level) if self.level else "-",
+                "running": self.entry["id"] if self.entry else "-",
+                "paused": "yes" if self.queue.state.paused_until() else "no"}
+
     @property
     def busy(self) -> bool:
         return self.entry is not None
