@@ -17,18 +17,22 @@ READ_ONLY = {"status", "list", "logs", "report", "queue", "doctor", "show"}  # n
 
 def _add_parser(sub: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add", help="add a task durably and print its id")
-    add.add_argument("prompt")
+    add.add_argument("prompt", nargs="?",
+                     help="what the agent is asked; - reads it from stdin")
     add.add_argument("-w", "--workspace", help="the agent's working folder (default: the root)")
-    add.add_argument("-t", "--timeout", type=int, help="milliseconds per attempt")
+    add.add_argument("-t", "--timeout", help="per attempt: milliseconds, or 600s, 10m, 1h")
     add.add_argument("-y", "--yes", action="store_true", help="autoApprove (skip permissions)")
     add.add_argument("--tools", help="allowed tools, comma-separated")
-    add.add_argument("--priority", choices=["high", "normal"])
-    add.add_argument("--id")
-    add.add_argument("--name")
-    add.add_argument("--role")
-    add.add_argument("--model")
-    add.add_argument("--max-turns", type=int)
-    add.add_argument("--max-retries", type=int)
+    add.add_argument("--priority", choices=["high", "normal"],
+                     help="high bypasses a full queue and runs before normal work")
+    add.add_argument("--id", help="the task id (default: generated)")
+    add.add_argument("--name", help="a short label for status and reports")
+    add.add_argument("--role", help="e.g. coach or executor (reports group by it)")
+    add.add_argument("--model", help="passed to the agent")
+    add.add_argument("--max-turns", type=int, help="passed to the agent")
+    add.add_argument("--max-retries", type=int, help="retries after the first attempt")
+    add.add_argument("--file", help="read the prompt from this file (UTF-8)")
+    add.add_argument("--json", action="store_true", help="print the added task as JSON")
     add.add_argument("--init-root", action="store_true",
                      help="make the chosen folder a new root if it is not one yet")
 
@@ -36,12 +40,15 @@ def _add_parser(sub: argparse._SubParsersAction) -> None:
 def _schedule_parser(sub: argparse._SubParsersAction) -> None:
     schedule = sub.add_parser("schedule", help="cron schedules in tasks/scheduled.json")
     schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True)
-    schedule_sub.add_parser("list").add_argument("--json", action="store_true")
-    for name in ("enable", "disable", "run"):
-        schedule_sub.add_parser(name).add_argument("id")
-    upcoming = schedule_sub.add_parser("next", help="the next firing times")
-    upcoming.add_argument("id")
-    upcoming.add_argument("-n", type=int, default=5)
+    schedule_sub.add_parser("list", help="every schedule, its next run and problem"
+                            ).add_argument("--json", action="store_true", help="as JSON")
+    helps = {"enable": "let it fire (refused, with the reason, if it cannot)",
+             "disable": "stop it firing", "run": "enqueue a copy now"}
+    for name, text in helps.items():
+        schedule_sub.add_parser(name, help=text).add_argument("id", help="the schedule id")
+    upcoming = schedule_sub.add_parser("next", help="the next firing times (with jitter)")
+    upcoming.add_argument("id", help="the schedule id")
+    upcoming.add_argument("-n", type=int, default=5, help="how many (default 5)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,30 +58,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a runner.toml setting, e.g. --set runner.poll_interval=5")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="the daemon, in the foreground")
+    sub.add_parser("run", help="the daemon, in the foreground (kill -HUP re-reads runner.toml)")
     _add_parser(sub)
     status = sub.add_parser("status", help="daemon, running task, queue, pause")
-    status.add_argument("--json", action="store_true")
-    listing = sub.add_parser("list", help="show a task file")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    listing = sub.add_parser("list", help="a task file as a table")
     listing.add_argument("which", choices=["queue", "running", "completed", "failed",
-                                           "scheduled"])
-    listing.add_argument("--json", action="store_true")
-    listing.add_argument("-n", type=int)
+                                           "scheduled"], help="which file")
+    listing.add_argument("--json", action="store_true", help="the entries as JSON")
+    listing.add_argument("-n", type=int, help="only N (the newest for completed/failed)")
     queue = sub.add_parser("queue", help="backpressure")
     queue_sub = queue.add_subparsers(dest="queue_command", required=True)
     check = queue_sub.add_parser("check", help="ok / busy / full (exit 75 when full)")
-    check.add_argument("--json", action="store_true")
-    sub.add_parser("cancel", help="cancel a queued or running task").add_argument("id")
-    sub.add_parser("retry", help="put a failed task back at the head").add_argument("id")
+    check.add_argument("--json", action="store_true", help="level, length and watermarks")
+    sub.add_parser("cancel", help="cancel a queued or running task").add_argument(
+        "id", help="the task id")
+    sub.add_parser("retry", help="put a failed task back at the head").add_argument(
+        "id", help="the task id")
     sub.add_parser("clear", help="cancel every queued task").add_argument(
-        "--yes", action="store_true")
+        "--yes", action="store_true", help="confirm")
     _schedule_parser(sub)
     skill = sub.add_parser("skill", help="the queue-manager skill for agents")
     skill_sub = skill.add_subparsers(dest="skill_command", required=True)
-    skill_sub.add_parser("install").add_argument("--workspace", "-w", required=True)
+    skill_sub.add_parser("install", help="copy it into DIR/.claude/skills").add_argument(
+        "--workspace", "-w", required=True, help="the agent's workspace")
     report = sub.add_parser("report", help="the daily evaluation report")
     report.add_argument("--date", help="YYYY-MM-DD (default: today so far)")
-    report.add_argument("--format", choices=["md", "json"], default="md")
+    report.add_argument("--format", choices=["md", "json"], default="md",
+                        help="Markdown (default) or JSON")
     sub.add_parser("doctor", help="check the set-up and explain what is wrong")
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?", help="a task id: its output (all attempts)")
@@ -88,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_argument("--reason", help="shown in status and the events log")
     sub.add_parser("resume", help="lift a pause, also a usage-limit pause (early)")
     sub.add_parser("show", help="one task: its record, result and the tail of its log"
-                   ).add_argument("id")
+                   ).add_argument("id", help="the task id")
     return parser
 
 

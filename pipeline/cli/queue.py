@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from pipeline.cli.add_input import AddInputError, prompt_of, timeout_ms
 from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
@@ -31,9 +32,10 @@ def fail(message: str, code: int) -> int:
 
 
 def task_from_args(args: Namespace) -> dict[str, Any]:
-    task: dict[str, Any] = {"prompt": args.prompt}
+    """Raises AddInputError for a prompt or timeout that cannot be read."""
+    task: dict[str, Any] = {"prompt": prompt_of(args)}
     optional = {
-        "workspace": args.workspace, "timeout": args.timeout, "id": args.id,
+        "workspace": args.workspace, "timeout": timeout_ms(args.timeout), "id": args.id,
         "name": args.name, "role": args.role, "priority": args.priority,
         "model": args.model, "maxTurns": args.max_turns, "maxRetries": args.max_retries,
     }
@@ -48,10 +50,16 @@ def task_from_args(args: Namespace) -> dict[str, Any]:
 
 
 def add(layout: Layout, settings: Settings, args: Namespace) -> int:
-    task = task_from_args(args)
+    try:
+        task = task_from_args(args)
+    except (AddInputError, UnicodeDecodeError) as error:
+        return fail(str(error), EXIT_BAD_INPUT)
     errors = validate(task, settings)
     if errors:
         return fail("; ".join(str(e) for e in errors), EXIT_BAD_INPUT)
+    problem = _preflight(task, settings)
+    if problem:  # refused now, with the reason, rather than accepted and failed later
+        return fail(problem, EXIT_BAD_INPUT)
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:
@@ -60,13 +68,25 @@ def add(layout: Layout, settings: Settings, args: Namespace) -> int:
         return fail(str(duplicate), EXIT_BAD_INPUT)
     except CorruptFile as error:
         return fail(f"{error}; fix it first (nothing was written)", EXIT_UNKNOWN)
-    print(admitted[0]["id"])
+    print(dumps(admitted[0]).decode().rstrip("\n") if args.json else admitted[0]["id"])
     return EXIT_OK
+
+
+def _preflight(task: dict[str, Any], settings: Settings) -> str | None:
+    """The run stage's own check (autoApprove as root without a sandbox), at add time."""
+    if task.get("autoApprove") is not True:
+        return None
+    from pipeline.agent.presets import build_env
+    from pipeline.stages.run import preflight
+
+    return preflight(task, settings, build_env(settings))
 
 
 def queue_check(layout: Layout, settings: Settings, args: Namespace) -> int:
     status = collect(layout, settings, clock.now(), detail=False)
     level = status["queue"]["level"]
+    if status["queue"]["length"] is None:  # queue.json is damaged: not "ok"
+        return fail(f"tasks/queue.json cannot be read: level {level}", EXIT_UNKNOWN)
     if args.json:
         print(orjson.dumps({"level": level, "length": status["queue"]["length"],
                             "high": settings.high_watermark,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from datetime import timedelta
 from typing import Any
 
 from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN, fail
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.cron import CronError, next_n, zone_for
-from pipeline.scheduling.plan import task_copy
+from pipeline.scheduling.plan import jitter_seconds, task_copy
 from pipeline.scheduling.validity import problem_of
 from pipeline.stages.schedule import active_schedule_ids
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
@@ -108,9 +109,10 @@ def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
     try:
         zone = zone_for(schedule.get("timezone"))
-        slots = next_n(str(schedule.get("cron")), zone, clock.now(), args.n)
+        jitter = timedelta(seconds=jitter_seconds(str(args.id), schedule.get("jitterSeconds")))
+        slots = next_n(str(schedule.get("cron")), zone, clock.now() - jitter, args.n)
     except CronError as error:
         return fail(f"{args.id}: {error}", EXIT_BAD_INPUT)
-    for slot in slots:
-        print(slot.isoformat())
+    for slot in slots:  # when it really fires: the slot plus the schedule's stable jitter
+        print((slot + jitter).isoformat())
     return EXIT_OK

@@ -101,6 +101,16 @@ def _broken_schedules(layout: Layout) -> list[dict[str, Any]]:
             if isinstance(s, dict) and s.get("error")]
 
 
+def _rejected_inbox(layout: Layout, shown: int = 5) -> dict[str, Any]:
+    """Inbox files refused (each has a <name>.error.json with the reasons beside it)."""
+    try:
+        reports = sorted(layout.rejected.glob("*.error.json"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        reports = []
+    return {"count": len(reports),
+            "latest": [p.name.removesuffix(".error.json") for p in reports[-shown:]]}
+
+
 def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
             ) -> dict[str, Any]:
     """The contract's status object; with `detail`, also uptime, today's counts, the last
@@ -114,6 +124,7 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
             lastFailure=_last_failure(layout),
             nextSchedules=_next_firings(layout),
             brokenSchedules=_broken_schedules(layout),
+            rejectedInbox=_rejected_inbox(layout),
         )
     return status
 
@@ -137,7 +148,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "running": running["id"] if running else None,
         "runningTask": _running_view(running, now),
         "queue": {"length": length, "level": level,
-                  "next": [_label(t) for t in _upcoming(queued, now)[:5]]},
+                  "next": [_label(t, now) for t in _upcoming(queued, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "counts": _counts(layout),
@@ -152,9 +163,10 @@ def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
     return ready + [t for t in queued if isinstance(t, dict) and t not in ready]
 
 
-def _label(task: dict[str, Any]) -> str:
+def _label(task: dict[str, Any], now: datetime) -> str:
     extra = " ".join(str(task[k]) for k in ("name", "role") if task.get(k))
-    if task.get("notBefore"):
+    waits = parse_iso_or_none(task.get("notBefore"))
+    if waits and waits > now:  # a retry time already past (say, during a pause) is noise
         extra = f"{extra} retry at {task['notBefore']}".strip()
     return f"{task.get('id')} ({extra})" if extra else str(task.get("id"))
 
@@ -177,10 +189,14 @@ def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, An
     }
 
 
+_HOW_TO_START = ("NOT RUNNING - start it: claude-runner run (foreground), or "
+                 "scripts/start-pm2.sh (24/7 under PM2)")
+
+
 def render(status: dict[str, Any]) -> str:
     daemon = status["daemon"]
     lines = [
-        f"daemon   {'alive' if daemon['alive'] else 'NOT RUNNING'}"
+        f"daemon   {'alive' if daemon['alive'] else _HOW_TO_START}"
         + (f" (pid {daemon['pid']}, up {daemon['uptimeSeconds']} s, "
            f"heartbeat {daemon['heartbeatAt']})" if daemon["alive"] else ""),
     ]
@@ -236,4 +252,8 @@ def _detail_lines(status: dict[str, Any]) -> list[str]:
         lines.append(f"schedule {firing['id']} next at {firing['at']}")
     for broken in status.get("brokenSchedules", []):
         lines.append(f"schedule {broken['id']} BROKEN, does not fire: {broken['error']}")
+    rejected = status.get("rejectedInbox") or {}
+    if rejected.get("count"):
+        lines.append(f"rejected {rejected['count']} inbox file(s) in inbox/rejected/ (reasons in "
+                     f"<name>.error.json), latest: {', '.join(rejected['latest'])}")
     return lines

@@ -255,6 +255,11 @@ def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick
     return None
 
 
+def jitter_seconds(schedule_id: str, jitter: Any) -> int:
+    """The schedule's stable firing delay (`schedule next` shows it)."""
+    return _jitter(schedule_id, jitter)
+
+
 def _jitter(schedule_id: str, jitter_seconds: Any) -> int:
     """A stable offset in [0, jitter_seconds) whole seconds (not Python's salted hash())."""
     span = int(jitter_seconds or 0)

@@ -15,6 +15,11 @@ from pipeline.execution.slot import Launch
 from pipeline.storage.layout import Layout
 
 
+def is_sandbox(env: dict[str, str]) -> bool:
+    """IS_SANDBOX as Claude Code reads it: 1, yes or true (any case)."""
+    return env.get("IS_SANDBOX", "").strip().lower() in ("1", "yes", "true")
+
+
 def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> str | None:
     """A reason the attempt cannot work at all, so it fails at once instead of retrying.
 
@@ -22,7 +27,7 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
     """
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     claude = speaks_claude_json(settings)
-    if claude and task.get("autoApprove") is True and is_root and env.get("IS_SANDBOX") != "1":
+    if claude and task.get("autoApprove") is True and is_root and not is_sandbox(env):
         return ("autoApprove as root: Claude Code refuses --dangerously-skip-permissions for "
                 "root unless IS_SANDBOX=1; set [agent] sandboxed = true in runner.toml if this "
                 "machine is a sandbox, or run the runner as a normal user")

@@ -41,6 +41,8 @@ def emit(layout: Layout, event: str, **fields: Any) -> None:
     except OSError as error:
         logger.warning("could not write event {}: {}", event, error)
     template = _hooks.get(HOOK_EVENTS.get(event, ""))
+    if event == "level" and fields.get("from") in (None, fields.get("to")):
+        template = None  # the level seen at start, or no change: not a level change
     if template:
         run_hook(hook_argv(template, record), _hook_timeout)
 
