@@ -52,7 +52,7 @@ fi
 SHOWN="$PM2"
 echo
 echo "claude-runner runs under PM2 as \"$APP\". Next:"
-printf '  %-44s %s\n' \
+printf '  %s\n      (%s)\n' \
   "$SHOWN status" "is it online?" \
   "$SHOWN logs $APP" "its output (also logs/runner-*.log, rotated)" \
   "$SHOWN monit" "live view, with queue length and level" \
