@@ -55,8 +55,11 @@ class Settler:
         default = timedelta(seconds=self.settings.usage_limit_default_pause)
         until = _end_of_reset(limit, now) + margin if limit.resets_at else now + default
         current = self.queue.state.paused_until()
-        if current is not None and current >= until:
-            return  # a retried write of the same end, or a longer pause (by hand) holds
+        if current == until:
+            return  # a retried write of the same end: already paused
+        if current is not None and current > until and self.queue.state.read().get(
+                "pausedByHand"):
+            return  # a longer pause by hand holds
         self.queue.state.set_pause(until, limit.message)
         logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
                        until.isoformat())
