@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"CLAUDE_RUNNER_* / --set): {error}", file=sys.stderr)
         return 1 if args.command == "doctor" else EXIT_CONFIG
     try:
-        if not _read_only(args):
+        if not _read_only(args) and args.command != "skill":  # skill needs no state
             layout.ensure()
         return dispatch(args, layout, settings)
     except OSError as error:  # a full disk, a permission: one clear line, no traceback

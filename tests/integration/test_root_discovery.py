@@ -30,6 +30,7 @@ def test_commands_in_a_folder_that_is_no_root_create_nothing(tmp_path: Path) -> 
         assert len(done.stderr.strip().splitlines()) == 1
     refused = run_in(folder, "add", "do it")
     assert refused.returncode == 1 and "--init-root" in refused.stderr
+    assert run_in(folder, "skill", "install", "-w", str(tmp_path)).returncode == 0
     assert list(folder.iterdir()) == []
     assert run_in(folder, "add", "do it", "--init-root", "--id", "first").returncode == 0
     assert queue_ids(folder) == ["first"]
