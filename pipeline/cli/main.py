@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_root_option(sys.argv[1:] if argv is None else argv))
     found = find_root(args.root)
     if not found.is_root and not _may_create(args):
-        print(f"claude-runner: {not_a_root_message(found, not _read_only(args))}",
+        print(f"claude-runner: {not_a_root_message(found, args.command == 'add')}",
               file=sys.stderr)
         return 1
     layout = Layout(found.root)
