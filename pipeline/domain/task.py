@@ -125,7 +125,7 @@ def _check_workspace(value: object, settings: Settings) -> str | None:
     if not isinstance(value, str) or not os.path.isabs(value):
         return "must be an absolute path"
     if not Path(value).is_dir():
-        return "folder does not exist"
+        return f"folder does not exist: {value}"
     if settings.workspace_roots and not _inside(value, settings.workspace_roots):
         return "is outside the allowed workspace_roots"
     return None
