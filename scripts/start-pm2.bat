@@ -29,10 +29,18 @@ if errorlevel 1 (
 )
 call pm2 save || goto :error
 
+rem 4. Rotate PM2's own log files (a 24/7 process must not fill the disk); once per PM2 install.
+call pm2 jlist | findstr /c:"\"name\":\"pm2-logrotate\"" >nul 2>nul
+if errorlevel 1 call pm2 install pm2-logrotate
+call pm2 set pm2-logrotate:max_size 20M >nul 2>nul
+call pm2 set pm2-logrotate:retain 14 >nul 2>nul
+call pm2 set pm2-logrotate:compress true >nul 2>nul
+
 echo.
 echo claude-runner runs under PM2 as "%APP%".
 echo   pm2 status                          is it online?
 echo   pm2 logs %APP%                  its output (also in logs\runner-*.log)
+echo   pm2 monit                           live view, with queue length and level
 echo   .venv\Scripts\claude-runner status  the runner's own view
 echo   PM2 does not start at boot on Windows by itself: see pm2-installer or pm2-windows-startup
 exit /b 0

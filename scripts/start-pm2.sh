@@ -32,13 +32,34 @@ if "$PM2" describe "$APP" >/dev/null 2>&1; then
 else
   "$PM2" start ecosystem.config.js
 fi
-"$PM2" save
+"$PM2" save >/dev/null
 
+# 4. Rotate PM2's own logs (logs/runner-out.log, runner-error.log): a 24/7 process must not
+#    fill the disk. pm2-logrotate is PM2's module for it (once per PM2 install; needs npm).
+#    CLAUDE_RUNNER_LOGROTATE=0 skips this step.
+if [ "${CLAUDE_RUNNER_LOGROTATE:-1}" != 0 ]; then
+  if ! "$PM2" jlist 2>/dev/null | grep -q '"name":"pm2-logrotate"'; then
+    echo "installing pm2-logrotate (rotates PM2's log files)"
+    "$PM2" install pm2-logrotate >/dev/null || echo "WARNING: could not install pm2-logrotate;" \
+      "run: $PM2 install pm2-logrotate" >&2
+  fi
+  for setting in max_size=20M retain=14 compress=true; do
+    "$PM2" set "pm2-logrotate:${setting%%=*}" "${setting#*=}" >/dev/null 2>&1 || true
+  done
+fi
+
+# pm2 here may be our local copy: print commands that work as typed.
+SHOWN="$PM2"
 echo
 echo "claude-runner runs under PM2 as \"$APP\". Next:"
-printf '  %-36s %s\n' \
-  "pm2 status" "is it online?" \
-  "pm2 logs $APP" "its output (also logs/runner-*.log)" \
-  ".venv/bin/claude-runner status" "heartbeat, running task, queue" \
-  "pm2 startup" "start PM2 at boot (run what it prints)"
-[ "$PM2" = pm2 ] || echo "  (pm2 here is $PM2)"
+printf '  %s\n      (%s)\n' \
+  "$SHOWN status" "is it online?" \
+  "$SHOWN logs $APP" "its output (also logs/runner-*.log, rotated)" \
+  "$SHOWN monit" "live view, with queue length and level" \
+  "$PWD/.venv/bin/claude-runner status" "heartbeat, running task, queue" \
+  "$SHOWN startup" "start PM2 at boot (run what it prints)"
+if [ "$PM2" != pm2 ]; then
+  echo
+  echo "pm2 is not on your PATH; to type plain \"pm2\", run (or add to ~/.profile):"
+  echo "  export PATH=\"$(dirname "$PM2"):\$PATH\""
+fi

@@ -8,10 +8,12 @@ result. Other presets (qoder, codex, gemini, custom) are judged by exit code.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from pipeline.agent.reach import with_runner
 from pipeline.domain.settings import Settings
 
 # task field -> Claude Code flag taking one value
@@ -96,19 +98,23 @@ def _custom(task: dict[str, Any], settings: Settings, workspace: str, prompt_fil
     return [part.format_map(values) for part in settings.agent_argv]
 
 
-def build_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+def build_env(settings: Settings, base: dict[str, str] | None = None,
+              root: Path | None = None) -> dict[str, str]:
     """The agent's environment: ours (or, with env_passthrough, only the basics and the
     names listed) without CLAUDECODE - so a runner started from inside Claude Code does
-    not make the child refuse to start - plus [agent] env."""
+    not make the child refuse to start - plus [agent] env; with `root`, also the way
+    back to this runner (CLAUDE_RUNNER_ROOT, our claude-runner first on PATH)."""
     source = dict(os.environ if base is None else base)
     if settings.agent_env_passthrough is not None:
         keep = set(BASIC_ENV) | set(settings.agent_env_passthrough)
         source = {k: v for k, v in source.items() if k in keep}
     source.pop("CLAUDECODE", None)
+    for name in ("NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"):
+        source.pop(name, None)  # PM2's IPC channel is the runner's, not a Node agent's
     source.update(dict(settings.agent_env))
     if settings.agent_sandboxed:
         source["IS_SANDBOX"] = "1"
-    return source
+    return with_runner(source, root) if root is not None else source
 
 
 def parse_result(output: str) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ or watchdog, so `add` starts fast and works while the daemon is down."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from argparse import Namespace
@@ -11,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from pipeline.cli.add_input import AddInputError, prompt_of, timeout_ms
 from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
@@ -30,9 +32,10 @@ def fail(message: str, code: int) -> int:
 
 
 def task_from_args(args: Namespace) -> dict[str, Any]:
-    task: dict[str, Any] = {"prompt": args.prompt}
+    """Raises AddInputError for a prompt or timeout that cannot be read."""
+    task: dict[str, Any] = {"prompt": prompt_of(args)}
     optional = {
-        "workspace": args.workspace, "timeout": args.timeout, "id": args.id,
+        "workspace": args.workspace, "timeout": timeout_ms(args.timeout), "id": args.id,
         "name": args.name, "role": args.role, "priority": args.priority,
         "model": args.model, "maxTurns": args.max_turns, "maxRetries": args.max_retries,
     }
@@ -47,15 +50,23 @@ def task_from_args(args: Namespace) -> dict[str, Any]:
 
 
 def add(layout: Layout, settings: Settings, args: Namespace) -> int:
-    task = task_from_args(args)
+    try:
+        task = task_from_args(args)
+    except (AddInputError, UnicodeDecodeError) as error:
+        return fail(str(error), EXIT_BAD_INPUT)
     errors = validate(task, settings)
     if errors:
         return fail("; ".join(str(e) for e in errors), EXIT_BAD_INPUT)
-    return enqueue_one(layout, settings, task)
+    problem = _preflight(task, settings)
+    if problem:  # refused now, with the reason, rather than accepted and failed later
+        return fail(problem, EXIT_BAD_INPUT)
+    return enqueue_one(layout, settings, task, as_json=args.json)
 
 
-def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> int:
-    """Enqueue a task durably and print its id; the exit code says what happened."""
+def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any],
+                as_json: bool = False) -> int:
+    """Enqueue a task durably and print its id (or the task, `as_json`); the exit code
+    says what happened."""
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:
@@ -64,13 +75,25 @@ def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> int
         return fail(str(duplicate), EXIT_BAD_INPUT)
     except CorruptFile as error:
         return fail(f"{error}; fix it first (nothing was written)", EXIT_UNKNOWN)
-    print(admitted[0]["id"])
+    print(dumps(admitted[0]).decode().rstrip("\n") if as_json else admitted[0]["id"])
     return EXIT_OK
+
+
+def _preflight(task: dict[str, Any], settings: Settings) -> str | None:
+    """The run stage's own check (autoApprove as root without a sandbox), at add time."""
+    if task.get("autoApprove") is not True:
+        return None
+    from pipeline.agent.preflight import preflight
+    from pipeline.agent.presets import build_env
+
+    return preflight(task, settings, build_env(settings))
 
 
 def queue_check(layout: Layout, settings: Settings, args: Namespace) -> int:
     status = collect(layout, settings, clock.now(), detail=False)
     level = status["queue"]["level"]
+    if status["queue"]["length"] is None:  # queue.json is damaged: not "ok"
+        return fail(f"tasks/queue.json cannot be read: level {level}", EXIT_UNKNOWN)
     if args.json:
         print(orjson.dumps({"level": level, "length": status["queue"]["length"],
                             "high": settings.high_watermark,
@@ -98,18 +121,50 @@ def list_file(layout: Layout, args: Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(items).decode())
         return EXIT_OK
-    for item in items:
-        print(_one_line(item))
+    from pipeline.cli.table import render_table
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    print("\n".join(render_table(args.which, items, width)))
     return EXIT_OK
 
 
-def _one_line(item: Any) -> str:
-    if not isinstance(item, dict):
-        return repr(item)
-    parts = [str(item.get("id")), item.get("status") or item.get("cron") or "",
-             item.get("outcome") or "", item.get("role") or "",
-             " ".join(str(item.get("prompt") or "").split())[:60]]
-    return "  ".join(p for p in parts if p)
+def show(layout: Layout, settings: Settings, args: Namespace) -> int:
+    """One task wherever it is: running, queued, or its latest record."""
+    from pipeline.cli.logs import tail_offset
+    from pipeline.cli.table import render_show
+
+    queue = TaskQueue(layout, settings)
+    try:
+        found = _locate(layout, queue, args.id)
+    except CorruptFile as error:
+        return fail(str(error), EXIT_UNKNOWN)
+    if found is None:
+        return fail(f"no task {args.id} (not running, queued, or in completed/failed)",
+                    EXIT_UNKNOWN)
+    task, where = found
+    log_path = layout.task_log(args.id)
+    tail = ""
+    if log_path.exists():
+        with open(log_path, "rb") as handle:
+            handle.seek(tail_offset(log_path, 15))
+            tail = handle.read().decode("utf-8", errors="replace")
+    print("\n".join(render_show(task, where, tail)))
+    return EXIT_OK
+
+
+def _locate(layout: Layout, queue: TaskQueue, task_id: str) -> tuple[dict[str, Any], str] | None:
+    running = queue.running_task()
+    if running and running.get("id") == task_id:
+        return running, "running"
+    for position, task in enumerate(queue.tasks()):
+        if isinstance(task, dict) and task.get("id") == task_id:
+            return task, f"queued, position {position + 1}"
+    for which in ("completed", "failed"):
+        records = [r for r in JsonFile(getattr(layout, which), "list").items()
+                   if isinstance(r, dict) and r.get("id") == task_id]
+        if records:
+            return records[-1], which
+    return None
 
 
 def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:

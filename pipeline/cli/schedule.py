@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from datetime import timedelta
 from typing import Any
 
-from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
+from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.checks import is_enabled
 from pipeline.scheduling.cron import CronError, next_n, zone_for
-from pipeline.scheduling.plan import task_copy
+from pipeline.scheduling.plan import jitter_seconds, task_copy
+from pipeline.scheduling.validity import problem_of
+from pipeline.stages.schedule import active_schedule_ids
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
 
 _COLUMNS = ("id", "enabled", "cron", "timezone", "lastRun", "nextRun", "skipCount", "error")
 
@@ -63,7 +67,13 @@ def _set_enabled(layout: Layout, schedule_id: str, enabled: bool) -> int:
     return EXIT_OK
 
 
-def _enable(layout: Layout, _settings: Settings, args: Namespace) -> int:
+def _enable(layout: Layout, settings: Settings, args: Namespace) -> int:
+    schedules = _schedules(layout)
+    schedule = _find(schedules, args.id)
+    if schedule is not None:
+        problem = problem_of(schedules, schedule, settings, clock.now())
+        if problem:
+            return fail(f"{args.id} not enabled: {problem}", EXIT_BAD_INPUT)
     return _set_enabled(layout, args.id, True)
 
 
@@ -72,9 +82,17 @@ def _disable(layout: Layout, _settings: Settings, args: Namespace) -> int:
 
 
 def _run(layout: Layout, settings: Settings, args: Namespace) -> int:
-    schedule = _find(_schedules(layout), args.id)
+    schedules = _schedules(layout)
+    schedule = _find(schedules, args.id)
     if schedule is None:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
+    problem = problem_of(schedules, schedule, settings, clock.now())
+    if problem:
+        return fail(f"{args.id} cannot run: {problem}", EXIT_BAD_INPUT)
+    queue = TaskQueue(layout, settings)
+    if args.id in active_schedule_ids(queue.tasks(), queue.running_task()):
+        return fail(f"{args.id}: a copy is still queued or running (the overlap rule); "
+                    "try again once it has finished", EXIT_FULL)
     return enqueue_one(layout, settings, task_copy(schedule, clock.now()))
 
 
@@ -84,9 +102,10 @@ def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
     try:
         zone = zone_for(schedule.get("timezone"))
-        slots = next_n(str(schedule.get("cron")), zone, clock.now(), args.n)
+        jitter = timedelta(seconds=jitter_seconds(str(args.id), schedule.get("jitterSeconds")))
+        slots = next_n(str(schedule.get("cron")), zone, clock.now() - jitter, args.n)
     except CronError as error:
         return fail(f"{args.id}: {error}", EXIT_BAD_INPUT)
-    for slot in slots:
-        print(slot.isoformat())
+    for slot in slots:  # when it really fires: the slot plus the schedule's stable jitter
+        print((slot + jitter).isoformat())
     return EXIT_OK

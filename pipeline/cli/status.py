@@ -10,7 +10,7 @@ from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
 from pipeline.execution.procgroup import pid_alive
-from pipeline.report.uptime import load_heartbeats, uptime
+from pipeline.report.uptime import first_start, load_heartbeats, uptime
 from pipeline.scheduling.checks import is_enabled
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
@@ -41,9 +41,24 @@ def _count(path_file: JsonFile) -> int | None:
         return None
 
 
+def _counts(layout: Layout) -> dict[str, int | None]:
+    """Recent records; cancellations apart from failures (a cancel is not a failure)."""
+    try:
+        failed = JsonFile(layout.failed, "list").items()
+    except CorruptFile:
+        return {"completed": _count(JsonFile(layout.completed, "list")), "failed": None,
+                "cancelled": None}
+    cancelled = sum(isinstance(r, dict) and r.get("outcome") == "cancelled" for r in failed)
+    return {"completed": _count(JsonFile(layout.completed, "list")),
+            "failed": len(failed) - cancelled, "cancelled": cancelled}
+
+
 def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
                    ) -> float | None:
-    start = now - timedelta(hours=hours)
+    born = first_start(layout)
+    if born is None:
+        return None
+    start = max(now - timedelta(hours=hours), born)  # not before the runner first started
     beats = load_heartbeats(layout, start, now, pad=timedelta(hours=1))
     return uptime(beats, start, now, settings.heartbeat_max_age).percent
 
@@ -51,7 +66,9 @@ def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
 def _today(layout: Layout, now: datetime) -> dict[str, int]:
     records = HistoryLog(layout.history).read(now.astimezone().date().isoformat())
     completed = sum(r.get("status") == "success" for r in records)
-    return {"completed": completed, "failed": len(records) - completed}
+    cancelled = sum(r.get("outcome") == "cancelled" for r in records)
+    return {"completed": completed, "failed": len(records) - completed - cancelled,
+            "cancelled": cancelled}
 
 
 def _last_failure(layout: Layout) -> dict[str, Any] | None:
@@ -59,7 +76,8 @@ def _last_failure(layout: Layout) -> dict[str, Any] | None:
         failed = JsonFile(layout.failed, "list").items()
     except CorruptFile:
         return None
-    last = failed[-1] if failed and isinstance(failed[-1], dict) else None
+    failures = [r for r in failed if isinstance(r, dict) and r.get("outcome") != "cancelled"]
+    last = failures[-1] if failures else None
     return {k: last.get(k) for k in ("id", "outcome", "error", "failedAt")} if last else None
 
 
@@ -74,6 +92,26 @@ def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
     return [{"id": sid, "at": moment.isoformat()} for moment, sid in upcoming[:count]]
 
 
+def _broken_schedules(layout: Layout) -> list[dict[str, Any]]:
+    """Schedules the daemon found unusable (their `error`): they do not fire."""
+    try:
+        schedules = JsonFile(layout.scheduled, "tasks").items()
+    except CorruptFile:
+        return []
+    return [{"id": s.get("id"), "error": s["error"]} for s in schedules
+            if isinstance(s, dict) and s.get("error")]
+
+
+def _rejected_inbox(layout: Layout, shown: int = 5) -> dict[str, Any]:
+    """Inbox files refused (each has a <name>.error.json with the reasons beside it)."""
+    try:
+        reports = sorted(layout.rejected.glob("*.error.json"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        reports = []
+    return {"count": len(reports),
+            "latest": [p.name.removesuffix(".error.json") for p in reports[-shown:]]}
+
+
 def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
             ) -> dict[str, Any]:
     """The contract's status object; with `detail`, also uptime, today's counts, the last
@@ -86,6 +124,8 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
             today=_today(layout, now),
             lastFailure=_last_failure(layout),
             nextSchedules=_next_firings(layout),
+            brokenSchedules=_broken_schedules(layout),
+            rejectedInbox=_rejected_inbox(layout),
         )
     return status
 
@@ -109,11 +149,12 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "running": running["id"] if running else None,
         "runningTask": _running_view(running, now),
         "queue": {"length": length, "level": level,
-                  "next": [_label(t) for t in _upcoming(queued, now)[:5]]},
+                  "next": [_label(t, now) for t in _upcoming(queued, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
-        "counts": {"completed": _count(JsonFile(layout.completed, "list")),
-                   "failed": _count(JsonFile(layout.failed, "list"))},
+        "counts": _counts(layout),
+        "root": str(layout.root),
+        "agentProblem": state.get("agentProblem"),
     }
 
 
@@ -123,9 +164,10 @@ def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
     return ready + [t for t in queued if isinstance(t, dict) and t not in ready]
 
 
-def _label(task: dict[str, Any]) -> str:
+def _label(task: dict[str, Any], now: datetime) -> str:
     extra = " ".join(str(task[k]) for k in ("name", "role") if task.get(k))
-    if task.get("notBefore"):
+    waits = parse_iso_or_none(task.get("notBefore"))
+    if waits and waits > now:  # a retry time already past (say, during a pause) is noise
         extra = f"{extra} retry at {task['notBefore']}".strip()
     return f"{task.get('id')} ({extra})" if extra else str(task.get("id"))
 
@@ -148,10 +190,14 @@ def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, An
     }
 
 
+_HOW_TO_START = ("NOT RUNNING - start it: claude-runner run (foreground), or "
+                 "scripts/start-pm2.sh (24/7 under PM2)")
+
+
 def render(status: dict[str, Any]) -> str:
     daemon = status["daemon"]
     lines = [
-        f"daemon   {'alive' if daemon['alive'] else 'NOT RUNNING'}"
+        f"daemon   {'alive' if daemon['alive'] else _HOW_TO_START}"
         + (f" (pid {daemon['pid']}, up {daemon['uptimeSeconds']} s, "
            f"heartbeat {daemon['heartbeatAt']})" if daemon["alive"] else ""),
     ]
@@ -169,11 +215,23 @@ def render(status: dict[str, Any]) -> str:
     length = "?" if queue["length"] is None else queue["length"]
     lines.append(f"queue    {length} task(s), level {queue['level']}"
                  + (f"; next: {', '.join(queue['next'])}" if queue["next"] else ""))
+    if status.get("agentProblem"):
+        lines.append(f"agent    {status['agentProblem']}")
     if status["pausedUntil"]:
-        lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
+        lines.append(f"paused   {_until(status['pausedUntil'])} ({status['pauseReason']}; "
+                     "`claude-runner resume` lifts it)")
     counts = status["counts"]
-    lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
+    lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed, "
+                 f"{counts.get('cancelled', 0)} cancelled (recent)")
     return "\n".join(lines + _detail_lines(status))
+
+
+def _until(text: str) -> str:
+    from pipeline.domain.clock import now
+    from pipeline.domain.when import is_indefinite
+
+    moment = parse_iso_or_none(text)
+    return "until resumed" if moment and is_indefinite(moment, now()) else f"until {text}"
 
 
 def _percent(value: float | None) -> str:
@@ -185,11 +243,18 @@ def _detail_lines(status: dict[str, Any]) -> list[str]:
         return []
     today, up = status["today"], status["uptime"]
     lines = [f"uptime   {_percent(up['last24h'])} (24 h), {_percent(up['last7d'])} (7 d)",
-             f"today    {today['completed']} completed, {today['failed']} failed"]
+             f"today    {today['completed']} completed, {today['failed']} failed, "
+             f"{today.get('cancelled', 0)} cancelled"]
     failure = status["lastFailure"]
     if failure:
         lines.append(f"last failure  {failure['id']} at {failure['failedAt']} "
                      f"({failure['outcome']}): {failure['error']}")
     for firing in status["nextSchedules"]:
         lines.append(f"schedule {firing['id']} next at {firing['at']}")
+    for broken in status.get("brokenSchedules", []):
+        lines.append(f"schedule {broken['id']} BROKEN, does not fire: {broken['error']}")
+    rejected = status.get("rejectedInbox") or {}
+    if rejected.get("count"):
+        lines.append(f"rejected {rejected['count']} inbox file(s) in inbox/rejected/ (reasons in "
+                     f"<name>.error.json), latest: {', '.join(rejected['latest'])}")
     return lines

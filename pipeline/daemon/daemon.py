@@ -11,6 +11,7 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from filelock import FileLock, Timeout
@@ -18,10 +19,13 @@ from loguru import logger
 
 from pipeline.daemon import housekeeping, recovery
 from pipeline.daemon.loop import Runner
+from pipeline.daemon.pm2_metrics import Pm2Metrics
+from pipeline.daemon.reload import Reloader
 from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
+from pipeline.execution import executable
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
@@ -32,14 +36,17 @@ EXIT_ALREADY_RUNNING = 1
 
 
 class Daemon:
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings,
+                 reload: Callable[[], Settings] | None = None) -> None:
         self.layout = layout
         self.settings = settings
+        self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
         self.runner = Runner(layout, settings, self.signals.put)
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
+        self.metrics = Pm2Metrics()
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -60,6 +67,8 @@ class Daemon:
         loop = threading.Thread(target=self._loop, name="runner-loop")
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT,
                                                                            signal.SIGTERM)}
+        if hasattr(signal, "SIGHUP"):  # POSIX: `kill -HUP <pid>` re-reads runner.toml
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
         try:
             loop.start()
             loop.join()
@@ -72,13 +81,21 @@ class Daemon:
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
 
+    def _on_hangup(self, _signum: int, _frame: object) -> None:
+        self.signals.put(Signal("reload"))
+
     def _is_own_write(self, path: str | None) -> bool:
-        own = self.runner.queue.file
-        return path == str(own.path) and own.written == signature(own.path)
+        """Our own writes of queue.json and state.json are not news (a CLI's `resume`
+        writing state.json is: it wakes the loop at once)."""
+        for own in (self.runner.queue.file, self.runner.queue.state.file):
+            if path == str(own.path):
+                return own.written == signature(own.path)
+        return False
 
     # ----- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
         started = clock.now()
+        self.runner.note_agent(executable.missing(self.settings, self.runner.env))
         self.runner.tick(started)
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
@@ -91,9 +108,14 @@ class Daemon:
             for item in self._wait(wake):
                 if item.kind == "stop":
                     return str(item.payload)
+                if item.kind == "reload":
+                    self.reloader.wanted = True
                 self._guarded(self.runner.note, item)
             now = clock.now()
             tick = self._guarded(self.runner.tick)
+            if self.reloader.due(self.runner):
+                self._reload()
+                tick = clock.now()
             wake = self._earliest(tick, self._heartbeat(now))
 
     def _guarded(self, step, *args):  # noqa: ANN001, ANN202
@@ -138,6 +160,7 @@ class Daemon:
                 append_text(self.layout.heartbeats / f"{day}.txt", iso(now), sync=False)
             except OSError as error:
                 logger.error("cannot write the heartbeat: {}", error)
+            self.metrics.send(self.runner.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self._housekeeping(now)
         return self.next_heartbeat
@@ -156,6 +179,22 @@ class Daemon:
         if not starts_and_stops or starts_and_stops[-1].get("event") == "daemon_stop":
             return "clean"
         return "crash"
+
+    def _reload(self) -> None:
+        """New settings take effect between runs: the loop gets a fresh Runner (its
+        state is all in the files; the slot is idle)."""
+        settings = self.reloader.load()
+        if settings is None:
+            return
+        from pipeline.storage import events
+
+        events.configure(dict(settings.hooks), settings.hook_timeout)
+        self.settings = settings
+        self.runner = Runner(self.layout, settings, self.signals.put)
+        self.runner.note_agent(executable.missing(settings, self.runner.env))
+        self.next_heartbeat = clock.now()
+        logger.info("settings reloaded from runner.toml")
+        emit(self.layout, "settings_reloaded")
 
     # ----- start-up and shut-down ------------------------------------------------------
     def _recover(self, now: datetime) -> None:

@@ -8,6 +8,7 @@ from loguru import logger
 
 from pipeline.domain.settings import Settings
 from pipeline.report.build import reports_folder, write_report
+from pipeline.report.uptime import first_start
 from pipeline.storage.layout import Layout, remove_older_than
 
 
@@ -21,7 +22,9 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
     """Never raises: housekeeping must not stop the runner."""
     yesterday = now.astimezone().date() - timedelta(days=1)
     try:
-        if not (reports_folder(layout) / f"{yesterday.isoformat()}.md").exists():
+        born = first_start(layout)
+        existed = born is not None and born.astimezone().date() <= yesterday
+        if existed and not (reports_folder(layout) / f"{yesterday.isoformat()}.md").exists():
             written = write_report(layout, yesterday, now, settings.poll_interval)
             logger.info("wrote the daily report {}", written.markdown)
         removed = prune_task_logs(layout, settings.task_log_retention_days, now)

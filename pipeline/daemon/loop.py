@@ -14,6 +14,7 @@ from typing import Any
 
 from loguru import logger
 
+from pipeline.agent.preflight import preflight
 from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.recovery import Disposition
@@ -23,7 +24,7 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
-from pipeline.execution import procgroup
+from pipeline.execution import executable, procgroup
 from pipeline.execution.slot import Execution
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
@@ -38,6 +39,11 @@ INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent
 
 
 ExecutionFactory = Callable[..., Execution]  # (launch, on_end=, on_progress=) -> Execution
+def start_failure(error: OSError, program: str) -> Verdict:
+    """A missing executable is final (a retry finds it missing too); other errors retry."""
+    if isinstance(error, FileNotFoundError) and error.filename in (program, None):
+        return Verdict(Outcome.ERROR, executable.not_found(program))
+    return Verdict(Outcome.ERROR, f"cannot start the agent: {error}", retryable=True)
 
 
 class Runner:
@@ -54,7 +60,7 @@ class Runner:
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.running_file = JsonFile(layout.running)
-        self.env = build_env(settings)
+        self.env = build_env(settings, root=layout.root)
         self.execution: Execution | None = None
         self.entry: dict[str, Any] | None = None
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
@@ -64,6 +70,7 @@ class Runner:
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
+        self.agent_problem: str | None = "unknown"
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -107,8 +114,11 @@ class Runner:
         if queued is not None:
             queued = self._sweep(queued, now)
             self._track_level(len(queued))
+            before = self._readable_queue()
             wakes.append(self._schedule(queued, now))
             queued = self._readable_queue() or []
+            if queued is not before:  # fresh copies are validated before they can start
+                queued = self._sweep(queued, now)
             wakes += self._maybe_start(queued, now)
         if self.unfinished:
             wakes.append(now + timedelta(seconds=1))
@@ -217,7 +227,7 @@ class Runner:
             return
         self.entry = entry
         log = logger.bind(task=entry["id"])
-        problem = run.preflight(entry, self.settings, self.env)
+        problem = preflight(entry, self.settings, self.env)
         if problem:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
@@ -228,14 +238,24 @@ class Runner:
         try:
             pid = execution.start()
         except OSError as error:
-            self._complete(Verdict(Outcome.ERROR, f"cannot start the agent: {error}",
-                                   retryable=True), now)
+            self._complete(start_failure(error, execution.launch.argv[0]), now)
+            self.note_agent(executable.not_found(execution.launch.argv[0])
+                            if isinstance(error, FileNotFoundError) else None)
             return
+        self.note_agent(None)
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
         self.running_file.save(entry)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  one_line(entry["prompt"], PROMPT_PREVIEW))
+
+    def note_agent(self, problem: str | None) -> None:
+        """Keep `agentProblem` in state.json (shown by status) in step with what we saw."""
+        if problem != self.agent_problem:
+            self.agent_problem = problem
+            if problem:
+                logger.warning("{}", problem)
+            self.queue.state.update(agentProblem=problem)
 
     # ----- finish --------------------------------------------------------------------
     def _complete(self, verdict: Verdict, now: datetime) -> None:
@@ -293,6 +313,13 @@ class Runner:
         self.stopping = True
         if self.execution:
             self.execution.stop("shutdown")
+
+    def metrics(self) -> dict[str, Any]:
+        """What `pm2 monit` shows beside CPU and memory."""
+        return {"queue length": len(self.queue_seen[1]),
+                "queue level": str(self.level) if self.level else "-",
+                "running": self.entry["id"] if self.entry else "-",
+                "paused": "yes" if self.queue.state.paused_until() else "no"}
 
     @property
     def busy(self) -> bool:

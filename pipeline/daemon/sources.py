@@ -19,13 +19,13 @@ from pipeline.storage.layout import Layout, is_candidate
 
 @dataclass(frozen=True)
 class Signal:
-    kind: str                 # inbox | queue | scheduled | cancel | finished | stop
+    kind: str                 # inbox | queue | scheduled | state | cancel | finished | stop
     path: str | None = None
     closed: bool = False      # the writer is done with the file (closed or renamed in)
     payload: Any = None
 
 
-_TASK_FILES = {"queue.json": "queue", "scheduled.json": "scheduled"}
+_TASK_FILES = {"queue.json": "queue", "scheduled.json": "scheduled", "state.json": "state"}
 _DONE_WRITING = {"closed", "moved"}
 
 
@@ -54,7 +54,7 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         signal = classify(self.layout, event)
-        if signal and not (signal.kind == "queue" and self.is_own_write(signal.path)):
+        if signal and not (signal.kind in ("queue", "state") and self.is_own_write(signal.path)):
             self.post(signal)
 
 

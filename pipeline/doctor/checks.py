@@ -104,7 +104,8 @@ def check_root_auto_approve(layout: Layout, settings: Settings, probes: Probes) 
         return Check(name, True, "not running as root")
     if settings.agent_preset != "claude":
         return Check(name, True, f"root, but not checked for the {settings.agent_preset} preset")
-    if settings.agent_sandboxed or build_env(settings, probes.environ).get("IS_SANDBOX") == "1":
+    if settings.agent_sandboxed or build_env(settings, probes.environ).get(
+            "IS_SANDBOX", "").strip().lower() in ("1", "yes", "true"):
         return Check(name, True, "root, but the agent runs with IS_SANDBOX=1")
     users = _auto_approve_users(layout)
     if not users:

@@ -9,8 +9,11 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pipeline.domain import clock
 
 GB = 1024**3
 
@@ -38,6 +41,7 @@ class Probes:
     min_free_bytes: int = GB
     lock_wait: float = 2.0
     version_timeout: float = 10.0
+    now: datetime = field(default_factory=clock.now)  # the time of day, as the checks see it
 
     def pm2_apps(self) -> list[dict[str, Any]] | None:
         """PM2's apps (None: PM2 is not installed); raises Pm2Unavailable when PM2 cannot tell."""

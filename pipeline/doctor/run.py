@@ -21,6 +21,7 @@ from pipeline.doctor.checks import (
     check_root_auto_approve,
 )
 from pipeline.doctor.probes import Probes
+from pipeline.doctor.reach import check_agent_reaches_queue, check_schedules
 from pipeline.domain.settings import Settings
 from pipeline.storage.layout import Layout
 
@@ -30,11 +31,13 @@ def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None)
     probes = probes or Probes()
     return [
         check_agent(settings, probes),
+        check_agent_reaches_queue(layout, settings, probes),
         check_auth(settings, probes),
         check_root_auto_approve(layout, settings, probes),
         check_folders(layout),
         check_locks(layout, probes),
         check_json_files(layout),
+        check_schedules(layout, settings, probes.now),
         check_pm2(layout, probes),
         check_disk(layout, probes),
     ]

@@ -82,7 +82,8 @@ _KEYS: dict[str, tuple[str, type]] = {
     "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
 }
-HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
+HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
+              "on_task_cancelled")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
@@ -180,9 +181,21 @@ def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
             continue
         name = key.split(".", 1)[1]
         if name not in HOOK_NAMES:
-            raise SettingsError(f"{key}: unknown hook; use one of {', '.join(HOOK_NAMES)}")
+            raise SettingsError(f"{key}: unknown hook{_suggestion(key)} (hooks: "
+                                f"{', '.join(HOOK_NAMES)})")
         hooks.append((name, _coerce(key, list, value)))
     return tuple(hooks)
+
+
+def _suggestion(key: str) -> str:
+    """"; did you mean queue.high_watermark?" for the closest known key, if any is close."""
+    import difflib
+
+    known = [*_KEYS, *(f"hooks.{name}" for name in HOOK_NAMES)]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if not close:  # the right name in the wrong [section]?
+        close = [k for k in known if k.split(".", 1)[1] == key.split(".", 1)[-1]][:1]
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def parse_flag(text: str) -> tuple[str, Any]:
@@ -210,7 +223,7 @@ def load_settings(root: Path, environ: dict[str, str] | None = None,
         if key.startswith("hooks.on_"):
             continue
         if key not in _KEYS:
-            raise SettingsError(f"{key}: unknown setting")
+            raise SettingsError(f"{key}: unknown setting{_suggestion(key)}")
         name, kind = _KEYS[key]
         kwargs[name] = _coerce(key, kind, value)
     return _validate(Settings(**kwargs))

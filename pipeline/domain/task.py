@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.domain.clock import iso, parse_iso
+from pipeline.domain.paths import foreign_path_problem
 from pipeline.domain.settings import Settings
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -118,10 +119,13 @@ def _inside(path: str, roots: tuple[str, ...]) -> bool:
 
 
 def _check_workspace(value: object, settings: Settings) -> str | None:
+    foreign = foreign_path_problem(value) if isinstance(value, str) else None
+    if foreign:
+        return foreign
     if not isinstance(value, str) or not os.path.isabs(value):
         return "must be an absolute path"
     if not Path(value).is_dir():
-        return "folder does not exist"
+        return f"folder does not exist: {value}"
     if settings.workspace_roots and not _inside(value, settings.workspace_roots):
         return "is outside the allowed workspace_roots"
     return None

@@ -40,7 +40,7 @@ from pipeline.report.tasks import (
     hourly,
     task_figures,
 )
-from pipeline.report.uptime import load_heartbeats, max_gap_for, restarts, uptime
+from pipeline.report.uptime import first_start, load_heartbeats, max_gap_for, restarts, uptime
 from pipeline.storage.jsonfile import dumps, write_atomic
 from pipeline.storage.layout import Layout
 
@@ -70,6 +70,7 @@ class _Inputs:
     heartbeats: list[datetime]
     pauses: list[Span]
     full: list[Span]
+    born: datetime | None  # the runner's first start on this root
 
 
 def _load(layout: Layout, day: date, now: datetime, poll_interval: float,
@@ -85,6 +86,7 @@ def _load(layout: Layout, day: date, now: datetime, poll_interval: float,
         heartbeats=load_heartbeats(layout, start, max(start, end), pad=timedelta(days=1), tz=tz),
         pauses=pause_spans(events.until(now), now),
         full=full_spans(events.until(now), now),
+        born=first_start(layout),
     )
 
 
@@ -103,6 +105,11 @@ def _beats_inside(beats: list[datetime], window: Window) -> bool:
     return any(window.start <= beat < window.end for beat in beats)
 
 
+def _since(born: datetime | None, window: Window) -> datetime:
+    """Uptime is measured from the runner's first start (a day before it has none)."""
+    return window.end if born is None else min(max(window.start, born), window.end)
+
+
 def _sections(inputs: _Inputs, day: date) -> dict[str, Any]:
     """Every figure of one day (all but the comparison)."""
     tz = inputs.tz
@@ -116,7 +123,8 @@ def _sections(inputs: _Inputs, day: date) -> dict[str, Any]:
         "window": {"start": iso(window.start.astimezone(tz)), "end": iso(window.end.astimezone(tz)),
                    "seconds": window.seconds},
         "hasData": bool(records or day_events or _beats_inside(beats, window)),
-        "uptime": uptime(beats, window.start, window.end, inputs.max_gap).to_dict(tz),
+        "uptime": uptime(beats, _since(inputs.born, window), window.end,
+                         inputs.max_gap).to_dict(tz),
         "restarts": _restart_figures(day_events, window),
         "tasks": task_figures(records, retry_ids),
         "durations": duration_figures(records),

@@ -20,6 +20,20 @@ def _succeeded(record: Record) -> bool:
     return record.get("status") == "success"
 
 
+def _cancelled(record: Record) -> bool:
+    return record.get("outcome") == "cancelled"
+
+
+def _failed(record: Record) -> bool:
+    """Failed, not cancelled: a cancel is the user's decision, not a failure."""
+    return not _succeeded(record) and not _cancelled(record)
+
+
+def _ran(record: Record) -> bool:
+    """Whether an agent ever ran for it (a task cancelled or refused while queued did not)."""
+    return bool(record.get("startedAt"))
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -47,7 +61,7 @@ def task_figures(records: list[Record], retry_ids: set[str]) -> dict[str, Any]:
     return {
         "total": len(records),
         "completed": completed,
-        "failed": len(records) - completed,
+        "failed": len(records) - completed - outcomes["cancelled"],
         "cancelled": outcomes["cancelled"],
         "timedOut": outcomes["timeout"],
         "retried": len(retried),
@@ -65,8 +79,10 @@ def nearest_rank(ordered: list[float], fraction: float) -> float:
 
 def duration_figures(records: list[Record]) -> dict[str, Any]:
     """Median (mean of the two middle values for an even count) and nearest-rank p95
-    of durationMs over every record that has one, successes and failures alike."""
-    values = sorted(v for r in records if (v := _number(r.get("durationMs"))) is not None)
+    of durationMs over every record that ran, successes and failures alike (a task
+    cancelled or refused before it started would pull the median to 0)."""
+    values = sorted(v for r in records
+                    if _ran(r) and (v := _number(r.get("durationMs"))) is not None)
     if not values:
         return {"count": 0, "medianMs": None, "p95Ms": None, "maxMs": None}
     return {
@@ -87,7 +103,7 @@ def cost_figures(records: list[Record]) -> dict[str, Any]:
         role = record.get("role") if isinstance(record.get("role"), str) else None
         entry = roles.setdefault(role or NO_ROLE, {"tasks": 0, "failed": 0, "costUsd": 0.0})
         entry["tasks"] += 1
-        entry["failed"] += 0 if _succeeded(record) else 1
+        entry["failed"] += 1 if _failed(record) else 0
         cost = _number(record.get("costUsd"))
         if cost is not None:
             entry["costUsd"] += cost
@@ -111,7 +127,7 @@ def failure_reasons(records: list[Record]) -> list[dict[str, Any]]:
     """
     groups: dict[str, dict[str, Any]] = {}
     for record in records:
-        if _succeeded(record):
+        if not _failed(record):
             continue
         error = record.get("error")
         outcome = str(record.get("outcome") or "unknown")
@@ -138,5 +154,5 @@ def hourly(records: list[Record], tz: tzinfo | None) -> dict[str, list[int]]:
             continue
         hour = end.astimezone(tz).hour
         tasks[hour] += 1
-        failed[hour] += 0 if _succeeded(record) else 1
+        failed[hour] += 1 if _failed(record) else 0
     return {"tasks": tasks, "failed": failed}

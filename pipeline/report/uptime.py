@@ -164,3 +164,29 @@ def restarts(events: Iterable[Mapping[str, Any]], start: datetime,
         key = cause if isinstance(cause, str) and cause else "unknown"
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def first_start(layout: Layout) -> datetime | None:
+    """The runner's first start on this root: its earliest heartbeat (the daemon writes
+    one as soon as it has started). Uptime is counted from here, not from midnight."""
+    try:
+        days = sorted(p for p in layout.heartbeats.glob("*.txt") if p.stem[:1].isdigit())
+    except OSError:
+        return None
+    for path in days:
+        beats = _read_beats(path)
+        if beats:
+            return min(beats)
+    return None
+
+
+def report_day_problem(day: date, now: datetime, born: datetime | None) -> str | None:
+    """Why there is no report for `day`: it is in the future, or before the runner's
+    first start on this root."""
+    today = now.astimezone().date()
+    if day > today:
+        return f"--date {day}: that day has not come yet (today is {today})"
+    if born is not None and day < born.astimezone().date():
+        return (f"--date {day}: no report for a day before the runner first started on this "
+                f"root ({born.astimezone().date()})")
+    return None

@@ -12,9 +12,11 @@ import math
 import re
 from typing import Any
 
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import validate
 from pipeline.scheduling.cron_syntax import CronError, normalize, zone_for
 
-__all__ = ["is_enabled", "schedule_problem"]
+__all__ = ["copy_problem", "is_enabled", "schedule_problem"]
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,114}$")  # + "-" + 13 digits of epoch ms <= 128
 
@@ -56,3 +58,9 @@ def is_enabled(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "yes", "on", "1")
     return bool(value)
+
+
+def copy_problem(task: dict, settings: Settings) -> str | None:
+    """Why a schedule's task copy would be refused as an inbox task, or None."""
+    errors = validate(task, settings)
+    return "; ".join(str(e) for e in errors) if errors else None

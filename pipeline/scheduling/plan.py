@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -115,6 +116,7 @@ class _Tick:
     active: set[str]
     queue_full: bool
     grace: float
+    task_problem: Callable[[dict], str | None] | None = None
 
 
 def plan(
@@ -123,11 +125,17 @@ def plan(
     active_schedule_ids: set[str],
     queue_full: bool,
     catch_up_grace: float = 60.0,
+    task_problem: Callable[[dict], str | None] | None = None,
 ) -> list[Decision]:
-    """What to change and fire at `now`; only schedules where something changes appear."""
+    """What to change and fire at `now`; only schedules where something changes appear.
+
+    `task_problem(copy)` says why the task a schedule would enqueue is invalid (the same
+    checks as an inbox task: workspace, workspace_roots, allow_auto_approve, ...); such a
+    schedule gets that as its `error` and does not fire."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("plan needs an aware `now`")
-    tick = _Tick(now.astimezone(UTC), set(active_schedule_ids), queue_full, catch_up_grace)
+    tick = _Tick(now.astimezone(UTC), set(active_schedule_ids), queue_full, catch_up_grace,
+                 task_problem)
     seen: set[str] = set()
     decisions = []
     for index, schedule in enumerate(schedules):
@@ -165,6 +173,8 @@ def _plan_one(index: int, schedule: dict, seen: set[str], tick: _Tick) -> Decisi
     raw_id = schedule.get("id")
     schedule_id = "" if raw_id is None else str(raw_id)
     problem = schedule_problem(schedule, seen)
+    if problem is None and tick.task_problem is not None:
+        problem = tick.task_problem(task_copy(schedule, tick.now))
     if isinstance(raw_id, str):
         seen.add(raw_id)
     changes: dict[str, Any] = {"error": problem or REMOVE}
@@ -243,6 +253,11 @@ def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick
     if tick.queue_full and schedule.get("priority") != "high":
         return SKIP_FULL
     return None
+
+
+def jitter_seconds(schedule_id: str, jitter: Any) -> int:
+    """The schedule's stable firing delay (`schedule next` shows it)."""
+    return _jitter(schedule_id, jitter)
 
 
 def _jitter(schedule_id: str, jitter_seconds: Any) -> int:

@@ -82,11 +82,12 @@ class Archive:
         if outcome is Outcome.SUCCESS:
             log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
             emit(self.layout, "task_done", id=task["id"], role=task.get("role"))
+        elif outcome is Outcome.CANCELLED:  # the user's decision, not a failure
+            log.info("cancelled (archived in failed.json)")
+            emit(self.layout, "task_cancelled", id=task["id"], role=task.get("role"),
+                 outcome=outcome.value, error=record["error"])
         else:
-            if outcome is Outcome.CANCELLED:
-                log.info("cancelled (archived in failed.json)")
-            else:
-                log.warning("{}: {}", outcome, record["error"])
+            log.warning("{}: {}", outcome, record["error"])
             emit(self.layout, "task_failed", id=task["id"], role=task.get("role"),
                  outcome=outcome.value, error=record["error"])
         return record

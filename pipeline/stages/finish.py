@@ -54,8 +54,12 @@ class Settler:
         margin = timedelta(seconds=self.settings.usage_limit_margin)
         default = timedelta(seconds=self.settings.usage_limit_default_pause)
         until = _end_of_reset(limit, now) + margin if limit.resets_at else now + default
-        if self.queue.state.paused_until() == until:
+        current = self.queue.state.paused_until()
+        if current == until:
             return  # a retried write of the same end: already paused
+        if current is not None and current > until and self.queue.state.read().get(
+                "pausedByHand"):
+            return  # a longer pause by hand holds
         self.queue.state.set_pause(until, limit.message)
         logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
                        until.isoformat())

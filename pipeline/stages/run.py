@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,6 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import timeout_ms
 from pipeline.execution.slot import Launch
 from pipeline.storage.layout import Layout
-
-
-def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> str | None:
-    """A reason the attempt cannot work at all, so it fails at once instead of retrying.
-
-    Claude Code refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1.
-    """
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    claude = speaks_claude_json(settings)
-    if claude and task.get("autoApprove") is True and is_root and env.get("IS_SANDBOX") != "1":
-        return ("autoApprove as root: Claude Code refuses --dangerously-skip-permissions for "
-                "root unless IS_SANDBOX=1; set [agent] sandboxed = true in runner.toml if this "
-                "machine is a sandbox, or run the runner as a normal user")
-    return None
 
 
 def running_entry(task: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any
 from loguru import logger
 
 from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.settings import Settings
+from pipeline.scheduling.checks import copy_problem
 from pipeline.scheduling.plan import Decision, apply_changes, plan
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import JsonFile
@@ -38,13 +40,14 @@ class Scheduler:
         self.queue = queue
         self.file = JsonFile(layout.scheduled, "tasks")
         self.catch_up_grace = catch_up_grace
+        self.settings: Settings = queue.settings
 
     def tick(self, now: datetime, queued: list[Any], running: dict[str, Any] | None,
              queue_full: bool) -> datetime | None:
         """Fire what is due; return the next firing time. Raises CorruptFile."""
         schedules = self.file.items()
         decisions = plan(schedules, now, active_schedule_ids(queued, running), queue_full,
-                         self.catch_up_grace)
+                         self.catch_up_grace, lambda task: copy_problem(task, self.settings))
         if not decisions:
             return next_wake(schedules)
         fired = [d for d in decisions if d.fire is None or self._enqueue(d, now)]

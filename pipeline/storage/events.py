@@ -20,7 +20,8 @@ from pipeline.storage.jsonfile import append_line
 from pipeline.storage.layout import Layout
 
 HOOK_EVENTS = {"level": "on_level_change", "task_done": "on_task_done",
-               "task_failed": "on_task_failed", "pause_start": "on_pause", "pause_end": "on_pause"}
+               "task_failed": "on_task_failed", "pause_start": "on_pause", "pause_end": "on_pause",
+               "task_cancelled": "on_task_cancelled"}
 _hooks: dict[str, tuple[str, ...]] = {}
 _hook_timeout = 30.0
 
@@ -40,6 +41,8 @@ def emit(layout: Layout, event: str, **fields: Any) -> None:
     except OSError as error:
         logger.warning("could not write event {}: {}", event, error)
     template = _hooks.get(HOOK_EVENTS.get(event, ""))
+    if event == "level" and fields.get("from") in (None, fields.get("to")):
+        template = None  # the level seen at start, or no change: not a level change
     if template:
         run_hook(hook_argv(template, record), _hook_timeout)
 
@@ -51,7 +54,8 @@ def hook_argv(template: tuple[str, ...], record: dict[str, Any]) -> list[str]:
     values.update({k: "" if v is None else str(v) for k, v in record.items()})
     values["level"] = str(record.get("to") or "")
     values["status"] = {"task_done": "success", "task_failed": "failed",
-                        "pause_start": "paused", "pause_end": "resumed"}.get(record["event"], "")
+                        "pause_start": "paused", "pause_end": "resumed",
+                        "task_cancelled": "cancelled"}.get(record["event"], "")
     return [part.format_map(values) for part in template]
 
 

@@ -60,4 +60,5 @@ class StateFile:
         return parse_iso_or_none(self.read().get("pausedUntil"))
 
     def set_pause(self, until: datetime | None, reason: str | None) -> None:
-        self.update(pausedUntil=iso(until) if until else None, pauseReason=reason)
+        self.update(pausedUntil=iso(until) if until else None, pauseReason=reason,
+                    pausedByHand=None)

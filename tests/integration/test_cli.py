@@ -53,7 +53,7 @@ def test_add_without_a_daemon_is_durable(root: Path, tmp_path: Path) -> None:
     assert status["running"] is None
     assert status["queue"]["length"] == 2 and status["queue"]["level"] == "ok"
     assert status["pausedUntil"] is None
-    assert status["counts"] == {"completed": 0, "failed": 0}
+    assert status["counts"] == {"completed": 0, "failed": 0, "cancelled": 0}
     # a duplicate id is refused, and nothing is added
     done = cli(root, "add", "again", "--id", "cli-1")
     assert done.returncode == 2
@@ -102,7 +102,8 @@ def test_status_list_and_logs_with_a_daemon(root: Path, daemon) -> None:
     assert listed.returncode == 0 and json.loads(listed.stdout) == [newest]
     listed = cli(root, "list", "completed", "-n", "1")
     lines = listed.stdout.strip().splitlines()
-    assert listed.returncode == 0 and len(lines) == 1 and newest["id"] in lines[0]
+    assert listed.returncode == 0 and len(lines) == 2 and newest["id"] in lines[1]
+    assert lines[0].startswith("ID ")  # a table with a header
     listed = cli(root, "list", "completed", "--json")
     assert [r["id"] for r in json.loads(listed.stdout)] == ["one", "two"]
 
@@ -114,3 +115,12 @@ def test_status_list_and_logs_with_a_daemon(root: Path, daemon) -> None:
 
     daemon.stop()
     assert status_json(root)["daemon"]["alive"] is False
+
+
+def test_show_finds_a_task_wherever_it_is(root):
+    assert cli(root, "add", "look at me", "--id", "shown", "--role", "coach").returncode == 0
+    done = cli(root, "show", "shown")
+    assert done.returncode == 0 and done.stdout.startswith("shown  (queued, position 1)")
+    assert "look at me" in done.stdout and "coach" in done.stdout
+    assert cli(root, "show", "nobody").returncode == 1
+    assert cli(root, "list", "failed").stdout.strip() == "(failed is empty)"

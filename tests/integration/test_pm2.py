@@ -159,6 +159,10 @@ def test_runner_under_pm2(tmp_path: Path) -> None:
         drop(root, "quick.json", {"id": "quick", "prompt": "hello"})
         quick = wait_for(lambda: record_of(root, "quick"), timeout=20, message="quick archived")
         assert quick["status"] == "success", explain(root, "quick")
+        # the runner's own metrics reach `pm2 monit` / `pm2 describe` (heartbeat at start)
+        metrics = pm2.info()["pm2_env"].get("axm_monitor", {})
+        assert metrics["queue level"]["value"] in ("ok", "busy", "full"), metrics
+        assert isinstance(metrics["queue length"]["value"], int)
 
         # 2. kill -9 of the daemon mid-task: PM2 restarts it; the task runs again, once
         runs = tmp_path / "crash-runs.txt"

@@ -43,3 +43,23 @@ def test_skill_install(root, tmp_path):
     skill = (workspace / ".claude" / "skills" / "queue-manager" / "SKILL.md").read_text()
     assert skill.startswith("---") and "name: queue-manager" in skill
     assert "queue check" in skill
+
+
+def test_enable_and_run_refuse_an_unusable_schedule(root):
+    write_json(root / "tasks" / "scheduled.json", {"tasks": [
+        {"id": "seed", "cron": "0 * * * *", "prompt": "plan", "enabled": False,
+         "workspace": "E:\\workspaces\\OPC-CEO"}]})
+    refused = cli(root, "schedule", "enable", "seed")
+    assert refused.returncode == 2
+    assert "not enabled" in refused.stderr and "Windows path" in refused.stderr
+    assert read_json(root / "tasks" / "scheduled.json")["tasks"][0]["enabled"] is False
+    assert "Windows path" in cli(root, "schedule", "run", "seed").stderr
+    assert read_json(root / "tasks" / "queue.json", {"list": []})["list"] == []
+
+
+def test_run_twice_while_a_copy_is_queued_refuses_the_second(root):
+    setup_schedules(root)
+    assert cli(root, "schedule", "run", "coach").returncode == 0
+    again = cli(root, "schedule", "run", "coach")
+    assert again.returncode == 75 and "overlap" in again.stderr
+    assert len(read_json(root / "tasks" / "queue.json")["list"]) == 1

@@ -20,11 +20,14 @@ Each prompt line starting with `@` is a directive, run in order:
   @once FILE DIRECTIVE  run DIRECTIVE (e.g. `sleep 30`) only if FILE does not exist yet,
                         creating FILE first (one-shot across runs)
   @usage-limit-once FILE TEXT   `@usage-limit TEXT`, but only on the first run
+  @run ARGV...          run a command (shlex-split, found on PATH, no shell); if it
+                        fails, fail with its exit code and output
 Otherwise it prints a success result whose `result` echoes the prompt.
 """
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -95,10 +98,24 @@ def directive(word, rest):
         deadline = time.monotonic() + (float(args[1]) if len(args) > 1 else 60.0)
         while not os.path.exists(args[0]) and time.monotonic() < deadline:
             time.sleep(0.01)
+    elif word == "run":
+        run(shlex.split(rest))
     elif word == "once":
         once(args[0], rest.split(None, 1)[1] if len(args) > 1 else "")
     elif word == "usage-limit-once":
         once(args[0], "usage-limit " + (rest.split(None, 1)[1] if len(args) > 1 else ""))
+
+
+def run(argv):
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    except OSError as error:
+        result(f"{argv[0]}: {error}", is_error=True)
+        sys.exit(1)
+    if done.returncode != 0:
+        result(f"{argv[0]} exited {done.returncode}: {done.stderr or done.stdout}",
+               is_error=True)
+        sys.exit(1)
 
 
 def once(marker, line):

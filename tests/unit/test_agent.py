@@ -89,3 +89,18 @@ def test_no_result_in_plain_or_broken_output():
 def test_long_results_are_truncated():
     fields = result_fields({"type": "result", "result": "x" * 10_000}, limit=100)
     assert len(fields["result"]) == 101
+
+
+def test_every_agent_gets_the_way_back_to_its_runner(tmp_path) -> None:
+    from pathlib import Path
+
+    from pipeline.agent.reach import runner_bin_dir
+
+    base = {"PATH": "/usr/bin:/bin", "SECRET": "x"}
+    for settings in (Settings(), Settings(agent_env_passthrough=()),
+                     Settings(agent_preset="codex")):
+        env = build_env(settings, base=base, root=tmp_path)
+        assert env["CLAUDE_RUNNER_ROOT"] == str(tmp_path)
+        assert env["PATH"].split(":") == [str(runner_bin_dir()), "/usr/bin", "/bin"]
+        assert (Path(env["PATH"].split(":")[0]) / "claude-runner").exists()
+    assert "CLAUDE_RUNNER_ROOT" not in build_env(Settings(), base=base)

@@ -65,7 +65,7 @@ def test_all_good(layout: Layout, settings: Settings, probes: Probes,
     (layout.tasks / "queue.json.lock").touch()  # a lock file nobody holds is fine
     assert doctor.main(layout, settings, probes) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 8 and all(line.startswith("✓") for line in lines), lines
+    assert len(lines) == 10 and all(line.startswith("✓") for line in lines), lines
     assert "9.9.9 (Fake Code)" in lines[0] and "4242" in "\n".join(lines)
 
 

@@ -1,0 +1,35 @@
+"""SIGHUP: read runner.toml (and the environment, and the start's --set flags) again.
+
+The new settings take effect once the slot is idle - a running task keeps the settings
+it started with - and settings that do not load leave the current ones in force, with
+the reason in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from loguru import logger
+
+from pipeline.domain.settings import Settings, SettingsError
+
+
+class Reloader:
+    def __init__(self, load: Callable[[], Settings] | None) -> None:
+        self.load_settings = load
+        self.wanted = False
+
+    def due(self, runner: Any) -> bool:  # noqa: ANN401 - the daemon's Runner
+        """A reload was asked for and nothing runs or waits to be recorded."""
+        return self.wanted and not runner.busy and not runner.deferred_end
+
+    def load(self) -> Settings | None:
+        self.wanted = False
+        if self.load_settings is None:
+            return None
+        try:
+            return self.load_settings()
+        except SettingsError as error:
+            logger.error("runner.toml not reloaded, the current settings stay: {}", error)
+            return None
