@@ -6,7 +6,8 @@ import sys
 from argparse import Namespace
 from typing import Any
 
-from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN, fail
+from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, fail
+from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.cron import CronError, next_n, zone_for
@@ -50,40 +51,49 @@ def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
     return EXIT_OK
 
 
-def _set_enabled(layout: Layout, schedule_id: str, enabled: bool) -> int:
+def set_enabled(layout: Layout, schedule_id: str, enabled: bool) -> Result:
     def change(data: dict[str, Any]) -> bool:
         schedule = _find(data["tasks"], schedule_id)
         if schedule is not None:
             schedule["enabled"] = enabled
         return schedule is not None
 
-    if not JsonFile(layout.scheduled, "tasks").update(change):
-        return fail(f"no schedule {schedule_id}", EXIT_UNKNOWN)
-    print(f"{schedule_id} {'enabled' if enabled else 'disabled'}")
-    return EXIT_OK
+    try:
+        found = JsonFile(layout.scheduled, "tasks").update(change)
+    except CorruptFile as error:
+        return refused(Status.BROKEN, str(error))
+    if not found:
+        return refused(Status.NOT_FOUND, f"no schedule {schedule_id}")
+    return done(f"{schedule_id} {'enabled' if enabled else 'disabled'}")
 
 
 def _enable(layout: Layout, _settings: Settings, args: Namespace) -> int:
-    return _set_enabled(layout, args.id, True)
+    return show(set_enabled(layout, args.id, True))
 
 
 def _disable(layout: Layout, _settings: Settings, args: Namespace) -> int:
-    return _set_enabled(layout, args.id, False)
+    return show(set_enabled(layout, args.id, False))
 
 
 def _run(layout: Layout, settings: Settings, args: Namespace) -> int:
-    schedule = _find(_schedules(layout), args.id)
-    if schedule is None:
-        return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
+    return show(run_now(layout, settings, args.id))
+
+
+def run_now(layout: Layout, settings: Settings, schedule_id: str) -> Result:
+    """Enqueue a copy of the schedule now; the message is the copy's id."""
     try:
+        schedule = _find(_schedules(layout), schedule_id)
+        if schedule is None:
+            return refused(Status.NOT_FOUND, f"no schedule {schedule_id}")
         admitted = TaskQueue(layout, settings).enqueue([task_copy(schedule, clock.now())],
                                                        clock.now())
     except QueueFull:
-        return fail("the queue is full; try again later", EXIT_FULL)
+        return refused(Status.FULL, "the queue is full; try again later")
     except DuplicateIds as duplicate:
-        return fail(str(duplicate), EXIT_BAD_INPUT)
-    print(admitted[0]["id"])
-    return EXIT_OK
+        return refused(Status.BAD_INPUT, str(duplicate), tuple(duplicate.errors))
+    except CorruptFile as error:
+        return refused(Status.BROKEN, str(error))
+    return done(admitted[0]["id"], admitted[0]["id"])
 
 
 def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:
