@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true")
+    web = sub.add_parser("web", help="the live dashboard (needs the [web] extra)")
+    web.add_argument("--host", help="address to bind (default [web] host, 127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (default [web] port, 8765; 0: any free)")
     return parser
 
 
@@ -145,6 +148,10 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         from pipeline.cli.skill import skill_install
 
         return skill_install(args.workspace)
+    if args.command == "web":
+        from pipeline.web.command import web_command
+
+        return web_command(layout, settings, args)
     raise AssertionError(args.command)
 
 

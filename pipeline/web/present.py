@@ -1,0 +1,98 @@
+"""How values read in the page: durations, cron in words, masked settings (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from cron_descriptor import get_description
+
+from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.settings import Settings
+
+MASK = "••••••"
+_SECRET_WORDS = ("token", "key", "secret", "password", "dsn", "url", "auth")
+_ALIASES = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+            "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
+            "@annually": "0 0 1 1 *"}
+
+
+def cron_words(expr: Any) -> str:
+    """`0 * * * *` -> "Every hour"; the expression itself when it cannot be described."""
+    text = str(expr or "").strip()
+    try:
+        return get_description(_ALIASES.get(text, text))
+    except Exception:  # noqa: BLE001 - any expression the library cannot describe
+        return text
+
+
+def span(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def since(text: Any, now: datetime) -> float | None:
+    moment = parse_iso_or_none(text)
+    return (now - moment).total_seconds() if moment else None
+
+
+def short_time(text: Any) -> str:
+    """An ISO time as `YYYY-MM-DD HH:MM:SS` in the machine's zone."""
+    moment = parse_iso_or_none(text)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} %"
+
+
+def usd(value: Any) -> str:
+    return f"${value:.4f}" if isinstance(value, int | float) else "-"
+
+
+def _secret(name: str) -> bool:
+    return any(word in name.lower() for word in _SECRET_WORDS)
+
+
+def _hide_urls(value: Any) -> Any:
+    """`https://hooks.example/T0/secret` -> `https://••••••` (URLs often carry a key)."""
+    if isinstance(value, str) and "://" in value:
+        return value.split("://", 1)[0] + "://" + MASK
+    if isinstance(value, tuple | list):
+        return [_hide_urls(v) for v in value]
+    return value
+
+
+def _masked(name: str, value: Any) -> Any:
+    if name == "agent_env":  # variables for the agent: names shown, values never
+        return {k: MASK for k, _ in value}
+    if _secret(name) and value not in (None, "", (), []):
+        return MASK
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+        return {k: _hide_urls(v) for k, v in value}
+    return _hide_urls(value)
+
+
+def settings_rows(settings: Settings) -> list[tuple[str, Any]]:
+    """Every setting with secrets masked (names that say token, key, url, ... and [agent] env)."""
+    return [(field.name, _plain(_masked(field.name, getattr(settings, field.name))))
+            for field in dataclasses.fields(settings)]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: times and other objects as their text."""
+    if value is None or isinstance(value, str | int | float | bool | dict):
+        return value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return str(value)
