@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cron_descriptor import get_description
 
 from pipeline.domain.clock import parse_iso_or_none
@@ -25,6 +26,40 @@ def cron_words(expr: Any) -> str:
         return get_description(_ALIASES.get(text, text))
     except Exception:  # noqa: BLE001 - any expression the library cannot describe
         return text
+
+
+def _event_line(event: dict[str, Any]) -> str | None:
+    """One stream-json event as a short line: the assistant's text or tool, or the result."""
+    if event.get("type") == "result":
+        return f"result: {event.get('result') or event.get('subtype') or ''}"
+    if event.get("type") != "assistant":
+        return None
+    content = (event.get("message") or {}).get("content") or []
+    for item in reversed(content if isinstance(content, list) else []):
+        if isinstance(item, dict) and item.get("type") == "tool_use":
+            return f"tool: {item.get('name')}"
+        if isinstance(item, dict) and item.get("type") == "text" and item.get("text"):
+            return " ".join(str(item["text"]).split())
+    return None
+
+
+def progress_line(log_tail: str, limit: int = 300) -> str:
+    """The latest readable line of a task's log: for stream-json output the last assistant
+    text, tool call or result; otherwise the last non-empty line."""
+    for line in reversed(log_tail.splitlines()):
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("{"):
+            return line[:limit]
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return line[:limit]
+        readable = _event_line(event) if isinstance(event, dict) else None
+        if readable:
+            return readable[:limit]
+    return ""
 
 
 def span(seconds: float | None) -> str:

@@ -16,7 +16,7 @@ from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 from pipeline.web import history
-from pipeline.web.present import cron_words
+from pipeline.web.present import cron_words, progress_line
 
 LOG_TAIL_BYTES = 64 * 1024
 RECENT_FAILED = 10
@@ -35,10 +35,6 @@ def tail(path: Any, limit: int = LOG_TAIL_BYTES) -> tuple[str, bool]:
     return data.decode("utf-8", errors="replace"), size > limit
 
 
-def last_line(path: Any) -> str:
-    text, _ = tail(path, 4096)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
 
 
 def overview(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
@@ -52,7 +48,8 @@ def overview(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any
         "status": status,
         "running": running,
         "running_cost": record.get("costUsd") or record.get("totalCostUsd"),
-        "progress": last_line(layout.task_log(running["id"])) if running else "",
+        "progress": progress_line(tail(layout.task_log(running["id"]), 16384)[0])
+        if running else "",
         "high": settings.high_watermark,
         "low": settings.low_watermark,
     }

@@ -115,6 +115,21 @@ def test_a_dropped_task_appears_and_runs_live(page, server: WebServer, root: Pat
     assert not_reloaded(page)
 
 
+def test_the_task_page_follows_its_log(page, server: WebServer, root: Path) -> None:
+    from playwright.sync_api import expect
+
+    task_id, release = hold(root, "followed")
+    wait_for(lambda: running_id(root) == task_id, message="the task running")
+    open_view(page, server, f"/tasks/{task_id}")
+    expect(page.locator("#where")).to_have_text("running")
+    with open(root / "logs" / "tasks" / f"{task_id}.log", "a", encoding="utf-8") as log:
+        log.write("step 1 <b>done</b>\n")
+    expect(page.locator("#log")).to_contain_text("step 1 <b>done</b>")
+    release.touch()
+    expect(page.locator("#where")).to_have_text("completed")
+    assert not_reloaded(page)
+
+
 def test_cancel_button_moves_a_queued_task_to_failed(page, server: WebServer,
                                                      root: Path) -> None:
     from playwright.sync_api import expect
