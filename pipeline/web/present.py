@@ -65,6 +65,8 @@ def progress_line(log_tail: str, limit: int = 300) -> str:
 def span(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 10:
+        return f"{seconds:.1f} s".replace(".0 s", " s")
     seconds = int(seconds)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)

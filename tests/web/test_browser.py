@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(WHY_NOT is not None, reaso
 
 EXPECT_MS = 10_000  # generous under load; the page itself updates within ~100 ms
 VIEWS = {"overview": "/", "queue": "/queue", "schedules": "/schedules", "history": "/history",
-         "reports": "/reports", "settings": "/settings"}
+         "reports": "/reports", "settings": "/settings", "task": "/tasks/shot-fail"}
 
 
 @pytest.fixture(scope="module")

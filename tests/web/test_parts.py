@@ -15,7 +15,7 @@ from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 from pipeline.web import command, history
 from pipeline.web.live import Broadcast, topic_of
-from pipeline.web.present import MASK, cron_words, progress_line, settings_rows
+from pipeline.web.present import MASK, cron_words, progress_line, settings_rows, span
 
 
 def write_day(layout: Layout, day: str, count: int, role: str = "executor") -> None:
@@ -145,3 +145,8 @@ def test_web_without_the_extra_says_how_to_install(monkeypatch: pytest.MonkeyPat
     code = command.web_command(Layout(tmp_path), Settings(), Namespace(host=None, port=None))
     assert code == 2
     assert "pip install 'claude-runner[web]'" in capsys.readouterr().err
+
+
+def test_spans() -> None:
+    assert [span(v) for v in (None, 0.372, 3, 75, 7300, 90000)] == \
+        ["-", "0.4 s", "3 s", "1 min 15 s", "2 h 1 min", "1 d 1 h"]
