@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import math
 import os
 import re
 import socket
@@ -91,7 +92,7 @@ def timed_get(host: str, port: int, path: str, rounds: int) -> list[float]:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]  # nearest rank
 
 
 class EventClock:
@@ -189,6 +190,8 @@ def main() -> None:
                 values = found[topic]
                 print(f"  {label:<24} -> SSE event: median {statistics.median(values):6.1f} ms, "
                       f"p95 {p95(values):6.1f} ms, max {max(values):6.1f} ms")
+            clock.connection.sock.shutdown(socket.SHUT_RDWR)  # a page closed before the stop
+            time.sleep(0.2)
         finally:
             process.terminate()
             process.wait(timeout=10)
