@@ -56,6 +56,11 @@ def add_task(layout: Layout, settings: Settings, task: dict[str, Any]) -> Result
     errors = validate(task, settings)
     if errors:
         return refused(Status.BAD_INPUT, "; ".join(str(e) for e in errors), tuple(errors))
+    return enqueue_one(layout, settings, task)
+
+
+def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> Result:
+    """Enqueue a task durably; the message is its id (or why it was refused)."""
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:

@@ -6,7 +6,7 @@ import sys
 from argparse import Namespace
 from typing import Any
 
-from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, fail
+from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
 from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
@@ -14,7 +14,6 @@ from pipeline.scheduling.cron import CronError, next_n, zone_for
 from pipeline.scheduling.plan import task_copy
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
-from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 _COLUMNS = ("id", "enabled", "cron", "timezone", "lastRun", "nextRun", "skipCount", "error")
 
@@ -83,17 +82,11 @@ def run_now(layout: Layout, settings: Settings, schedule_id: str) -> Result:
     """Enqueue a copy of the schedule now; the message is the copy's id."""
     try:
         schedule = _find(_schedules(layout), schedule_id)
-        if schedule is None:
-            return refused(Status.NOT_FOUND, f"no schedule {schedule_id}")
-        admitted = TaskQueue(layout, settings).enqueue([task_copy(schedule, clock.now())],
-                                                       clock.now())
-    except QueueFull:
-        return refused(Status.FULL, "the queue is full; try again later")
-    except DuplicateIds as duplicate:
-        return refused(Status.BAD_INPUT, str(duplicate), tuple(duplicate.errors))
     except CorruptFile as error:
         return refused(Status.BROKEN, str(error))
-    return done(admitted[0]["id"], admitted[0]["id"])
+    if schedule is None:
+        return refused(Status.NOT_FOUND, f"no schedule {schedule_id}")
+    return enqueue_one(layout, settings, task_copy(schedule, clock.now()))
 
 
 def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError
@@ -98,8 +100,7 @@ class Pages:
                            {"rows": settings_rows(self.settings)})
 
     async def api_status(self, request: Request) -> Response:
-        context = views.overview(self.layout, self.settings, clock.now())
-        return JSONResponse(context["status"])
+        return JSONResponse(collect(self.layout, self.settings, clock.now()))
 
     async def api_history(self, request: Request) -> Response:
         query = history.parse_query(dict(request.query_params))
@@ -127,8 +128,6 @@ def create_app(layout: Layout, settings: Settings, policy: Policy,
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        import asyncio
-
         broadcast.loop = asyncio.get_running_loop()
         if watch:
             watcher.start()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from cron_descriptor import get_description
+from cron_descriptor import ExpressionDescriptor, Options
 
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
@@ -20,10 +20,13 @@ _ALIASES = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * *
 
 
 def cron_words(expr: Any) -> str:
-    """`0 * * * *` -> "Every hour"; the expression itself when it cannot be described."""
+    """`0 * * * *` -> "Every hour", `5 0 * * *` -> "At 00:05"; the expression itself when
+    it cannot be described."""
     text = str(expr or "").strip()
+    options = Options()
+    options.use_24hour_time_format = True
     try:
-        return get_description(_ALIASES.get(text, text))
+        return ExpressionDescriptor(_ALIASES.get(text, text), options).get_description()
     except Exception:  # noqa: BLE001 - any expression the library cannot describe
         return text
 

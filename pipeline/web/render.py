@@ -9,7 +9,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.storage.layout import Layout
 from pipeline.web import present
@@ -39,5 +38,5 @@ class Renderer:
         if part in parts:
             template = f"_{part}.html"
         body = self.env.get_template(template).render(
-            request=request, now=clock.now(), root=str(self.layout.root), **context)
+            request=request, root=str(self.layout.root), **context)
         return HTMLResponse(body, status_code=status_code)

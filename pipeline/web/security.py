@@ -49,8 +49,9 @@ def load_token(root: Path, environ: dict[str, str] | None = None) -> str:
     if env.get(TOKEN_ENV):
         return env[TOKEN_ENV]
     path = token_path(root)
-    if path.exists() and path.read_text(encoding="utf-8").strip():
-        return path.read_text(encoding="utf-8").strip()
+    kept = path.read_text(encoding="utf-8").strip() if path.exists() else ""
+    if kept:
+        return kept
     token = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -156,7 +156,7 @@ def test_schedule_toggle_changes_scheduled_json(page, server: WebServer, root: P
     path = root / "tasks" / "scheduled.json"
     open_view(page, server, "/schedules")
     row = page.locator('#schedule-table tr[data-id="nightly-eval"]')
-    expect(row).to_contain_text("At 12:05 AM")
+    expect(row).to_contain_text("At 00:05")
     row.locator("button.toggle").click()
     wait_for(lambda: read_json(path)["tasks"][0]["enabled"] is True, message="enabled on disk")
     expect(row.locator("button.toggle")).to_have_text("on")

@@ -130,7 +130,7 @@ def test_schedule_toggle_and_run_now(client: TestClient, root: Path) -> None:
     path = root / "tasks" / "scheduled.json"
     write_json(path, {"tasks": [{"id": "nightly", "cron": "0 3 * * *", "prompt": "p",
                                  "enabled": False}]})
-    assert "At 03:00 AM" in client.get("/schedules").text
+    assert "At 03:00" in client.get("/schedules").text
     assert client.post("/actions/schedules/nightly/enable", headers=SAME).status_code == 200
     assert read_json(path)["tasks"][0]["enabled"] is True
     assert client.post("/actions/schedules/nightly/disable", headers=SAME).status_code == 200

@@ -116,7 +116,7 @@ def test_settings_are_masked() -> None:
 
 def test_cron_in_words() -> None:
     assert cron_words("0 * * * *") == "Every hour"
-    assert cron_words("@daily") == "At 12:00 AM"
+    assert cron_words("@daily") == "At 00:00"
     assert cron_words("not a cron") == "not a cron"
 
 
@@ -150,3 +150,12 @@ def test_web_without_the_extra_says_how_to_install(monkeypatch: pytest.MonkeyPat
 def test_spans() -> None:
     assert [span(v) for v in (None, 0.372, 3, 75, 7300, 90000)] == \
         ["-", "0.4 s", "3 s", "1 min 15 s", "2 h 1 min", "1 d 1 h"]
+
+
+def test_the_token_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    from pipeline.web.security import load_token, token_path
+
+    first = load_token(tmp_path, environ={})
+    assert len(first) >= 32 and token_path(tmp_path).stat().st_mode & 0o777 == 0o600
+    assert load_token(tmp_path, environ={}) == first
+    assert load_token(tmp_path, environ={"CLAUDE_RUNNER_WEB_TOKEN": "from-env"}) == "from-env"
