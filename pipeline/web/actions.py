@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,9 +30,18 @@ def _number(text: str) -> Any:
         return text
 
 
-def task_from_form(form: dict[str, str]) -> dict[str, Any]:
-    """The add form as a task; empty fields are left out (their defaults apply)."""
-    task: dict[str, Any] = {"prompt": form.get("prompt", "")}
+def task_from_form(form: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The add form as a task; empty fields are left out (their defaults apply). `more`
+    holds any other task fields as a JSON object (checked by the validator like the rest)."""
+    more: Any = {}
+    if form.get("more", "").strip():
+        try:
+            more = orjson.loads(form["more"])
+        except orjson.JSONDecodeError:
+            more = None
+        if not isinstance(more, dict):
+            return {}, [FieldError(None, "more", 'must be a JSON object, e.g. {"kind": "x"}')]
+    task: dict[str, Any] = {**more, "prompt": form.get("prompt", "")}
     task.update({k: form[k].strip() for k in _TEXT[1:] if form.get(k, "").strip()})
     task.update({k: _number(form[k].strip()) for k in _NUMBERS if form.get(k, "").strip()})
     if form.get("autoApprove"):
@@ -39,7 +49,7 @@ def task_from_form(form: dict[str, str]) -> dict[str, Any]:
     tools = [t.strip() for t in form.get("allowedTools", "").split(",") if t.strip()]
     if tools:
         task["allowedTools"] = tools
-    return task
+    return task, []
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -58,7 +68,9 @@ class Actions:
                            status_code=result.status.http)
 
     async def add(self, request: Request) -> Response:
-        task = task_from_form(await form_of(request))
+        task, errors = task_from_form(await form_of(request))
+        if errors:
+            return self._show(request, refused(Status.BAD_INPUT, str(errors[0]), tuple(errors)))
         return self._show(request, await run_in_threadpool(
             queue_actions.add_task, self.layout, self.settings, task))
 

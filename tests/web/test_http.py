@@ -50,6 +50,8 @@ def test_every_view_renders(client: TestClient, root: Path) -> None:
     assert "greeting" in client.get("/queue").text
     assert client.get("/api/status").json()["queue"]["length"] == 1
     assert client.get("/reports/2026-11-28.svg").headers["content-type"].startswith("image/svg")
+    assert "daemon NOT RUNNING" in client.get("/?part=badge").text  # no daemon here
+    assert "not running" in client.get("/").text
 
 
 def test_a_script_prompt_is_text(client: TestClient, root: Path) -> None:
@@ -77,6 +79,16 @@ def test_add_goes_through_the_validator(client: TestClient, root: Path) -> None:
                                                                           True)
     duplicate = client.post("/actions/add", data={"prompt": "x", "id": task["id"]}, headers=SAME)
     assert duplicate.status_code == 422 and 'data-field="id"' in duplicate.text
+    more = client.post("/actions/add", data={"prompt": "y", "more": '{"kind": "optimisation"}'},
+                       headers=SAME)
+    assert more.status_code == 200
+    assert read_json(root / "tasks" / "queue.json")["list"][-1]["kind"] == "optimisation"
+    for text in ("[1]", "{not json"):
+        bad_more = client.post("/actions/add", data={"prompt": "y", "more": text}, headers=SAME)
+        assert bad_more.status_code == 422 and 'data-field="more"' in bad_more.text
+    bad_field = client.post("/actions/add", data={"prompt": "y", "more": '{"maxRetries": -1}'},
+                            headers=SAME)
+    assert bad_field.status_code == 422 and 'data-field="maxRetries"' in bad_field.text
 
 
 def test_cancel_retry_move_and_clear(client: TestClient, root: Path) -> None:
