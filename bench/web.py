@@ -6,9 +6,10 @@
 Makes a root with `--records` history records spread over `--days` day files (plus full
 completed.json / failed.json), starts the real `claude-runner web` on it, and times HTTP
 GETs of every view and API (median and p95 over `--rounds`). Baseline, measured in the same
-run: a static file from the same server (the HTTP floor); figures are also given as ratios
-to it. Then: the time from an inbox file's rename (and a queue.json write by `add`) to the
-server-sent event that tells the page, over `--drops` changes.
+run: the schedules page with no schedules (the same server, templates and security layer with
+nothing to read: the floor of any page); figures are also given as ratios to it. Then: the
+time from an inbox file's rename (and a queue.json write by `add`) to the server-sent event
+that tells the page, over `--drops` changes.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def main() -> None:
         (root / "runner.toml").write_text("[queue]\nhigh_watermark = 100000\nlow_watermark = 1\n")
         process, host, port = start_server(root)
         try:
-            paths = ["/static/app.css", "/", "/queue", "/schedules", "/history",
+            paths = ["/schedules", "/static/app.css", "/", "/queue", "/history",
                      "/history?page=100", "/history?status=failed&role=coach",
                      "/history?text=no-such-text", f"/tasks/{oldest}", "/reports",
                      "/api/status", "/api/history", "/api/history?page=500"]
@@ -183,7 +184,7 @@ def main() -> None:
                 median = statistics.median(times)
                 base = base or median
                 print(f"  {path:<40} median {median:7.2f}  p95 {p95(times):7.2f}  "
-                      f"x{median / base:6.1f} of the static file")
+                      f"x{median / base:6.1f} the baseline")
             clock = EventClock(host, port)
             found = drop_latencies(root, clock, args.drops)
             for topic, label in (("inbox", "inbox file renamed"), ("queue", "add (queue.json)")):
