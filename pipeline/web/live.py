@@ -43,12 +43,31 @@ def topic_of(layout: Layout, path: Path) -> str | None:
     return None
 
 
+class _Subscriber:
+    """The topics one page has not been told yet: a set, so a slow page costs no memory."""
+
+    def __init__(self) -> None:
+        self.pending: set[str] = set()
+        self.ready = asyncio.Event()
+
+    def add(self, topic: str) -> None:
+        self.pending.add(topic)
+        self.ready.set()
+
+    async def next_burst(self) -> list[str]:
+        await self.ready.wait()
+        await asyncio.sleep(COALESCE_SECONDS)
+        burst, self.pending = sorted(self.pending), set()
+        self.ready.clear()
+        return burst
+
+
 class Broadcast:
     """Thread-safe fan-out of topics to the subscribers of one event loop."""
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.subscribers: set[asyncio.Queue[str]] = set()
+        self.subscribers: set[_Subscriber] = set()
 
     def publish(self, topic: str) -> None:
         """Called from watchdog's thread."""
@@ -57,23 +76,18 @@ class Broadcast:
                 self.loop.call_soon_threadsafe(self._deliver, topic)
 
     def _deliver(self, topic: str) -> None:
-        for queue in self.subscribers:
-            queue.put_nowait(topic)
+        for subscriber in self.subscribers:
+            subscriber.add(topic)
 
     async def topics(self) -> AsyncIterator[list[str]]:
-        """Sets of changed topics, one per burst, for as long as the client listens."""
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        self.subscribers.add(queue)
+        """The changed topics, one sorted list per burst, for as long as the client listens."""
+        subscriber = _Subscriber()
+        self.subscribers.add(subscriber)
         try:
             while True:
-                first = await queue.get()
-                await asyncio.sleep(COALESCE_SECONDS)
-                burst = {first}
-                while not queue.empty():
-                    burst.add(queue.get_nowait())
-                yield sorted(burst)
+                yield await subscriber.next_burst()
         finally:
-            self.subscribers.discard(queue)
+            self.subscribers.discard(subscriber)
 
 
 class _Handler(FileSystemEventHandler):
