@@ -278,6 +278,9 @@ def test_every_view_fits_a_phone_and_has_a_screenshot(browser, server: WebServer
              message="two records in history")
     task_id, release = hold(root, "plan-next-hour")
     wait_for(lambda: running_id(root) == task_id, message="a task running")
+    for name, role in (("write-release-notes", "coach"), ("fix-flaky-test", "executor")):
+        drop(root, f"{name}.json", {"id": name, "name": name, "role": role, "prompt": name})
+    wait_for(lambda: len(queue_ids(root)) == 2, message="two tasks waiting")
     shots = {}
     for width, height in ((1100, 800), (375, 740)):
         context = browser.new_context(viewport={"width": width, "height": height})
