@@ -8,6 +8,9 @@
 //                               default: a restart interrupts the running task. The runner puts
 //                               that task back at the head of the queue without counting an
 //                               attempt, but the work the agent had done in that attempt is lost.
+//   CLAUDE_RUNNER_WEB           set (e.g. "1") to add a second app, "<name>-web": the dashboard
+//                               (`claude-runner web`, needs `pip install -e '.[web]'`). Off by
+//                               default. It binds [web] host/port from runner.toml (127.0.0.1:8765).
 const fs = require("fs");
 const path = require("path");
 
@@ -46,4 +49,22 @@ if (process.env.CLAUDE_RUNNER_CRON_RESTART) {
   app.cron_restart = "0 12 * * *";
 }
 
-module.exports = { apps: [app] };
+const apps = [app];
+if (process.env.CLAUDE_RUNNER_WEB) {
+  apps.push({
+    name: `${app.name}-web`,
+    script: python,
+    args: ["-u", "-m", "pipeline", "web"],
+    interpreter: "none",
+    cwd: __dirname,
+    autorestart: true,
+    restart_delay: 5000,
+    kill_timeout: 5000,
+    env: { PYTHONUNBUFFERED: "1", CLAUDE_RUNNER_ROOT: root },
+    out_file: path.join(root, "logs", "web-out.log"),
+    error_file: path.join(root, "logs", "web-error.log"),
+    time: true,
+  });
+}
+
+module.exports = { apps };

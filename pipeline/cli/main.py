@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("resume", help="lift a pause, also a usage-limit pause (early)")
     sub.add_parser("show", help="one task: its record, result and the tail of its log"
                    ).add_argument("id", help="the task id")
+    web = sub.add_parser("web", help="the live dashboard (needs the [web] extra)")
+    web.add_argument("--host", help="address to bind (default [web] host, 127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (default [web] port, 8765; 0: any free)")
     return parser
 
 
@@ -169,7 +172,7 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
     if args.command == "list":
         return commands.list_file(layout, args)
     if args.command == "show":
-        return commands.show(layout, settings, args)
+        return commands.show_task(layout, settings, args)
     if args.command == "queue":
         return commands.queue_check(layout, settings, args)
     if args.command == "status":
@@ -194,6 +197,10 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         from pipeline.cli.skill import skill_install
 
         return skill_install(args.workspace)
+    if args.command == "web":
+        from pipeline.web.command import web_command
+
+        return web_command(layout, settings, args)
     raise AssertionError(args.command)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from pipeline.cli.add_input import AddInputError, prompt_of, timeout_ms
+from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
@@ -54,29 +55,35 @@ def add(layout: Layout, settings: Settings, args: Namespace) -> int:
         task = task_from_args(args)
     except (AddInputError, UnicodeDecodeError) as error:
         return fail(str(error), EXIT_BAD_INPUT)
+    result = add_task(layout, settings, task)
+    if result.ok and args.json:
+        print(dumps(result.task).decode().rstrip("\n"))
+        return EXIT_OK
+    return show(result)
+
+
+def add_task(layout: Layout, settings: Settings, task: dict[str, Any]) -> Result:
+    """Validate and enqueue one task durably; the message is its id."""
     errors = validate(task, settings)
     if errors:
-        return fail("; ".join(str(e) for e in errors), EXIT_BAD_INPUT)
+        return refused(Status.BAD_INPUT, "; ".join(str(e) for e in errors), tuple(errors))
     problem = _preflight(task, settings)
     if problem:  # refused now, with the reason, rather than accepted and failed later
-        return fail(problem, EXIT_BAD_INPUT)
-    return enqueue_one(layout, settings, task, as_json=args.json)
+        return refused(Status.BAD_INPUT, problem)
+    return enqueue_one(layout, settings, task)
 
 
-def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any],
-                as_json: bool = False) -> int:
-    """Enqueue a task durably and print its id (or the task, `as_json`); the exit code
-    says what happened."""
+def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> Result:
+    """Enqueue a task durably; the message is its id (or why it was refused)."""
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:
-        return fail("the queue is full; try again later (or use --priority high)", EXIT_FULL)
+        return refused(Status.FULL, "the queue is full; try again later (or use --priority high)")
     except DuplicateIds as duplicate:
-        return fail(str(duplicate), EXIT_BAD_INPUT)
+        return refused(Status.BAD_INPUT, str(duplicate), tuple(duplicate.errors))
     except CorruptFile as error:
-        return fail(f"{error}; fix it first (nothing was written)", EXIT_UNKNOWN)
-    print(dumps(admitted[0]).decode().rstrip("\n") if as_json else admitted[0]["id"])
-    return EXIT_OK
+        return refused(Status.BROKEN, f"{error}; fix it first (nothing was written)")
+    return done(admitted[0]["id"], admitted[0]["id"], task=admitted[0])
 
 
 def _preflight(task: dict[str, Any], settings: Settings) -> str | None:
@@ -128,7 +135,7 @@ def list_file(layout: Layout, args: Namespace) -> int:
     return EXIT_OK
 
 
-def show(layout: Layout, settings: Settings, args: Namespace) -> int:
+def show_task(layout: Layout, settings: Settings, args: Namespace) -> int:
     """One task wherever it is: running, queued, or its latest record."""
     from pipeline.cli.logs import tail_offset
     from pipeline.cli.table import render_show
@@ -168,54 +175,62 @@ def _locate(layout: Layout, queue: TaskQueue, task_id: str) -> tuple[dict[str, A
 
 
 def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:
+    return show(cancel_task(layout, settings, args.id))
+
+
+def cancel_task(layout: Layout, settings: Settings, task_id: str) -> Result:
     queue = TaskQueue(layout, settings)
     try:
-        if cancel_queued(queue, Archive(layout, settings), args.id, clock.now()):
-            print(f"cancelled {args.id} (was queued)")
-            return EXIT_OK
+        if cancel_queued(queue, Archive(layout, settings), task_id, clock.now()):
+            return done(f"cancelled {task_id} (was queued)", task_id)
         running = queue.running_task()
     except CorruptFile as error:
-        return fail(str(error), EXIT_UNKNOWN)
-    if not running or running.get("id") != args.id:
-        return fail(f"no queued or running task {args.id}", EXIT_UNKNOWN)
-    return _cancel_running(layout, settings, args.id)
+        return refused(Status.BROKEN, str(error))
+    if not running or running.get("id") != task_id:
+        return refused(Status.NOT_FOUND, f"no queued or running task {task_id}")
+    return _cancel_running(layout, settings, task_id)
 
 
-def _cancel_running(layout: Layout, settings: Settings, task_id: str) -> int:
+def _cancel_running(layout: Layout, settings: Settings, task_id: str) -> Result:
     """Ask the daemon (through a request file it watches) and wait until it is done."""
     request(layout, task_id)
     status = collect(layout, settings, clock.now(), detail=False)
     if not status["daemon"]["alive"]:
-        print(f"{task_id} will be cancelled when the daemon starts (it is not running)")
-        return EXIT_OK
+        return done(f"{task_id} will be cancelled when the daemon starts (it is not running)",
+                    task_id)
     deadline = time.monotonic() + settings.kill_grace + 5
     while time.monotonic() < deadline:
         if collect(layout, settings, clock.now(), detail=False)["running"] != task_id:
-            print(f"cancelled {task_id} (was running)")
-            return EXIT_OK
+            return done(f"cancelled {task_id} (was running)", task_id)
         time.sleep(0.05)
-    return fail(f"asked the daemon to cancel {task_id}; it has not ended yet", EXIT_UNKNOWN)
+    return refused(Status.BROKEN, f"asked the daemon to cancel {task_id}; it has not ended yet")
 
 
 def clear(layout: Layout, settings: Settings, args: Namespace) -> int:
     if not args.yes:
         return fail("clear removes every queued task; add --yes to confirm", EXIT_BAD_INPUT)
+    return show(clear_queue(layout, settings))
+
+
+def clear_queue(layout: Layout, settings: Settings) -> Result:
     try:
         taken = cancel_all(TaskQueue(layout, settings), Archive(layout, settings), clock.now())
     except CorruptFile as error:
-        return fail(str(error), EXIT_UNKNOWN)
-    print(f"cancelled {len(taken)} queued task(s)")
-    return EXIT_OK
+        return refused(Status.BROKEN, str(error))
+    return done(f"cancelled {len(taken)} queued task(s)")
 
 
 def retry(layout: Layout, settings: Settings, args: Namespace) -> int:
+    return show(retry_task(layout, settings, args.id))
+
+
+def retry_task(layout: Layout, settings: Settings, task_id: str) -> Result:
     try:
         failed = JsonFile(layout.failed, "list").items()
     except CorruptFile as error:
-        return fail(str(error), EXIT_UNKNOWN)
-    records = [r for r in failed if isinstance(r, dict) and r.get("id") == args.id]
+        return refused(Status.BROKEN, str(error))
+    records = [r for r in failed if isinstance(r, dict) and r.get("id") == task_id]
     if not records:
-        return fail(f"no failed task {args.id}", EXIT_UNKNOWN)
+        return refused(Status.NOT_FOUND, f"no failed task {task_id}")
     TaskQueue(layout, settings).push_head(as_task(records[-1]))
-    print(f"{args.id} is back at the head of the queue")
-    return EXIT_OK
+    return done(f"{task_id} is back at the head of the queue", task_id)

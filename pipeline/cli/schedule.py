@@ -7,7 +7,8 @@ from argparse import Namespace
 from datetime import timedelta
 from typing import Any
 
-from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
+from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
+from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.checks import is_enabled
@@ -54,45 +55,62 @@ def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
     return EXIT_OK
 
 
-def _set_enabled(layout: Layout, schedule_id: str, enabled: bool) -> int:
+def set_enabled(layout: Layout, settings: Settings, schedule_id: str, enabled: bool) -> Result:
+    """Enable or disable a schedule under its lock; an unusable one is not enabled."""
+    if enabled:
+        try:
+            schedules = _schedules(layout)
+        except CorruptFile as error:
+            return refused(Status.BROKEN, str(error))
+        schedule = _find(schedules, schedule_id)
+        problem = schedule and problem_of(schedules, schedule, settings, clock.now())
+        if problem:
+            return refused(Status.BAD_INPUT, f"{schedule_id} not enabled: {problem}")
+
     def change(data: dict[str, Any]) -> bool:
         schedule = _find(data["tasks"], schedule_id)
         if schedule is not None:
             schedule["enabled"] = enabled
         return schedule is not None
 
-    if not JsonFile(layout.scheduled, "tasks").update(change):
-        return fail(f"no schedule {schedule_id}", EXIT_UNKNOWN)
-    print(f"{schedule_id} {'enabled' if enabled else 'disabled'}")
-    return EXIT_OK
+    try:
+        found = JsonFile(layout.scheduled, "tasks").update(change)
+    except CorruptFile as error:
+        return refused(Status.BROKEN, str(error))
+    if not found:
+        return refused(Status.NOT_FOUND, f"no schedule {schedule_id}")
+    return done(f"{schedule_id} {'enabled' if enabled else 'disabled'}")
 
 
 def _enable(layout: Layout, settings: Settings, args: Namespace) -> int:
-    schedules = _schedules(layout)
-    schedule = _find(schedules, args.id)
-    if schedule is not None:
-        problem = problem_of(schedules, schedule, settings, clock.now())
-        if problem:
-            return fail(f"{args.id} not enabled: {problem}", EXIT_BAD_INPUT)
-    return _set_enabled(layout, args.id, True)
+    return show(set_enabled(layout, settings, args.id, True))
 
 
-def _disable(layout: Layout, _settings: Settings, args: Namespace) -> int:
-    return _set_enabled(layout, args.id, False)
+def _disable(layout: Layout, settings: Settings, args: Namespace) -> int:
+    return show(set_enabled(layout, settings, args.id, False))
 
 
 def _run(layout: Layout, settings: Settings, args: Namespace) -> int:
-    schedules = _schedules(layout)
-    schedule = _find(schedules, args.id)
-    if schedule is None:
-        return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
-    problem = problem_of(schedules, schedule, settings, clock.now())
-    if problem:
-        return fail(f"{args.id} cannot run: {problem}", EXIT_BAD_INPUT)
-    queue = TaskQueue(layout, settings)
-    if args.id in active_schedule_ids(queue.tasks(), queue.running_task()):
-        return fail(f"{args.id}: a copy is still queued or running (the overlap rule); "
-                    "try again once it has finished", EXIT_FULL)
+    return show(run_now(layout, settings, args.id))
+
+
+def run_now(layout: Layout, settings: Settings, schedule_id: str) -> Result:
+    """Enqueue a copy of the schedule now (valid, and not while a copy is queued or
+    running: the overlap rule); the message is the copy's id."""
+    try:
+        schedules = _schedules(layout)
+        schedule = _find(schedules, schedule_id)
+        if schedule is None:
+            return refused(Status.NOT_FOUND, f"no schedule {schedule_id}")
+        problem = problem_of(schedules, schedule, settings, clock.now())
+        if problem:
+            return refused(Status.BAD_INPUT, f"{schedule_id} cannot run: {problem}")
+        queue = TaskQueue(layout, settings)
+        if schedule_id in active_schedule_ids(queue.tasks(), queue.running_task()):
+            return refused(Status.FULL, f"{schedule_id}: a copy is still queued or running "
+                           "(the overlap rule); try again once it has finished")
+    except CorruptFile as error:
+        return refused(Status.BROKEN, str(error))
     return enqueue_one(layout, settings, task_copy(schedule, clock.now()))
 
 

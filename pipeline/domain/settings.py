@@ -48,6 +48,8 @@ class Settings:
     hook_timeout: float = 30.0
     usage_limit_margin: float = 60.0
     usage_limit_default_pause: float = 3600.0
+    web_host: str = "127.0.0.1"
+    web_port: int = 8765
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -81,6 +83,8 @@ _KEYS: dict[str, tuple[str, type]] = {
     "security.workspace_roots": ("workspace_roots", list),
     "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
+    "web.host": ("web_host", str),
+    "web.port": ("web_port", int),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
               "on_task_cancelled")
@@ -163,6 +167,8 @@ def _validate(settings: Settings) -> Settings:
             raise SettingsError(f"{name}: must be >= 0")
     if settings.low_watermark >= settings.high_watermark:
         raise SettingsError("queue.low_watermark: must be below queue.high_watermark")
+    if not 0 <= settings.web_port <= 65535:
+        raise SettingsError("web.port: must be between 0 and 65535")
     if settings.agent_preset not in PRESETS:
         raise SettingsError(f"agent.preset: must be one of {', '.join(PRESETS)}")
     if settings.agent_preset == "custom" and not settings.agent_argv:

@@ -120,6 +120,18 @@ class TaskQueue:
 
         return self.file.update(change)
 
+    def move_to_head(self, task_id: str) -> bool:
+        """Move a queued task to the head, under the lock; False when it is not queued
+        (already taken by the daemon, say): nothing is then added back."""
+
+        def change(data: dict[str, Any]) -> bool:
+            found = [t for t in data["list"] if _id(t) == task_id]
+            if found:
+                data["list"] = found[:1] + [t for t in data["list"] if _id(t) != task_id]
+            return bool(found)
+
+        return self.file.update(change)
+
 
 class DuplicateIds(Exception):
     def __init__(self, errors: list[FieldError]) -> None:

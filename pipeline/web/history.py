@@ -1,0 +1,144 @@
+"""History for the page: filtered, newest first, one page at a time.
+
+The day files (`tasks/history/YYYY-MM-DD.jsonl`, read through `HistoryLog`) are walked
+newest day first and only until the page is full, so the first pages cost one or two
+files however long the history grows; a date filter reads that day alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pipeline.domain.task import FieldError, valid_id
+from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile, read_bytes
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
+
+PAGE_SIZE = 50
+STATUSES = ("", "success", "failed")
+_TEXT_FIELDS = ("id", "name", "role", "prompt", "error", "outcome")
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    status: str = ""
+    role: str = ""
+    day: str = ""
+    text: str = ""
+    page: int = 1
+    size: int = PAGE_SIZE
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        if self.status and record.get("status") != self.status:
+            return False
+        if self.role and record.get("role") != self.role:
+            return False
+        needle = self.text.lower()
+        return not needle or any(needle in str(record.get(k) or "").lower()
+                                 for k in _TEXT_FIELDS)
+
+
+def parse_query(params: dict[str, str]) -> HistoryQuery | list[FieldError]:
+    """The query from URL parameters, or the fields that are wrong."""
+    errors = []
+    status = params.get("status", "")
+    if status not in STATUSES:
+        errors.append(FieldError(None, "status", "must be success or failed"))
+    day = params.get("day", "")
+    if day:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            errors.append(FieldError(None, "day", "expected YYYY-MM-DD"))
+    page_text = params.get("page", "1") or "1"
+    if not page_text.isdigit() or int(page_text) < 1:
+        errors.append(FieldError(None, "page", "must be an integer >= 1"))
+    if errors:
+        return errors
+    return HistoryQuery(status=status, role=params.get("role", "").strip(), day=day,
+                        text=params.get("text", "").strip(), page=int(page_text))
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    query: HistoryQuery
+    records: list[dict[str, Any]]
+    has_next: bool
+
+
+def history_days(layout: Layout) -> list[str]:
+    """The days that have a history file, newest first."""
+    return sorted((p.stem for p in layout.history.glob("*.jsonl")), reverse=True)
+
+
+def page(layout: Layout, query: HistoryQuery) -> HistoryPage:
+    log = HistoryLog(layout.history)
+    days = [query.day] if query.day else history_days(layout)
+    skip, wanted = (query.page - 1) * query.size, query.size + 1
+    found: list[dict[str, Any]] = []
+    for day in days:
+        if not _may_contain(log, day, query.text.lower()):
+            continue
+        for record in reversed(log.read(day)):
+            if not query.matches(record):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            found.append(record)
+            if len(found) == wanted:
+                return HistoryPage(query, found[:-1], True)
+    return HistoryPage(query, found, False)
+
+
+@dataclass(frozen=True)
+class Found:
+    where: str  # running | queued | completed | failed | history
+    task: dict[str, Any]
+
+
+def find_task(layout: Layout, queue: TaskQueue, task_id: str) -> Found | None:
+    """The newest state of a task: running, queued, then the recent files, then history."""
+    if not valid_id(task_id):
+        return None
+    try:
+        running = queue.running_task()
+        if running and running.get("id") == task_id:
+            return Found("running", running)
+        for task in queue.tasks():
+            if isinstance(task, dict) and task.get("id") == task_id:
+                return Found("queued", task)
+    except CorruptFile:
+        pass
+    for which in ("failed", "completed"):
+        try:
+            records = JsonFile(getattr(layout, which), "list").items()
+        except CorruptFile:
+            continue
+        for record in reversed(records):
+            if isinstance(record, dict) and record.get("id") == task_id:
+                return Found(which, record)
+    return _in_history(layout, task_id)
+
+
+def _may_contain(log: HistoryLog, day: str, needle: str) -> bool:
+    """False when no line of the day's file can match the text filter (checked on the raw
+    bytes, before parsing; only for text that JSON writes unescaped)."""
+    plain = needle.isascii() and needle.isprintable() and not set(needle) & {'"', "\\"}
+    if not needle or not plain:
+        return True
+    raw = read_bytes(log.path_for(day)) or b""
+    return needle.encode() in raw.lower()
+
+
+def _in_history(layout: Layout, task_id: str) -> Found | None:
+    log = HistoryLog(layout.history)
+    for day in history_days(layout):
+        if not _may_contain(log, day, task_id.lower()):
+            continue
+        for record in reversed(log.read(day)):
+            if record.get("id") == task_id:
+                return Found("history", record)
+    return None

@@ -1,0 +1,116 @@
+"""What each view shows, as plain dicts for the templates. Read through the same
+functions as the CLI (status.collect, TaskQueue, the report builder); no writes."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime
+from typing import Any
+
+from pipeline.cli.status import collect
+from pipeline.domain.order import run_order
+from pipeline.domain.settings import Settings
+from pipeline.report.build import build_report
+from pipeline.scheduling.cron import CronError, next_n, zone_for
+from pipeline.storage.jsonfile import CorruptFile, JsonFile
+from pipeline.storage.layout import Layout
+from pipeline.storage.queue import TaskQueue
+from pipeline.web import history
+from pipeline.web.present import cron_words, progress_line
+
+LOG_TAIL_BYTES = 64 * 1024
+RECENT_FAILED = 10
+
+
+def tail(path: Any, limit: int = LOG_TAIL_BYTES) -> tuple[str, bool]:
+    """The last `limit` bytes of a file as text, and whether anything before was cut."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            data = handle.read()
+    except OSError:
+        return "", False
+    return data.decode("utf-8", errors="replace"), size > limit
+
+
+
+
+def overview(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
+    status = collect(layout, settings, now)
+    running = status["runningTask"]
+    record: dict[str, Any] = {}
+    if running:
+        with contextlib.suppress(CorruptFile):
+            record = TaskQueue(layout, settings).running_task() or {}
+    return {
+        "status": status,
+        "running": running,
+        "running_cost": record.get("costUsd") or record.get("totalCostUsd"),
+        "progress": progress_line(tail(layout.task_log(running["id"]), 16384)[0])
+        if running else "",
+        "high": settings.high_watermark,
+        "low": settings.low_watermark,
+    }
+
+
+def queue_view(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
+    queue = TaskQueue(layout, settings)
+    error = None
+    try:
+        queued = [t for t in queue.tasks() if isinstance(t, dict)]
+    except CorruptFile as problem:
+        queued, error = [], str(problem)
+    ready = run_order(queued, now)
+    waiting = [t for t in queued if t not in ready]
+    try:
+        failed = JsonFile(layout.failed, "list").items()[-RECENT_FAILED:][::-1]
+    except CorruptFile:
+        failed = []
+    status = collect(layout, settings, now, detail=False)
+    return {"ready": ready, "waiting": waiting, "error": error, "status": status,
+            "failed": [r for r in failed if isinstance(r, dict)],
+            "high": settings.high_watermark, "low": settings.low_watermark}
+
+
+def _schedule_row(schedule: dict[str, Any], now: datetime) -> dict[str, Any]:
+    upcoming: list[datetime] = []
+    problem = schedule.get("error")
+    try:
+        upcoming = next_n(str(schedule.get("cron")), zone_for(schedule.get("timezone")), now, 5)
+    except CronError as error:
+        problem = problem or str(error)
+    return {"s": schedule, "words": cron_words(schedule.get("cron")),
+            "enabled": schedule.get("enabled", True) is not False,
+            "next": upcoming, "problem": problem}
+
+
+def schedules_view(layout: Layout, now: datetime) -> dict[str, Any]:
+    try:
+        schedules = JsonFile(layout.scheduled, "tasks").items()
+    except CorruptFile as problem:
+        return {"rows": [], "error": str(problem)}
+    return {"rows": [_schedule_row(s, now) for s in schedules if isinstance(s, dict)],
+            "error": None}
+
+
+def history_view(layout: Layout, query: history.HistoryQuery) -> dict[str, Any]:
+    return {"page": history.page(layout, query), "q": query}
+
+
+def task_view(layout: Layout, settings: Settings, task_id: str) -> dict[str, Any] | None:
+    found = history.find_task(layout, TaskQueue(layout, settings), task_id)
+    if found is None:
+        return None
+    log, cut = tail(layout.task_log(task_id))
+    return {"found": found, "task": found.task, "log": log, "log_cut": cut,
+            "following": found.where in ("running", "queued")}
+
+
+def report_view(layout: Layout, settings: Settings, day: date, now: datetime
+                ) -> dict[str, Any]:
+    report = build_report(layout, day, now, settings.poll_interval)
+    week = [*report["comparison"]["daily"], {"day": report["day"], "hasData": True,
+                                             **report["summary"]}]
+    return {"report": report, "week": week, "goals": report.get("goals")}
