@@ -73,7 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true")
+    _init_parser(sub)
     return parser
+
+
+def _init_parser(sub: argparse._SubParsersAction) -> None:
+    init = sub.add_parser("init", help="set up the self-evolution loop for a project")
+    init.add_argument("--workspace", "-w", required=True, help="the project's folder")
+    init.add_argument("--lang", choices=["en", "zh"], default="en", help="prompt language")
+    init.add_argument("--plan", help="the plan file, relative to the workspace "
+                                     "(default docs/plan.md)")
+    init.add_argument("--enable", action="store_true", help="switch the schedules on")
+    init.add_argument("--force", action="store_true",
+                      help="replace loop schedules that were changed")
 
 
 def _root_option(argv: Sequence[str]) -> list[str]:
@@ -145,6 +157,10 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         from pipeline.cli.skill import skill_install
 
         return skill_install(args.workspace)
+    if args.command == "init":
+        from pipeline.cli.init import init_command
+
+        return init_command(layout, args)
     raise AssertionError(args.command)
 
 

@@ -10,7 +10,9 @@ from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN,
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.cron import CronError, next_n, zone_for
+from pipeline.scheduling.placeholders import prompt_problem
 from pipeline.scheduling.plan import task_copy
+from pipeline.stages.prompt_context import with_context
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
@@ -75,9 +77,12 @@ def _run(layout: Layout, settings: Settings, args: Namespace) -> int:
     schedule = _find(_schedules(layout), args.id)
     if schedule is None:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
+    if problem := prompt_problem(str(schedule.get("prompt") or "")):
+        return fail(f"{args.id}: {problem}", EXIT_BAD_INPUT)
+    queue, now = TaskQueue(layout, settings), clock.now()
+    task = with_context(layout, schedule, task_copy(schedule, now), now, queue.level().value)
     try:
-        admitted = TaskQueue(layout, settings).enqueue([task_copy(schedule, clock.now())],
-                                                       clock.now())
+        admitted = queue.enqueue([task], now)
     except QueueFull:
         return fail("the queue is full; try again later", EXIT_FULL)
     except DuplicateIds as duplicate:

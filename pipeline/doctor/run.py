@@ -21,6 +21,7 @@ from pipeline.doctor.checks import (
     check_root_auto_approve,
 )
 from pipeline.doctor.probes import Probes
+from pipeline.doctor.schedule_check import check_schedules
 from pipeline.domain.settings import Settings
 from pipeline.storage.layout import Layout
 
@@ -37,6 +38,7 @@ def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None)
         check_json_files(layout),
         check_pm2(layout, probes),
         check_disk(layout, probes),
+        check_schedules(layout),
     ]
 
 
