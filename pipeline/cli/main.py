@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="the daily evaluation report")
     report.add_argument("--date", help="YYYY-MM-DD (default: today so far)")
     report.add_argument("--format", choices=["md", "json"], default="md")
+    report.add_argument("--week", nargs="?", const="", metavar="YYYY-Www",
+                        help="the weekly report (default: this week)")
     sub.add_parser("doctor", help="check the set-up and explain what is wrong")
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?")
@@ -180,12 +182,17 @@ def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
     from pipeline.domain import clock
     from pipeline.report.build import write_report
 
+    if args.week is not None:
+        from pipeline.cli.week import week_command
+
+        return week_command(layout, settings, args)
     try:
         day = date.fromisoformat(args.date) if args.date else clock.now().astimezone().date()
     except ValueError:
         print(f"claude-runner: --date {args.date}: expected YYYY-MM-DD", file=sys.stderr)
         return 2
-    written = write_report(layout, day, clock.now(), settings.poll_interval)
+    written = write_report(layout, day, clock.now(), settings.poll_interval,
+                           high_watermark=settings.high_watermark)
     path = written.markdown if args.format == "md" else written.json
     sys.stdout.write(path.read_text(encoding="utf-8"))
     return 0

@@ -30,7 +30,8 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
     yesterday = now.astimezone().date() - timedelta(days=1)
     try:
         if not (reports_folder(layout) / f"{yesterday.isoformat()}.md").exists():
-            written = write_report(layout, yesterday, now, settings.poll_interval)
+            written = write_report(layout, yesterday, now, settings.poll_interval,
+                                   high_watermark=settings.high_watermark)
             logger.info("wrote the daily report {}", written.markdown)
         removed = prune_task_logs(layout, settings.task_log_retention_days)
         if removed:

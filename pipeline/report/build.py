@@ -32,6 +32,7 @@ from pipeline.report.events import (
     pause_spans,
     schedule_figures,
 )
+from pipeline.report.goals import day_goals
 from pipeline.report.render import render_markdown, render_svg
 from pipeline.report.tasks import (
     cost_figures,
@@ -182,7 +183,7 @@ def comparison(today: dict[str, Any], previous: list[dict[str, Any]]) -> dict[st
 
 
 def build_report(layout: Layout, day: date, now: datetime, poll_interval: float, *,
-                 tz: tzinfo | None = None) -> dict[str, Any]:
+                 tz: tzinfo | None = None, high_watermark: int = 10) -> dict[str, Any]:
     """The report of one local day, as a JSON-ready dict (see SUMMARY_KEYS and README)."""
     inputs = _load(layout, day, now, poll_interval, tz)
     previous = []
@@ -192,6 +193,8 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
                          "summary": summary(other)})
     sections = _sections(inputs, day)
     today = summary(sections)
+    uptimes = [p["summary"]["uptimePercent"] if p["hasData"] else None for p in previous[1:]]
+    goals = day_goals(layout, day, inputs.records, sections, uptimes, high_watermark)
     return {
         "day": sections.pop("day"),
         "generatedAt": iso(now.astimezone(tz)),
@@ -200,6 +203,7 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
         **sections,
         "summary": today,
         "comparison": comparison(today, previous),
+        "goals": goals,
     }
 
 
@@ -216,10 +220,11 @@ class WrittenReport:
 
 
 def write_report(layout: Layout, day: date, now: datetime, poll_interval: float, *,
-                 tz: tzinfo | None = None) -> WrittenReport:
+                 tz: tzinfo | None = None, high_watermark: int = 10) -> WrittenReport:
     """Build the report and write its .svg, .json and .md, each atomically (the
     Markdown last, so the chart it embeds is already there)."""
-    report = build_report(layout, day, now, poll_interval, tz=tz)
+    report = build_report(layout, day, now, poll_interval, tz=tz,
+                          high_watermark=high_watermark)
     folder = reports_folder(layout)
     folder.mkdir(parents=True, exist_ok=True)
     stem = day.isoformat()
