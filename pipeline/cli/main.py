@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("id", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true")
     _init_parser(sub)
+    demo = sub.add_parser("demo", help="the whole loop with a stand-in agent in a temp folder")
+    demo.add_argument("--dir", help="a new or empty folder to run it in (default: a temp one)")
+    demo.add_argument("--lang", choices=["en", "zh"], default="en")
     return parser
 
 
@@ -105,6 +108,10 @@ def _root_option(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_root_option(sys.argv[1:] if argv is None else argv))
+    if args.command == "demo":  # never touches the user's root or settings
+        from pipeline.demo.run import demo
+
+        return demo(args.dir, args.lang)
     layout = Layout(resolve_root(args.root))
     try:
         settings = load_settings(layout.root, flags=args.set)
