@@ -42,9 +42,9 @@ def _git(workspace: Path, *args: str) -> str:
                           text=True, timeout=60).stdout.strip()
 
 
-def make_project(base: Path) -> Path:
-    workspace = base / "project"
-    workspace.mkdir()
+def make_project(workspace: Path) -> Path:
+    """`workspace` (created if missing) as a git repository with one commit."""
+    workspace.mkdir(exist_ok=True)
     _git(workspace, "init", "-q")
     _git(workspace, "config", "user.name", "claude-runner demo")
     _git(workspace, "config", "user.email", "demo@example.invalid")
@@ -158,7 +158,7 @@ def demo(folder: str | None = None, lang: str = "en") -> int:
         return 2
     root = base / "root"
     write_settings(root)
-    workspace = make_project(base)
+    workspace = make_project(base / "project")
     print(f"claude-runner demo in {base} (nothing outside it is touched)")
     code, out = _runner(root, "init", "--workspace", str(workspace), "--enable", "--lang", lang)
     if code != 0:

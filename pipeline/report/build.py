@@ -46,7 +46,7 @@ from pipeline.storage.jsonfile import dumps, write_atomic
 from pipeline.storage.layout import Layout
 
 __all__ = ["SUMMARY_KEYS", "WrittenReport", "build_report", "render_markdown", "render_svg",
-           "reports_folder", "write_report"]
+           "reports_folder", "save_report", "write_report"]
 
 COMPARE_DAYS = 7
 
@@ -221,16 +221,22 @@ class WrittenReport:
 
 def write_report(layout: Layout, day: date, now: datetime, poll_interval: float, *,
                  tz: tzinfo | None = None, high_watermark: int = 10) -> WrittenReport:
-    """Build the report and write its .svg, .json and .md, each atomically (the
-    Markdown last, so the chart it embeds is already there)."""
+    """Build the report and write its .svg, .json and .md."""
     report = build_report(layout, day, now, poll_interval, tz=tz,
                           high_watermark=high_watermark)
+    return save_report(layout, day.isoformat(), report, render_markdown(report),
+                       render_svg(report))
+
+
+def save_report(layout: Layout, stem: str, report: dict[str, Any], markdown: str,
+                svg: str) -> WrittenReport:
+    """Write logs/reports/<stem>.svg, .json and .md, each atomically (the Markdown last,
+    so the chart it embeds is already there)."""
     folder = reports_folder(layout)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = day.isoformat()
     written = WrittenReport(report, folder / f"{stem}.md", folder / f"{stem}.json",
                             folder / f"{stem}.svg")
-    write_atomic(written.svg, render_svg(report).encode("utf-8"))
+    write_atomic(written.svg, svg.encode("utf-8"))
     write_atomic(written.json, dumps(report))
-    write_atomic(written.markdown, render_markdown(report).encode("utf-8"))
+    write_atomic(written.markdown, markdown.encode("utf-8"))
     return written

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 
 from pipeline.domain.clock import iso
-from pipeline.report.build import build_report, reports_folder
+from pipeline.report.build import WrittenReport, build_report, save_report
 from pipeline.report.goals import OPTIMISATIONS_TARGET, UPTIME_TARGET, iso_week, week_start
 from pipeline.report.weekly_render import render_week_markdown, render_week_svg
-from pipeline.storage.jsonfile import dumps, write_atomic
 from pipeline.storage.layout import Layout
 
 TREND_WEEKS = 4
@@ -106,25 +104,10 @@ def build_week(inputs: WeekInputs, monday: date) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class WrittenWeek:
-    report: dict[str, Any]
-    markdown: Path
-    json: Path
-    svg: Path
-
-
-def write_week(inputs: WeekInputs, monday: date) -> WrittenWeek:
+def write_week(inputs: WeekInputs, monday: date) -> WrittenReport:
     report = build_week(inputs, monday)
-    folder = reports_folder(inputs.layout)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = report["week"]
-    written = WrittenWeek(report, folder / f"{stem}.md", folder / f"{stem}.json",
-                          folder / f"{stem}.svg")
-    write_atomic(written.svg, render_week_svg(report).encode("utf-8"))
-    write_atomic(written.json, dumps(report))
-    write_atomic(written.markdown, render_week_markdown(report).encode("utf-8"))
-    return written
+    return save_report(inputs.layout, report["week"], report, render_week_markdown(report),
+                       render_week_svg(report))
 
 
 def this_week(now: datetime, tz: tzinfo | None) -> date:

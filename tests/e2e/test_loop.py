@@ -21,6 +21,8 @@ import pytest
 from fakeapi import tool_use
 from helpers import append_to_queue, cli, read_json, record_of, wait_for, write_json
 
+from pipeline.demo.run import make_project
+
 pytestmark = pytest.mark.claude
 
 TIMEOUT = 45.0
@@ -31,15 +33,6 @@ SUBJECT = "Add the project notes"
 def git(workspace: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(workspace), *args], check=True,
                           capture_output=True, text=True).stdout.strip()
-
-
-def make_repo(workspace: Path) -> None:
-    git(workspace, "init", "-q")
-    git(workspace, "config", "user.name", "Loop Test")
-    git(workspace, "config", "user.email", "loop@example.invalid")
-    (workspace / "README.md").write_text("# demo\n", encoding="utf-8")
-    git(workspace, "add", "README.md")
-    git(workspace, "commit", "-qm", "Initial commit")
 
 
 def edit_schedules(root: Path, change) -> None:  # noqa: ANN001
@@ -89,7 +82,7 @@ def tool_results(api) -> list[str]:  # noqa: ANN001
 
 def test_the_loop_closes_and_respects_a_full_queue(root, configure, daemon, api, workspace,
                                                    capsys) -> None:
-    make_repo(workspace)
+    make_project(workspace)
     agent_env = {"CLAUDE_RUNNER_ROOT": str(root),
                  "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}"}
     pairs = ", ".join(f"{key} = {json.dumps(value)}" for key, value in agent_env.items())

@@ -70,3 +70,19 @@ def test_with_context_fills_the_copy_and_defaults(tmp_path):
     filled = with_context(layout, schedule, task, NOW, "ok")
     assert filled["prompt"] == "2026-03-10 never (none yet) {x}"
     assert task["prompt"].startswith("{date}")  # the copy given is not changed
+
+
+def test_schedule_run_refuses_an_unknown_placeholder_and_fills_known_ones(tmp_path, capsys):
+    import json
+
+    from pipeline.cli.main import main
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "scheduled.json").write_text(json.dumps({"tasks": [
+        {"id": "bad", "cron": "@daily", "prompt": "for {tomorrow}"},
+        {"id": "good", "cron": "@daily", "prompt": "{schedule_id} at level {queue_level}"}]}))
+    assert main(["--root", str(tmp_path), "schedule", "run", "bad"]) == 2
+    assert "{tomorrow}" in capsys.readouterr().err
+    assert main(["--root", str(tmp_path), "schedule", "run", "good"]) == 0
+    queued = json.loads((tmp_path / "tasks" / "queue.json").read_text())["list"]
+    assert [task["prompt"] for task in queued] == ["good at level ok"]
