@@ -42,12 +42,22 @@ def _git(workspace: Path, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def in_repository(workspace: Path) -> bool:
+    """A `.git` in the folder or above it: checked without starting git, so that a task
+    outside git costs nothing at its start (git itself answers the rest)."""
+    folder = workspace.resolve()
+    return any((candidate / ".git").exists() for candidate in (folder, *folder.parents))
+
+
 def head(workspace: Path) -> str | None:
     """HEAD's commit; NO_COMMIT in a repository without commits; None outside git."""
-    if _git(workspace, "rev-parse", "--is-inside-work-tree") is None:
+    if not in_repository(workspace):
         return None
     commit = _git(workspace, "rev-parse", "--verify", "-q", "HEAD")
-    return commit.strip() if commit else NO_COMMIT
+    if commit:
+        return commit.strip()
+    inside = _git(workspace, "rev-parse", "--is-inside-work-tree") is not None
+    return NO_COMMIT if inside else None
 
 
 def facts(workspace: Path, head_before: str) -> dict[str, Any] | None:
