@@ -5,7 +5,8 @@ The coach's scheduled copy fires and its scripted Bash calls are the skill's com
 (`claude-runner queue check --json`, `claude-runner add ... --role opc-ceo-core`); the task
 it adds runs, writes a file and commits; the evaluation schedule writes its file; the day's
 report counts that one optimisation with its commit subject. Then, with the queue held
-above the high watermark, the coach's `add` exits 75 and adds nothing.
+above the high watermark, the coach's `add` exits 75 and adds nothing, and the report's queue
+goal shows the peak of 11 as not met.
 """
 
 from __future__ import annotations
@@ -163,3 +164,5 @@ def test_the_loop_closes_and_respects_a_full_queue(root, configure, daemon, api,
     assert "75" in refused and "full" in refused, refused
     queued = read_json(root / "tasks" / "queue.json")["list"]
     assert [t["id"] for t in queued] == [f"filler-{n}" for n in range(11)]
+    peak = json.loads(cli(root, "report", "--format", "json").stdout)["goals"]["queuePeak"]
+    assert peak["value"] == 11 and peak["met"] is False and peak["fullSeconds"] > 0
