@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--date", help="YYYY-MM-DD (default: today so far)")
     report.add_argument("--format", choices=["md", "json"], default="md",
                         help="Markdown (default) or JSON")
+    report.add_argument("--week", nargs="?", const="", metavar="YYYY-Www",
+                        help="the weekly report (default: this week)")
     sub.add_parser("doctor", help="check the set-up and explain what is wrong")
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?", help="a task id: its output (all attempts)")
@@ -103,7 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="the live dashboard (needs the [web] extra)")
     web.add_argument("--host", help="address to bind (default [web] host, 127.0.0.1)")
     web.add_argument("--port", type=int, help="port (default [web] port, 8765; 0: any free)")
+    _init_parser(sub)
+    demo = sub.add_parser("demo", help="the whole loop with a stand-in agent in a temp folder")
+    demo.add_argument("--dir", help="a new or empty folder to run it in (default: a temp one)")
+    demo.add_argument("--lang", choices=["en", "zh"], default="en")
     return parser
+
+
+def _init_parser(sub: argparse._SubParsersAction) -> None:
+    init = sub.add_parser("init", help="set up the self-evolution loop for a project")
+    init.add_argument("--workspace", "-w", required=True, help="the project's folder")
+    init.add_argument("--lang", choices=["en", "zh"], default="en", help="prompt language")
+    init.add_argument("--plan", help="the plan file, relative to the workspace "
+                                     "(default docs/plan.md)")
+    init.add_argument("--enable", action="store_true", help="switch the schedules on")
+    init.add_argument("--force", action="store_true",
+                      help="replace loop schedules that were changed")
 
 
 def _root_option(argv: Sequence[str]) -> list[str]:
@@ -121,6 +138,10 @@ def _root_option(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_root_option(sys.argv[1:] if argv is None else argv))
+    if args.command == "demo":  # never touches the user's root or settings
+        from pipeline.demo.run import demo
+
+        return demo(args.dir, args.lang)
     found = find_root(args.root)
     if not found.is_root and not _may_create(args):
         print(f"claude-runner: {not_a_root_message(found, args.command == 'add')}",
@@ -201,6 +222,10 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         from pipeline.web.command import web_command
 
         return web_command(layout, settings, args)
+    if args.command == "init":
+        from pipeline.cli.init import init_command
+
+        return init_command(layout, args)
     raise AssertionError(args.command)
 
 
@@ -221,6 +246,10 @@ def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
     from pipeline.report.build import write_report
     from pipeline.report.uptime import first_start, report_day_problem
 
+    if args.week is not None:
+        from pipeline.cli.week import week_command
+
+        return week_command(layout, settings, args)
     try:
         day = date.fromisoformat(args.date) if args.date else clock.now().astimezone().date()
     except ValueError:
@@ -235,11 +264,13 @@ def _report(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa:
         from pipeline.report.render import render_markdown
         from pipeline.storage.jsonfile import dumps
 
-        report = build_report(layout, day, clock.now(), settings.poll_interval)
+        report = build_report(layout, day, clock.now(), settings.poll_interval,
+                              high_watermark=settings.high_watermark)
         text = render_markdown(report) if args.format == "md" else dumps(report).decode()
         sys.stdout.write(text)
         return 0
-    written = write_report(layout, day, clock.now(), settings.poll_interval)
+    written = write_report(layout, day, clock.now(), settings.poll_interval,
+                           high_watermark=settings.high_watermark)
     path = written.markdown if args.format == "md" else written.json
     sys.stdout.write(path.read_text(encoding="utf-8"))
     return 0

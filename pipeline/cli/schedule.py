@@ -15,6 +15,7 @@ from pipeline.scheduling.checks import is_enabled
 from pipeline.scheduling.cron import CronError, next_n, zone_for
 from pipeline.scheduling.plan import jitter_seconds, task_copy
 from pipeline.scheduling.validity import problem_of
+from pipeline.stages.prompt_context import with_context
 from pipeline.stages.schedule import active_schedule_ids
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
@@ -111,7 +112,9 @@ def run_now(layout: Layout, settings: Settings, schedule_id: str) -> Result:
                            "(the overlap rule); try again once it has finished")
     except CorruptFile as error:
         return refused(Status.BROKEN, str(error))
-    return enqueue_one(layout, settings, task_copy(schedule, clock.now()))
+    now = clock.now()
+    task = with_context(layout, schedule, task_copy(schedule, now), now, queue.level().value)
+    return enqueue_one(layout, settings, task)
 
 
 def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:

@@ -25,7 +25,8 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
         born = first_start(layout)
         existed = born is not None and born.astimezone().date() <= yesterday
         if existed and not (reports_folder(layout) / f"{yesterday.isoformat()}.md").exists():
-            written = write_report(layout, yesterday, now, settings.poll_interval)
+            written = write_report(layout, yesterday, now, settings.poll_interval,
+                                   high_watermark=settings.high_watermark)
             logger.info("wrote the daily report {}", written.markdown)
         removed = prune_task_logs(layout, settings.task_log_retention_days, now)
         if removed:

@@ -24,7 +24,7 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
-from pipeline.execution import executable, procgroup
+from pipeline.execution import executable, gitfacts, procgroup
 from pipeline.execution.slot import Execution
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
@@ -221,6 +221,7 @@ class Runner:
 
     def _start(self, task: dict[str, Any], now: datetime) -> None:
         entry = run.running_entry(task, now)
+        gitfacts.mark_start(entry, Path(entry.get("workspace") or self.layout.root))
         self.running_file.save(entry)  # rule 2: running.json names it before the queue loses it
         if self.queue.remove(task["id"]) is None:
             self.running_file.save({})

@@ -32,6 +32,7 @@ from pipeline.report.events import (
     pause_spans,
     schedule_figures,
 )
+from pipeline.report.goals import day_goals
 from pipeline.report.render import render_markdown, render_svg
 from pipeline.report.tasks import (
     cost_figures,
@@ -45,7 +46,7 @@ from pipeline.storage.jsonfile import dumps, write_atomic
 from pipeline.storage.layout import Layout
 
 __all__ = ["SUMMARY_KEYS", "WrittenReport", "build_report", "render_markdown", "render_svg",
-           "reports_folder", "write_report"]
+           "reports_folder", "save_report", "write_report"]
 
 COMPARE_DAYS = 7
 
@@ -190,7 +191,7 @@ def comparison(today: dict[str, Any], previous: list[dict[str, Any]]) -> dict[st
 
 
 def build_report(layout: Layout, day: date, now: datetime, poll_interval: float, *,
-                 tz: tzinfo | None = None) -> dict[str, Any]:
+                 tz: tzinfo | None = None, high_watermark: int = 10) -> dict[str, Any]:
     """The report of one local day, as a JSON-ready dict (see SUMMARY_KEYS and README)."""
     inputs = _load(layout, day, now, poll_interval, tz)
     previous = []
@@ -200,6 +201,8 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
                          "summary": summary(other)})
     sections = _sections(inputs, day)
     today = summary(sections)
+    uptimes = [p["summary"]["uptimePercent"] if p["hasData"] else None for p in previous[1:]]
+    goals = day_goals(layout, day, inputs.records, sections, uptimes, high_watermark)
     return {
         "day": sections.pop("day"),
         "generatedAt": iso(now.astimezone(tz)),
@@ -208,6 +211,7 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
         **sections,
         "summary": today,
         "comparison": comparison(today, previous),
+        "goals": goals,
     }
 
 
@@ -224,16 +228,23 @@ class WrittenReport:
 
 
 def write_report(layout: Layout, day: date, now: datetime, poll_interval: float, *,
-                 tz: tzinfo | None = None) -> WrittenReport:
-    """Build the report and write its .svg, .json and .md, each atomically (the
-    Markdown last, so the chart it embeds is already there)."""
-    report = build_report(layout, day, now, poll_interval, tz=tz)
+                 tz: tzinfo | None = None, high_watermark: int = 10) -> WrittenReport:
+    """Build the report and write its .svg, .json and .md."""
+    report = build_report(layout, day, now, poll_interval, tz=tz,
+                          high_watermark=high_watermark)
+    return save_report(layout, day.isoformat(), report, render_markdown(report),
+                       render_svg(report))
+
+
+def save_report(layout: Layout, stem: str, report: dict[str, Any], markdown: str,
+                svg: str) -> WrittenReport:
+    """Write logs/reports/<stem>.svg, .json and .md, each atomically (the Markdown last,
+    so the chart it embeds is already there)."""
     folder = reports_folder(layout)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = day.isoformat()
     written = WrittenReport(report, folder / f"{stem}.md", folder / f"{stem}.json",
                             folder / f"{stem}.svg")
-    write_atomic(written.svg, render_svg(report).encode("utf-8"))
+    write_atomic(written.svg, svg.encode("utf-8"))
     write_atomic(written.json, dumps(report))
-    write_atomic(written.markdown, render_markdown(report).encode("utf-8"))
+    write_atomic(written.markdown, markdown.encode("utf-8"))
     return written

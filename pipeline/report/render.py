@@ -6,6 +6,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from pipeline.report.format import cell, delta_of, number, percent, rate, span, usd, value_of, when
+from pipeline.report.goals_render import goals_line, goals_markdown
 
 # (label, summary key, kind) of the rows of the summary table.
 SUMMARY_ROWS = (
@@ -133,7 +134,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# claude-runner daily report — {report['day']}", "",
              f"Window {when(window['start'])} to {when(window['end'])}; "
              f"generated {when(report['generatedAt'])}.", ""]
-    for section in (_summary, _uptime, _tasks, _cost, _pauses, _schedules, _failures, _hourly):
+    for section in (goals_markdown, _summary, _uptime, _tasks, _cost, _pauses, _schedules,
+                    _failures, _hourly):
         lines += section(report)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -182,6 +184,9 @@ def render_svg(report: dict[str, Any]) -> str:
     out += [f'<rect x="{legend_x}" y="8" width="10" height="10" fill="#4c78a8"/>',
             f'<text x="{legend_x + 14}" y="17">tasks ({sum(tasks)})</text>',
             f'<rect x="{legend_x + 75}" y="8" width="10" height="10" fill="#e45756"/>',
-            f'<text x="{legend_x + 89}" y="17">failed ({sum(failed)})</text>',
-            "</svg>"]
+            f'<text x="{legend_x + 89}" y="17">failed ({sum(failed)})</text>']
+    if "goals" in report:
+        out.append(f'<text class="goals" x="{left}" y="{height - 4}">'
+                   f"{escape(goals_line(report))}</text>")
+    out.append("</svg>")
     return "\n".join(out) + "\n"

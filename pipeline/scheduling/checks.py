@@ -1,9 +1,9 @@
 """Per-schedule checks for tasks/scheduled.json: can this schedule run, and is it enabled?
 
-`schedule_problem` checks id, prompt, cron, timezone and jitterSeconds (`pipeline.scheduling.plan`
-writes its answer to the schedule's `error` field). Ids must be 1..114 characters of
-``A-Za-z0-9._-`` so that the copy's id ``<id>-<epoch ms>`` is a valid task id; a second
-schedule with the same id is an error too.
+`schedule_problem` checks id, prompt (and its placeholders), cron, timezone and jitterSeconds
+(`pipeline.scheduling.plan` writes its answer to the schedule's `error` field). Ids must be
+1..114 characters of ``A-Za-z0-9._-`` so that the copy's id ``<id>-<epoch ms>`` is a valid
+task id; a second schedule with the same id is an error too.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import validate
 from pipeline.scheduling.cron_syntax import CronError, normalize, zone_for
+from pipeline.scheduling.placeholders import prompt_problem
 
 __all__ = ["copy_problem", "is_enabled", "schedule_problem"]
 
@@ -31,6 +32,8 @@ def schedule_problem(schedule: dict, seen: set[str]) -> str | None:
     prompt = schedule.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         return "prompt is missing or empty"
+    if placeholder := prompt_problem(prompt):
+        return placeholder
     if "cron" not in schedule:
         return "cron is missing"
     if not _valid_jitter(schedule.get("jitterSeconds")):

@@ -17,6 +17,7 @@ from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.checks import copy_problem
 from pipeline.scheduling.plan import Decision, apply_changes, plan
+from pipeline.stages.prompt_context import with_context
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
@@ -50,14 +51,18 @@ class Scheduler:
                          self.catch_up_grace, lambda task: copy_problem(task, self.settings))
         if not decisions:
             return next_wake(schedules)
-        fired = [d for d in decisions if d.fire is None or self._enqueue(d, now)]
+        level = self.queue.level(len(queued)).value
+        fired = [d for d in decisions
+                 if d.fire is None or self._enqueue(d, schedules[d.index], now, level)]
         return next_wake(self._save(fired))
 
-    def _enqueue(self, decision: Decision, now: datetime) -> bool:
+    def _enqueue(self, decision: Decision, schedule: dict[str, Any], now: datetime,
+                 level: str) -> bool:
         """True when the slot's copy is in the queue (now or from before a crash)."""
         assert decision.fire is not None
+        task = with_context(self.layout, schedule, decision.fire, now, level)
         try:
-            self.queue.enqueue([decision.fire], now)
+            self.queue.enqueue([task], now)
         except DuplicateIds:
             logger.info("schedule {}: copy {} was already enqueued", decision.schedule_id,
                         decision.fire["id"])

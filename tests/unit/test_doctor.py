@@ -208,3 +208,12 @@ def test_pm2_daemon_not_running_is_detected_without_starting_one(tmp_path: Path)
     with pytest.raises(Pm2Unavailable, match="not running"):
         probes_module._require_pm2_daemon(environ)
     assert not (tmp_path / "pm2").exists()
+
+
+def test_a_schedule_with_an_unknown_placeholder_is_shown(layout: Layout, settings: Settings,
+                                                         probes: Probes) -> None:
+    write(layout.scheduled, {"tasks": [{"id": "ok", "cron": "@daily", "prompt": "{date}"},
+                                       {"id": "bad", "cron": "@daily", "prompt": "{when}"}]})
+    check = failed(layout, settings, probes)["schedules"]
+    assert check.detail.startswith("bad: ") and "{when}" in check.detail
+    assert "ok:" not in check.detail

@@ -1,0 +1,1 @@
+"""`claude-runner demo`: the self-evolution loop against a stand-in agent, in a temp folder."""
