@@ -113,7 +113,9 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
     events.configure(dict(settings.hooks), settings.hook_timeout)
     if args.command == "run":
         from pipeline.daemon.daemon import Daemon
+        from pipeline.execution.procgroup import go_private
 
+        go_private()  # before the first log file is opened
         log.setup(layout)
         return Daemon(layout, settings).serve()
     log.quiet()

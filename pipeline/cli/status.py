@@ -22,15 +22,29 @@ def daemon_status(state: dict[str, Any], settings: Settings, now: datetime) -> d
     heartbeat = parse_iso_or_none(state.get("heartbeatAt"))
     fresh = heartbeat is not None and (now - heartbeat).total_seconds() < \
         settings.heartbeat_max_age
-    alive = isinstance(pid, int) and pid > 0 and pid_alive(pid) and fresh
+    running = isinstance(pid, int) and pid > 0 and pid_alive(pid) and fresh
+    stalled = running and loop_stalled(state, settings, now)
+    alive = running and not stalled
     started = parse_iso_or_none(state.get("startedAt"))
     return {
         "alive": alive,
+        "stalled": stalled,
+        "tickAt": state.get("tickAt"),
         "pid": pid,
         "heartbeatAt": state.get("heartbeatAt"),
         "startedAt": state.get("startedAt"),
         "uptimeSeconds": int((now - started).total_seconds()) if alive and started else None,
     }
+
+
+def loop_stalled(state: dict[str, Any], settings: Settings, now: datetime) -> bool:
+    """The process beats but its loop has not completed a tick for longer than a heartbeat
+    may be old: something wedges every tick, so nothing is admitted or run. (A state
+    written by a runner that did not record `tickAt` is not judged.)"""
+    if "tickAt" not in state:
+        return False
+    ticked = parse_iso_or_none(state.get("tickAt"))
+    return ticked is None or (now - ticked).total_seconds() >= settings.heartbeat_max_age
 
 
 def _count(path_file: JsonFile) -> int | None:
@@ -147,10 +161,17 @@ def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, An
     }
 
 
+def _down(daemon: dict[str, Any]) -> str:
+    if daemon.get("stalled"):
+        return (f"STALLED (pid {daemon['pid']} beats, but no tick has completed since "
+                f"{daemon['tickAt']}; see `claude-runner logs`)")
+    return "NOT RUNNING"
+
+
 def render(status: dict[str, Any]) -> str:
     daemon = status["daemon"]
     lines = [
-        f"daemon   {'alive' if daemon['alive'] else 'NOT RUNNING'}"
+        f"daemon   {'alive' if daemon['alive'] else _down(daemon)}"
         + (f" (pid {daemon['pid']}, up {daemon['uptimeSeconds']} s, "
            f"heartbeat {daemon['heartbeatAt']})" if daemon["alive"] else ""),
     ]

@@ -7,6 +7,8 @@ slot. `tick(now)` does whatever is due and says when it next needs to run.
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,11 +23,13 @@ from pipeline.daemon.sources import Signal
 from pipeline.domain import order
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level, level
+from pipeline.domain.limits import flatten_deep
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
 from pipeline.execution import procgroup
 from pipeline.execution.slot import Execution
 from pipeline.log import preview
+from pipeline.log_once import Repeats
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
@@ -56,10 +60,11 @@ class Runner:
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
         self.closed_inbox: set[str] = set()
-        self.reported_damage: dict[Path, Any] = {}
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
+        self.repeats = Repeats()           # each lasting problem is logged once
+        self.ticked_at: datetime | None = None  # the end of the last tick that completed
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -108,6 +113,7 @@ class Runner:
             wakes += self._maybe_start(queued, now)
         if self.unfinished:
             wakes.append(now + timedelta(seconds=1))
+        self.ticked_at = now
         return min((w for w in wakes if w), default=None)
 
     def _settle_deferred(self, now: datetime) -> datetime | None:
@@ -133,23 +139,27 @@ class Runner:
         except CorruptFile as error:
             self._report_damage(error)
             return None
-        self.reported_damage.pop(self.layout.queue, None)
+        self.repeats.clear(str(self.layout.queue))
         self.queue_seen = (current, tasks)
         return tasks
 
     def _report_damage(self, error: CorruptFile) -> None:
-        current = signature(error.path)
-        if self.reported_damage.get(error.path) != current:
-            self.reported_damage[error.path] = current
-            logger.error("{} cannot be parsed ({}); left untouched, waiting for a fix",
-                         error.path.name, error.reason)
+        """Once per kind of damage, not per version: a writer that keeps truncating the
+        file gives one line, not thousands."""
+        self.repeats.log(str(error.path), f"{error.path.name} cannot be parsed ({error.reason});"
+                         " left untouched, waiting for a fix", logger.error)
 
     # ----- admit ---------------------------------------------------------------------
     def _admit_inbox(self, now: datetime) -> datetime | None:
         wake = None
         for path in admit.inbox_files(self.layout):
             key = str(path)
-            result = self.admitter.admit_file(path, now, closed=key in self.closed_inbox)
+            try:
+                result = self.admitter.admit_file(path, now, closed=key in self.closed_inbox)
+            except Exception as error:  # noqa: BLE001 - park the file, go on with the rest
+                self.repeats.log(f"inbox:{key}", f"cannot handle inbox file "
+                                 f"{admit.readable(path.name)}: {error!r}", logger.error)
+                continue
             if result is admit.Admission.NOT_READY:
                 wake = now + timedelta(seconds=admit.STABLE_SECONDS)
             elif result in (admit.Admission.ADMITTED, admit.Admission.REJECTED):
@@ -158,10 +168,12 @@ class Runner:
 
     def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
         try:
-            return admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
-        except (CorruptFile, OSError) as error:
-            logger.error("cannot clean queue.json: {}", error)
+            swept = admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
+        except Exception as error:  # noqa: BLE001 - a bad entry must not stop the tick
+            self.repeats.log("sweep", f"cannot clean queue.json: {error!r}", logger.error)
             return queued
+        self.repeats.clear("sweep")
+        return swept
 
     def _track_level(self, length: int) -> None:
         full = self.queue.sync_gate(length)
@@ -182,7 +194,7 @@ class Runner:
         except OSError as error:
             logger.error("cannot update scheduled.json: {}", error)
             return None
-        self.reported_damage.pop(self.layout.scheduled, None)
+        self.repeats.clear(str(self.layout.scheduled))
         return wake
 
     # ----- start ---------------------------------------------------------------------
@@ -194,8 +206,23 @@ class Runner:
             return [paused]
         task = order.pick(queued, now)
         if task:
-            self._start(task, now)
+            try:
+                self._start(task, now)
+            except (CorruptFile, OSError):
+                raise  # storage trouble: retried in a second, nothing is lost
+            except Exception as error:  # noqa: BLE001 - this task, not the runner, is broken
+                self._park(task, error, now)
         return [order.next_ready_time(queued, now)]
+
+    def _park(self, task: dict[str, Any], error: Exception, now: datetime) -> None:
+        """A queued task that cannot even be started goes to failed.json (outcome
+        `error`, the exception as its reason) so the next ones can run."""
+        reason = f"cannot be started: {type(error).__name__}: {error}"
+        logger.bind(task=str(task.get("id"))).error("{}; moved to failed.json", reason)
+        self.queue.remove(task["id"], lambda queued: self.archive.record_end(
+            flatten_deep(queued), Outcome.ERROR, now, reason,
+            int(queued.get("attempts") or 0)))
+        self.running_file.save({})
 
     def _pause_end(self, now: datetime) -> datetime | None:
         until = self.queue.state.paused_until()
@@ -219,14 +246,17 @@ class Runner:
         if problem:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
-        execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env),
-                              on_end=lambda end: self.post(Signal("finished", payload=end)),
-                              on_progress=lambda p: self.post(Signal("progress", payload=p)))
         try:
+            execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env),
+                                  on_end=lambda end: self.post(Signal("finished", payload=end)),
+                                  on_progress=lambda p: self.post(Signal("progress", payload=p)))
             pid = execution.start()
-        except OSError as error:
-            self._complete(Verdict(Outcome.ERROR, f"cannot start the agent: {error}",
-                                   retryable=True), now)
+        except Exception as error:  # noqa: BLE001 - any spawn error is a failed attempt
+            # OSError (a missing executable, a full disk) may pass; anything else (a NUL
+            # in argv: ValueError) would fail the same way every time
+            self._complete(Verdict(Outcome.ERROR, f"cannot start the agent: "
+                                   f"{type(error).__name__}: {error}",
+                                   retryable=isinstance(error, OSError)), now)
             return
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
@@ -243,9 +273,10 @@ class Runner:
         try:
             self.settler.settle(entry, verdict, now)
         except (CorruptFile, OSError) as error:
-            logger.bind(task=entry["id"]).error("cannot record the end yet ({}); will retry",
-                                                error)
+            self.repeats.log("complete", f"cannot record the end of {entry['id']} yet "
+                             f"({error}); will retry", logger.bind(task=entry["id"]).error)
             return
+        self.repeats.clear("complete")
         self.running_file.save({})
         cancel.clear_request(self.layout, entry["id"])
         self.unfinished = None
@@ -255,21 +286,37 @@ class Runner:
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
         for request in cancel.pending_requests(self.layout):
-            task_id = request.name
-            if self.entry and self.entry["id"] == task_id:
-                if self.execution and self.execution.stop_reason is None:
-                    logger.bind(task=task_id).info("cancel requested: ending its process group")
-                    self.execution.stop("cancel")
-                continue
-            if valid_id(task_id):
-                self._cancel_queued(task_id, now)
+            try:
+                self._handle_cancel(request, now)
+            except Exception as error:  # noqa: BLE001 - one odd request must not stop the tick
+                self.repeats.log(f"cancel:{request}", f"cannot handle the cancel request "
+                                 f"{admit.readable(request.name)}: {error!r}", logger.error)
+
+    def _handle_cancel(self, request: Path, now: datetime) -> None:
+        """Only a regular file named by a valid id is a request, and only such a file is
+        ever deleted (the folder's other content is left alone and reported once)."""
+        task_id = request.name
+        if not valid_id(task_id) or not stat.S_ISREG(os.lstat(request).st_mode):
+            self.repeats.log(f"cancel:{request}", f"ignoring {admit.readable(task_id)} in "
+                             "tasks/cancel: not a request file named by a task id",
+                             logger.warning)
+            return
+        if self.entry and self.entry["id"] == task_id:
+            if self.execution and self.execution.stop_reason is None:
+                logger.bind(task=task_id).info("cancel requested: ending its process group")
+                self.execution.stop("cancel")
+            return
+        if self._cancel_queued(task_id, now):
             request.unlink(missing_ok=True)
 
-    def _cancel_queued(self, task_id: str, now: datetime) -> None:
+    def _cancel_queued(self, task_id: str, now: datetime) -> bool:
         try:
             cancel.cancel_queued(self.queue, self.archive, task_id, now)
         except (CorruptFile, OSError) as error:
-            logger.error("cannot cancel {} now: {}", task_id, error)
+            self.repeats.log(f"cancel:{task_id}", f"cannot cancel {task_id} now: {error}",
+                             logger.error)
+            return False
+        return True
 
     def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:

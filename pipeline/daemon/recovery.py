@@ -90,6 +90,17 @@ def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:
                 path.unlink()
 
 
+def remove_stale_prompt_files(layout: Layout) -> int:
+    """`logs/tasks/<id>.prompt` files a crash left behind (no attempt runs at start-up:
+    a leftover agent has its prompt on stdin already). Returns how many."""
+    removed = 0
+    for path in layout.task_logs.glob("*.prompt"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def cancel_requested(layout: Layout, task_id: str) -> bool:
     return Path(layout.cancel_requests, task_id).exists()
 

@@ -48,6 +48,9 @@ class Settings:
     hook_timeout: float = 30.0
     usage_limit_margin: float = 60.0
     usage_limit_default_pause: float = 3600.0
+    max_inbox_file_bytes: int = 1_048_576   # an inbox file above this is rejected unread
+    max_prompt_bytes: int = 262_144         # UTF-8 bytes of one task's prompt
+    max_timeout: int = 604_800_000          # ms (7 days): a task's `timeout` above it is refused
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -81,10 +84,14 @@ _KEYS: dict[str, tuple[str, type]] = {
     "security.workspace_roots": ("workspace_roots", list),
     "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
+    "limits.inbox_file_bytes": ("max_inbox_file_bytes", int),
+    "limits.prompt_bytes": ("max_prompt_bytes", int),
+    "limits.timeout_ms": ("max_timeout", int),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
-             "high_watermark", "task_log_retention_days"}
+             "high_watermark", "task_log_retention_days", "max_inbox_file_bytes",
+             "max_prompt_bytes", "max_timeout"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
                  "usage_limit_default_pause", "idle_timeout"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
@@ -166,6 +173,8 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(f"agent.preset: must be one of {', '.join(PRESETS)}")
     if settings.agent_preset == "custom" and not settings.agent_argv:
         raise SettingsError("agent.argv: the custom preset needs an argv template")
+    if settings.default_timeout > settings.max_timeout:
+        raise SettingsError("runner.default_timeout: must not exceed limits.timeout_ms")
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")

@@ -7,8 +7,10 @@ inbox/rejected/ with `<name>.error.json` beside it; its content is never changed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -17,16 +19,20 @@ from typing import Any
 import orjson
 from loguru import logger
 
+from pipeline.domain import limits
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
 from pipeline.log import preview
+from pipeline.log_once import Repeats
 from pipeline.stages.archive import Archive
-from pipeline.storage.jsonfile import CorruptFile, dumps, write_atomic
+from pipeline.storage.jsonfile import dumps, write_atomic
 from pipeline.storage.layout import Layout, is_candidate
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 STABLE_SECONDS = 1.0
+NAME_MAX = 255  # bytes of one file name on common file systems
+REPORT_SUFFIX = ".error.json"
 
 
 class Admission(StrEnum):
@@ -38,14 +44,48 @@ class Admission(StrEnum):
 
 
 def inbox_files(layout: Layout) -> list[Path]:
-    """Candidates, oldest first (FIFO by modification time, then name)."""
+    """Candidates, oldest first (FIFO by modification time, then name). Whatever is named
+    like one - a folder, a FIFO, a symlink - is a candidate too (and gets rejected with a
+    reason); nothing is followed or opened here."""
     entries = []
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         for entry in os.scandir(layout.inbox):
-            if entry.is_file() and is_candidate(Path(entry.path)):
-                with contextlib.suppress(FileNotFoundError):
-                    entries.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+            if is_candidate(Path(entry.path)):
+                with contextlib.suppress(OSError):
+                    mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+                    entries.append((mtime, entry.name, Path(entry.path)))
     return [path for _, _, path in sorted(entries)]
+
+
+def not_a_file(info: os.stat_result) -> str | None:
+    """Why an inbox entry is not a plain file (it is never opened then)."""
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link; inbox files must be regular files"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a FIFO, socket or device)"
+    return None
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of a regular file, opened without following a link and
+    without blocking (a FIFO swapped in after the lstat is refused, never waited on)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def parse_inbox(raw: bytes) -> tuple[list[Any], list[FieldError]]:
@@ -62,6 +102,9 @@ def parse_inbox(raw: bytes) -> tuple[list[Any], list[FieldError]]:
             return [], [FieldError(None, "list", "must be a list of tasks")]
         if not entries:
             return [], [FieldError(None, "list", "is empty")]
+        if len(entries) > limits.MAX_LIST_ENTRIES:
+            return [], [FieldError(None, "list", f"has more than {limits.MAX_LIST_ENTRIES} "
+                                   "tasks; split it into several files")]
         return entries, []
     if isinstance(data, dict):
         return [data], []
@@ -81,14 +124,36 @@ class Admitter:
     layout: Layout
     settings: Settings
     queue: TaskQueue
+    repeats: Repeats = field(default_factory=Repeats)
 
     def admit_file(self, path: Path, now: datetime, closed: bool) -> Admission:
-        """`closed`: the writer is done (closed it, or renamed it in)."""
+        """`closed`: the writer is done (closed it, or renamed it in). Whatever the file
+        holds, it ends admitted, rejected with a reason, or waiting - never an exception."""
         try:
-            info = path.stat()
-            raw = path.read_bytes()
+            info = path.lstat()
         except FileNotFoundError:
             return Admission.DEFERRED
+        problem = not_a_file(info)
+        limit = self.settings.max_inbox_file_bytes
+        if problem is None and info.st_size > limit:
+            problem = f"is larger than limits.inbox_file_bytes ({info.st_size} > {limit} bytes)"
+        if problem:
+            return self.reject(path, [FieldError(None, "(file)", problem)], now)
+        try:
+            return self._admit_regular(path, info, now, closed)
+        except FileNotFoundError:
+            return Admission.DEFERRED
+        except Exception as error:  # noqa: BLE001 - one bad file must not stop the loop
+            reason = f"cannot be admitted: {type(error).__name__}: {error}"
+            return self.reject(path, [FieldError(None, "(file)", reason)], now)
+
+    def _admit_regular(self, path: Path, info: os.stat_result, now: datetime,
+                       closed: bool) -> Admission:
+        limit = self.settings.max_inbox_file_bytes
+        raw = read_limited(path, limit)
+        if len(raw) > limit:
+            reason = f"is larger than limits.inbox_file_bytes ({limit} bytes)"
+            return self.reject(path, [FieldError(None, "(file)", reason)], now)
         entries, errors = parse_inbox(raw)
         settled = closed or now.timestamp() - info.st_mtime >= STABLE_SECONDS
         if errors and not settled:
@@ -108,9 +173,10 @@ class Admitter:
             return Admission.WAITING
         except DuplicateIds as duplicate:
             return self.reject(path, duplicate.errors, now)
-        except (CorruptFile, OSError) as error:
-            logger.error("cannot admit {} now: {}", path.name, error)
+        except Exception as error:  # noqa: BLE001 - the queue's trouble, not the file's
+            self.repeats.log("admit", f"cannot admit inbox files now: {error}", logger.error)
             return Admission.DEFERRED
+        self.repeats.clear("admit")
         path.unlink(missing_ok=True)
         for task in admitted:
             logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,
@@ -118,28 +184,63 @@ class Admitter:
         return Admission.ADMITTED
 
     def reject(self, path: Path, errors: list[FieldError], now: datetime) -> Admission:
-        target = _free_name(self.layout.rejected, path.name, now)
-        report = {"file": path.name, "rejectedAt": iso(now),
-                  "errors": [e.to_dict() for e in errors]}
+        report = {"file": readable(path.name), "rejectedAt": iso(now),
+                  "errors": [{**e.to_dict(), "reason": readable(e.reason)} for e in errors]}
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target.with_name(target.name + ".error.json"), dumps(report))
+            if self.layout.rejected.is_symlink():
+                raise OSError(f"{self.layout.rejected} is a symbolic link; not followed")
+            self.layout.rejected.mkdir(parents=True, exist_ok=True)
+            target = _free_name(self.layout.rejected, path.name, now)
+            write_atomic(target.with_name(report_name(target.name)), dumps(report))
             os.replace(path, target)
         except OSError as error:
-            logger.error("cannot move rejected {} aside: {}", path.name, error)
+            self.repeats.log("reject", f"cannot move rejected inbox files aside: {error}",
+                             logger.error)
             return Admission.DEFERRED
-        reasons = "; ".join(str(e) for e in errors[:5])
-        logger.warning("rejected {} -> rejected/{}: {}", path.name, target.name, reasons)
+        self.repeats.clear("reject")
+        reasons = readable("; ".join(str(e) for e in errors[:5]))
+        logger.warning("rejected {} -> rejected/{}: {}", readable(path.name),
+                       readable(target.name), reasons)
         return Admission.REJECTED
+
+
+def readable(text: str) -> str:
+    """Text safe to write as UTF-8 JSON: a non-UTF-8 file name (surrogate escapes) shows
+    its odd bytes as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _name_bytes(name: str) -> int:
+    return len(os.fsencode(name))
+
+
+def _shorten(name: str, room: int) -> str:
+    """`name` cut to `room` bytes, with a short hash of the whole so cut names differ."""
+    if _name_bytes(name) <= room:
+        return name
+    digest = "~" + hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
+    cut = name
+    while cut and _name_bytes(cut) + len(digest) > room:
+        cut = cut[:-1]
+    return cut + digest
+
+
+def report_name(target_name: str) -> str:
+    """`<name>.error.json`, shortened when that would exceed NAME_MAX (the original file
+    keeps its full name; the report's `file` field names it)."""
+    return _shorten(target_name, NAME_MAX - len(REPORT_SUFFIX)) + REPORT_SUFFIX
 
 
 def _free_name(folder: Path, name: str, now: datetime) -> Path:
     target = folder / name
-    if not target.exists():
+    if not os.path.lexists(target):
         return target
     stem, dot, suffix = name.rpartition(".")
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    return folder / (f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}")
+    free = f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}"
+    if _name_bytes(free) > NAME_MAX:
+        free = _shorten(name, NAME_MAX - len(stamp) - 1) + "." + stamp
+    return folder / free
 
 
 def split_queue(entries: list[Any], settings: Settings, now: datetime
@@ -158,6 +259,7 @@ def split_queue(entries: list[Any], settings: Settings, now: datetime
         if not errors and task.get("id") in seen:
             errors = [FieldError(index, "id", f"duplicate of a queued task: {task['id']}")]
         if errors:
+            task = limits.flatten_deep(task)  # its record can always be written
             if not valid_id(task.get("id")) or task.get("id") in seen:
                 task["id"] = new_id(now)
             invalid.append((task, errors))

@@ -4,6 +4,7 @@ one is asked for through a request file `tasks/cancel/<id>`, which the daemon wa
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,4 +37,5 @@ def pending_requests(layout: Layout) -> list[Path]:
 
 
 def clear_request(layout: Layout, task_id: str) -> None:
-    (layout.cancel_requests / task_id).unlink(missing_ok=True)
+    with contextlib.suppress(IsADirectoryError, PermissionError):  # not a request: left alone
+        (layout.cancel_requests / task_id).unlink(missing_ok=True)

@@ -20,6 +20,9 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
 
     Claude Code refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1.
     """
+    if settings.workspace_roots and not task.get("workspace"):
+        return ("no workspace: with workspace_roots set a task must name one inside them "
+                "(the runner's own root is never used then)")
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     claude = speaks_claude_json(settings)
     if claude and task.get("autoApprove") is True and is_root and env.get("IS_SANDBOX") != "1":
@@ -39,13 +42,18 @@ def attempt_marker(entry: dict[str, Any]) -> str:
     return f"===== attempt {entry['attempt']} at {entry['startedAt']}"
 
 
+def flag_names(argv: list[str]) -> list[str]:
+    """What the task log shows of argv: the executable and the flag names - never a value
+    (a system prompt, settings JSON, a prompt given in argv)."""
+    return [argv[0]] + [part.split("=", 1)[0] for part in argv[1:] if part.startswith("-")]
+
+
 def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
                env: dict[str, str]) -> Launch:
     workspace = Path(entry.get("workspace") or layout.root)
     prompt_file = layout.task_logs / f"{entry['id']}.prompt"
     argv = build_argv(entry, settings, str(workspace), str(prompt_file))
-    shown = argv if speaks_claude_json(settings) else [argv[0], "…"]
-    header = f"\n{attempt_marker(entry)}: {' '.join(shown)}\n"
+    header = f"\n{attempt_marker(entry)}: {' '.join(flag_names(argv))}\n"
     return Launch(
         argv=argv,
         cwd=workspace,
