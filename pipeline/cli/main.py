@@ -98,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"claude-runner: bad settings: {error}", file=sys.stderr)
         return 1 if args.command == "doctor" else 2
     try:
+        if args.command == "run":
+            from pipeline.execution.procgroup import go_private
+
+            go_private()  # the daemon's folders and files are private from the start
         if args.command != "doctor":  # doctor reports missing or broken folders itself
             layout.ensure()
         return dispatch(args, layout, settings)
@@ -113,9 +117,7 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
     events.configure(dict(settings.hooks), settings.hook_timeout)
     if args.command == "run":
         from pipeline.daemon.daemon import Daemon
-        from pipeline.execution.procgroup import go_private
 
-        go_private()  # before the first log file is opened
         log.setup(layout)
         return Daemon(layout, settings).serve()
     log.quiet()

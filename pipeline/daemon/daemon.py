@@ -88,9 +88,8 @@ class Daemon:
     def _loop(self) -> None:
         try:
             self._loop_until_stopped()
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - logged; serve() then exits non-zero
             logger.exception("the runner's loop died")
-            raise
 
     def _loop_until_stopped(self) -> None:
         started = self.loop_started = clock.now()

@@ -115,8 +115,8 @@ def _check_prompt(task: dict[str, Any], settings: Settings) -> str | None:
         return "must be a non-empty string"
     if "\x00" in prompt:
         return "must not contain a NUL character"
-    if len(prompt) > settings.max_prompt_bytes and \
-            len(prompt.encode("utf-8", "surrogatepass")) > settings.max_prompt_bytes:
+    limit = settings.max_prompt_bytes  # a character is at most 4 bytes: encode only if needed
+    if len(prompt) * 4 > limit and len(prompt.encode("utf-8", "surrogatepass")) > limit:
         return f"is larger than limits.prompt_bytes ({settings.max_prompt_bytes} bytes)"
     if prompt.startswith("-") and settings.agent_preset in ("qoder", "gemini"):
         return f"must not start with - (the {settings.agent_preset} preset passes it in argv)"

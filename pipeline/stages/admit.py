@@ -33,6 +33,7 @@ from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 STABLE_SECONDS = 1.0
 NAME_MAX = 255  # bytes of one file name on common file systems
 REPORT_SUFFIX = ".error.json"
+TEMP_EXTRA = 16  # write_atomic's temp name adds `.` + `.xxxxxxxx.tmp`
 
 
 class Admission(StrEnum):
@@ -207,7 +208,11 @@ class Admitter:
 def readable(text: str) -> str:
     """Text safe to write as UTF-8 JSON: a non-UTF-8 file name (surrogate escapes) shows
     its odd bytes as backslash escapes."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # the name's own bytes
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _name_bytes(name: str) -> int:
@@ -228,7 +233,8 @@ def _shorten(name: str, room: int) -> str:
 def report_name(target_name: str) -> str:
     """`<name>.error.json`, shortened when that would exceed NAME_MAX (the original file
     keeps its full name; the report's `file` field names it)."""
-    return _shorten(target_name, NAME_MAX - len(REPORT_SUFFIX)) + REPORT_SUFFIX
+    room = NAME_MAX - len(REPORT_SUFFIX) - TEMP_EXTRA
+    return _shorten(target_name, room) + REPORT_SUFFIX
 
 
 def _free_name(folder: Path, name: str, now: datetime) -> Path:
