@@ -175,9 +175,10 @@ class Admitter:
         except DuplicateIds as duplicate:
             return self.reject(path, duplicate.errors, now)
         except Exception as error:  # noqa: BLE001 - the queue's trouble, not the file's
-            self.repeats.log("admit", f"cannot admit inbox files now: {error}", logger.error)
+            self.repeats.log(f"admit:{path.name}", f"cannot admit {readable(path.name)} now: "
+                             f"{error}", logger.error)
             return Admission.DEFERRED
-        self.repeats.clear("admit")
+        self.repeats.clear(f"admit:{path.name}")
         path.unlink(missing_ok=True)
         for task in admitted:
             logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,

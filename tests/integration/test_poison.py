@@ -185,3 +185,15 @@ def test_private_files_no_secrets_in_logs_and_stale_prompts_swept(root: Path, da
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     # the agent keeps the umask the daemon was started with
     assert stat.S_IMODE(made_by_agent.stat().st_mode) == 0o666 & ~old
+
+
+def test_with_workspace_roots_a_task_must_name_its_workspace(root: Path, tmp_path: Path) -> None:
+    allowed = tmp_path / "projects"
+    (allowed / "one").mkdir(parents=True)
+    write_settings(root, f'[security]\nworkspace_roots = ["{allowed}"]')
+
+    refused = cli(root, "add", "edit runner.toml, please")
+    assert refused.returncode == 2
+    assert "workspace: is required when workspace_roots is set" in refused.stderr
+    assert cli(root, "add", "fine", "-w", str(allowed / "one")).returncode == 0
+    assert len(queue_ids(root)) == 1

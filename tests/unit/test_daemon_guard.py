@@ -61,3 +61,28 @@ def test_tracebacks_carry_no_local_values(daemon: Daemon) -> None:
         logger.exception("failed")
     text = daemon.layout.runner_log.read_text()
     assert "ValueError: boom" in text and secret not in text
+
+
+def test_a_queued_task_that_cannot_be_started_is_parked(tmp_path: Path, monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.stages import run
+    from pipeline.storage.queue import TaskQueue
+
+    layout = Layout(tmp_path)
+    layout.ensure()
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    TaskQueue(layout, Settings()).enqueue([{"id": "poison", "prompt": "p"}], now)
+
+    def broken(task: dict, moment: datetime) -> dict:
+        raise TypeError("cannot build its running entry")
+
+    monkeypatch.setattr(run, "running_entry", broken)
+    runner = Runner(layout, Settings(), lambda signal: None)
+    runner.tick(now)
+
+    failed = JsonFile(layout.failed, "list").items()
+    assert [(r["id"], r["outcome"]) for r in failed] == [("poison", "error")]
+    assert "TypeError: cannot build its running entry" in failed[0]["error"]
+    assert TaskQueue(layout, Settings()).tasks() == []
+    assert runner.ticked_at == now  # the tick went on to the end

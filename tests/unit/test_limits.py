@@ -13,7 +13,7 @@ from pipeline.domain import limits
 from pipeline.domain.gate import batch_fits
 from pipeline.domain.settings import Settings, SettingsError, load_settings
 from pipeline.domain.task import Outcome, max_retries, timeout_ms, validate
-from pipeline.log_once import Repeats, gist
+from pipeline.log_once import QUIET, Repeats, gist
 from pipeline.stages.retry import MAX_BACKOFF, Requeue, backoff, next_step
 from pipeline.stages.run import flag_names
 
@@ -154,10 +154,15 @@ def test_limits_are_settings() -> None:
 
 def test_the_same_error_is_logged_once_until_it_changes() -> None:
     seen: list[str] = []
-    repeats = Repeats()
+    now = [0.0]
+    repeats = Repeats(clock=lambda: now[0])
     for column in (3, 9, 12):
         repeats.log("queue", f"queue.json cannot be parsed (line 1 column {column})", seen.append)
     repeats.log("queue", "queue.json cannot be parsed (file is empty)", seen.append)
+    for _ in range(100):  # a writer alternating good and truncated versions
+        repeats.clear("queue")
+        repeats.log("queue", "queue.json cannot be parsed (file is empty)", seen.append)
+    now[0] = QUIET + 1
     repeats.clear("queue")
     repeats.log("queue", "queue.json cannot be parsed (file is empty)", seen.append)
     assert seen == ["queue.json cannot be parsed (line 1 column 3)",
@@ -165,3 +170,18 @@ def test_the_same_error_is_logged_once_until_it_changes() -> None:
                     "queue.json cannot be parsed (file is empty)"]
     assert gist("a 12 b 3") == "a # b #"
     assert json.dumps(seen)
+
+
+def test_a_timer_beyond_the_thread_limit_still_runs() -> None:
+    import threading
+
+    from pipeline.execution.slot import MAX_TIMER_SECONDS, Execution
+
+    execution = Execution.__new__(Execution)
+    execution._timers = []
+    execution._arm(9.3e12, lambda: None)  # a timeout of ~9.3e15 ms: OverflowError unclamped
+    timer = execution._timers[0]
+    assert timer.interval == MAX_TIMER_SECONDS <= threading.TIMEOUT_MAX
+    timer.join(0.2)
+    assert timer.is_alive()  # still waiting, not dead of an OverflowError
+    timer.cancel()
