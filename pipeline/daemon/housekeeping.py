@@ -17,6 +17,8 @@ def prune_task_logs(layout: Layout, retention_days: int, now: float | None = Non
     """Delete logs/tasks/*.log not written for `retention_days`; returns how many."""
     cutoff = (time.time() if now is None else now) - retention_days * 86400
     removed = 0
+    if layout.task_logs.is_symlink():  # never prune a folder elsewhere
+        return removed
     for path in layout.task_logs.glob("*.log"):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < cutoff:

@@ -10,6 +10,8 @@ cancelled meanwhile.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import time
 from datetime import datetime
 from enum import StrEnum
@@ -102,7 +104,11 @@ def remove_stale_prompt_files(layout: Layout) -> int:
 
 
 def cancel_requested(layout: Layout, task_id: str) -> bool:
-    return Path(layout.cancel_requests, task_id).exists()
+    """A request is a regular file named by the id (a folder or a link there is not one)."""
+    try:
+        return stat.S_ISREG(os.lstat(Path(layout.cancel_requests, task_id)).st_mode)
+    except OSError:
+        return False
 
 
 def finished_verdict(output: str | None, now: datetime, settings: Settings) -> Verdict | None:

@@ -33,6 +33,8 @@ def request(layout: Layout, task_id: str) -> None:
 
 def pending_requests(layout: Layout) -> list[Path]:
     """Request files, oldest name first; temp files of other writers are not requests."""
+    if layout.cancel_requests.is_symlink():  # swapped for a link while running: not followed
+        return []
     return sorted(layout.cancel_requests.glob("[!.]*"))
 
 

@@ -154,3 +154,27 @@ def test_inbox_rejected_being_a_file_is_reported_once(layout: Layout) -> None:
         logger.remove(sink)
     assert len(seen) == 1 and "cannot move rejected inbox files aside" in seen[0]
     assert (layout.inbox / "bad.json").read_bytes() == b"nope"  # kept, nothing lost
+
+
+def test_folders_swapped_for_links_while_running_are_not_followed(layout: Layout,
+                                                                  tmp_path: Path) -> None:
+    from pipeline.daemon.housekeeping import prune_task_logs
+    from pipeline.daemon.recovery import cancel_requested
+    from pipeline.stages.cancel import pending_requests
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "task-1").write_text("not a request")
+    old = elsewhere / "old.log"
+    old.write_text("someone else's log")
+    os.utime(old, (0, 0))
+    for folder in (layout.cancel_requests, layout.task_logs):
+        folder.rmdir()
+        os.symlink(elsewhere, folder)
+
+    assert pending_requests(layout) == []
+    assert prune_task_logs(layout, retention_days=1) == 0
+    assert old.exists() and (elsewhere / "task-1").exists()
+    os.unlink(layout.cancel_requests)
+    (layout.cancel_requests / "task-2").mkdir(parents=True)
+    assert not cancel_requested(layout, "task-2")  # a folder is not a request
