@@ -7,25 +7,22 @@ slot. `tick(now)` does whatever is due and says when it next needs to run.
 from __future__ import annotations
 
 import dataclasses
-import os
-import stat
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
 from pipeline.agent.presets import build_env, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
+from pipeline.daemon.cancels import CancelRequests
 from pipeline.daemon.recovery import Disposition
 from pipeline.daemon.sources import Signal
 from pipeline.domain import order
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level, level
-from pipeline.domain.limits import flatten_deep
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, valid_id
+from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup
 from pipeline.execution.slot import Execution
 from pipeline.log import preview
@@ -63,7 +60,8 @@ class Runner:
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
-        self.repeats = Repeats()           # each lasting problem is logged once
+        self.repeats = Repeats()  # each lasting problem is logged once
+        self.cancels = CancelRequests(layout, self.queue, self.archive, self.repeats)
         self.ticked_at: datetime | None = None  # the end of the last tick that completed
 
     # ----- signals -------------------------------------------------------------------
@@ -144,8 +142,7 @@ class Runner:
         return tasks
 
     def _report_damage(self, error: CorruptFile) -> None:
-        """Once per kind of damage, not per version: a writer that keeps truncating the
-        file gives one line, not thousands."""
+        """Once per kind of damage, not per version (a writer truncating it again and again)."""
         self.repeats.log(str(error.path), f"{error.path.name} cannot be parsed ({error.reason});"
                          " left untouched, waiting for a fix", logger.error)
 
@@ -211,18 +208,9 @@ class Runner:
             except (CorruptFile, OSError):
                 raise  # storage trouble: retried in a second, nothing is lost
             except Exception as error:  # noqa: BLE001 - this task, not the runner, is broken
-                self._park(task, error, now)
+                self.settler.park(task, error, now)
+                self.running_file.save({})
         return [order.next_ready_time(queued, now)]
-
-    def _park(self, task: dict[str, Any], error: Exception, now: datetime) -> None:
-        """A queued task that cannot even be started goes to failed.json (outcome
-        `error`, the exception as its reason) so the next ones can run."""
-        reason = f"cannot be started: {type(error).__name__}: {error}"
-        logger.bind(task=str(task.get("id"))).error("{}; moved to failed.json", reason)
-        self.queue.remove(task["id"], lambda queued: self.archive.record_end(
-            flatten_deep(queued), Outcome.ERROR, now, reason,
-            int(queued.get("attempts") or 0)))
-        self.running_file.save({})
 
     def _pause_end(self, now: datetime) -> datetime | None:
         until = self.queue.state.paused_until()
@@ -251,12 +239,11 @@ class Runner:
                                   on_end=lambda end: self.post(Signal("finished", payload=end)),
                                   on_progress=lambda p: self.post(Signal("progress", payload=p)))
             pid = execution.start()
-        except Exception as error:  # noqa: BLE001 - any spawn error is a failed attempt
-            # OSError (a missing executable, a full disk) may pass; anything else (a NUL
-            # in argv: ValueError) would fail the same way every time
-            self._complete(Verdict(Outcome.ERROR, f"cannot start the agent: "
-                                   f"{type(error).__name__}: {error}",
-                                   retryable=isinstance(error, OSError)), now)
+        except Exception as error:  # noqa: BLE001 - any spawn error is a failed attempt;
+            # only an OSError (a missing executable, a full disk) may pass on a retry
+            why = f"cannot start the agent: {type(error).__name__}: {error}"
+            self._complete(Verdict(Outcome.ERROR, why, retryable=isinstance(error, OSError)),
+                           now)
             return
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
@@ -285,38 +272,7 @@ class Runner:
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
-        for request in cancel.pending_requests(self.layout):
-            try:
-                self._handle_cancel(request, now)
-            except Exception as error:  # noqa: BLE001 - one odd request must not stop the tick
-                self.repeats.log(f"cancel:{request}", f"cannot handle the cancel request "
-                                 f"{admit.readable(request.name)}: {error!r}", logger.error)
-
-    def _handle_cancel(self, request: Path, now: datetime) -> None:
-        """Only a regular file named by a valid id is a request, and only such a file is
-        ever deleted (the folder's other content is left alone and reported once)."""
-        task_id = request.name
-        if not valid_id(task_id) or not stat.S_ISREG(os.lstat(request).st_mode):
-            self.repeats.log(f"cancel:{request}", f"ignoring {admit.readable(task_id)} in "
-                             "tasks/cancel: not a request file named by a task id",
-                             logger.warning)
-            return
-        if self.entry and self.entry["id"] == task_id:
-            if self.execution and self.execution.stop_reason is None:
-                logger.bind(task=task_id).info("cancel requested: ending its process group")
-                self.execution.stop("cancel")
-            return
-        if self._cancel_queued(task_id, now):
-            request.unlink(missing_ok=True)
-
-    def _cancel_queued(self, task_id: str, now: datetime) -> bool:
-        try:
-            cancel.cancel_queued(self.queue, self.archive, task_id, now)
-        except (CorruptFile, OSError) as error:
-            self.repeats.log(f"cancel:{task_id}", f"cannot cancel {task_id} now: {error}",
-                             logger.error)
-            return False
-        return True
+        self.cancels.handle(self.entry["id"] if self.entry else None, self.execution, now)
 
     def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:

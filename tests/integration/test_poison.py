@@ -16,6 +16,7 @@ from helpers import (
     drop,
     queue_ids,
     record_of,
+    running_task,
     state,
     status_json,
     task_log,
@@ -197,3 +198,24 @@ def test_with_workspace_roots_a_task_must_name_its_workspace(root: Path, tmp_pat
     assert "workspace: is required when workspace_roots is set" in refused.stderr
     assert cli(root, "add", "fine", "-w", str(allowed / "one")).returncode == 0
     assert len(queue_ids(root)) == 1
+
+
+def test_cancel_requests_still_end_queued_and_running_tasks(root: Path, daemon,
+                                                            tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    daemon.start()
+    drop(root, "busy.json", {"id": "busy", "prompt": f"@wait {release}"})
+    wait_for(lambda: running_task(root).get("id") == "busy" and running_task(root).get("pid"),
+             message="busy runs")
+    append_to_queue(root, {"id": "queued-one", "prompt": "p"})
+    cancel = root / "tasks" / "cancel"
+    (cancel / "queued-one").touch()          # what `cancel` does for a task the daemon holds
+    queued = wait_for(lambda: record_of(root, "queued-one"), message="queued-one cancelled")
+    assert queued["outcome"] == "cancelled"
+    wait_for(lambda: not (cancel / "queued-one").exists(), message="its request removed")
+
+    done = cli(root, "cancel", "busy")
+    assert done.returncode == 0, done.stderr
+    assert record_of(root, "busy")["outcome"] == "cancelled"
+    assert not (cancel / "busy").exists()
+
