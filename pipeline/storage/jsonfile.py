@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -97,16 +98,23 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def read_state_bytes(path: Path) -> bytes | None:
-    """A state file's bytes; None when absent. Something that is not a file where a state
-    file belongs (a folder, a symlink loop) raises CorruptFile: it is left as it is."""
+    """A state file's bytes; None when absent. Anything but a regular file where a state
+    file belongs (a symlink - never followed -, a folder, a FIFO - never waited on) raises
+    CorruptFile: it is left as it is."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        return read_bytes(path)
-    except (IsADirectoryError, NotADirectoryError) as error:
-        raise CorruptFile(path, f"not a file ({error.strerror})") from None
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise CorruptFile(path, "a symbolic link loop") from None
+        if error.errno in (errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
+            raise CorruptFile(path, f"not a regular file ({error.strerror})") from None
         raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CorruptFile(path, "not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def parse(path: Path, raw: bytes) -> Any:

@@ -125,10 +125,22 @@ def test_symlinked_state_folders_are_refused(tmp_path: Path) -> None:
     assert (elsewhere / "keep").read_text() == "mine"
 
 
-def test_a_folder_where_queue_json_belongs_is_damage_not_a_crash(layout: Layout) -> None:
+def test_a_folder_link_or_fifo_where_queue_json_belongs_is_damage(layout: Layout,
+                                                                   tmp_path: Path) -> None:
+    queue = JsonFile(layout.queue, "list")
     layout.queue.mkdir()
-    with pytest.raises(CorruptFile, match="not a file"):
-        JsonFile(layout.queue, "list").load()
+    with pytest.raises(CorruptFile, match="not a regular file"):
+        queue.load()
+    layout.queue.rmdir()
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"list": [{"prompt": "not yours"}]}')
+    os.symlink(outside, layout.queue)
+    with pytest.raises(CorruptFile, match="not a regular file"):  # never read through a link
+        queue.load()
+    layout.queue.unlink()
+    os.mkfifo(layout.queue)
+    with pytest.raises(CorruptFile, match="not a regular file"):  # and never blocks on a FIFO
+        queue.load()
 
 
 def test_a_beating_daemon_whose_loop_does_not_tick_is_not_alive() -> None:
