@@ -16,8 +16,8 @@ from pipeline.domain.task import valid_id
 from pipeline.execution.slot import Execution
 from pipeline.log_once import Repeats
 from pipeline.stages import cancel
-from pipeline.stages.admit import readable
 from pipeline.stages.archive import Archive
+from pipeline.stages.inbox_entry import readable
 from pipeline.storage.jsonfile import CorruptFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue

@@ -11,7 +11,8 @@ from loguru import logger
 
 from pipeline.cli.status import daemon_status
 from pipeline.domain.settings import Settings
-from pipeline.stages.admit import Admission, Admitter, inbox_files, report_name
+from pipeline.stages.admit import Admission, Admitter, inbox_files
+from pipeline.stages.inbox_entry import report_name
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout, StateFolderLinked
 from pipeline.storage.queue import TaskQueue
