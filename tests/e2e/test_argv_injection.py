@@ -65,11 +65,12 @@ def test_injected_fields_are_rejected_at_admission(root, daemon, api: FakeAPI, w
 
 
 def test_values_reach_the_real_cli_as_values(root, daemon, api: FakeAPI, workspace) -> None:
-    api.push(tool_use("Bash", {"command": "echo allowed > allowed.txt"}, then="Done."))
+    api.push(tool_use("Bash", {"command": "touch allowed.txt"}, then="Done."))
     daemon.start()
     drop(root, "flags.json", {
         "id": "flags", "prompt": "go", "workspace": str(workspace),
-        "allowedTools": ["Bash(echo:*)", "Bash"], "disallowedTools": ["Write", "WebFetch"],
+        "allowedTools": ["Bash(git log:*)", "Bash(touch allowed.txt)"],
+        "disallowedTools": ["Write", "WebFetch"],
         "model": "claude-sonnet-4-5", "appendSystemPrompt": "--settings /x.json MARK-7",
     })
 
@@ -81,7 +82,8 @@ def test_values_reach_the_real_cli_as_values(root, daemon, api: FakeAPI, workspa
     assert not {"Write", "WebFetch"} & tools           # both list values were read
     assert request.body["model"] == "claude-sonnet-4-5"
     assert "--settings /x.json MARK-7" in json.dumps(request.body.get("system"))
-    assert (workspace / "allowed.txt").read_text().strip() == "allowed"  # Bash was allowed
+    # the rule with a space arrived whole: exactly that command was allowed
+    assert (workspace / "allowed.txt").exists() and not record.get("permissionDenials")
     assert "MARK-7" not in task_log(root, "flags")     # the header shows flag names only
 
 
