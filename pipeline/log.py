@@ -25,16 +25,19 @@ def setup(layout: Layout | None, level: str = "INFO", rotation: str = "20 MB",
     logger.remove()
     logger.configure(extra={"task": "-"})
     line = human_format(dict(os.environ))
-    logger.add(sys.stdout, level=level, format=line, colorize=False,
+    # diagnose=False: a traceback never carries local values (a task's prompt) into a log
+    logger.add(sys.stdout, level=level, format=line, colorize=False, diagnose=False,
                filter=lambda record: record["level"].no < logger.level("WARNING").no)
-    logger.add(sys.stderr, level="WARNING", format=line, colorize=False)
+    logger.add(sys.stderr, level="WARNING", format=line, colorize=False, diagnose=False)
     if layout is not None:
         logger.add(layout.runner_log, level="DEBUG", serialize=True, rotation=rotation,
-                   retention=retention, compression="gz")
+                   retention=retention, compression="gz", diagnose=False)
 
 
 def quiet() -> None:
     """For CLI commands: warnings and errors only, plain."""
     logger.remove()
     logger.configure(extra={"task": "-"})
-    logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False)
+    logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False,
+               diagnose=False)
+

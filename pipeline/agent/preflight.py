@@ -20,6 +20,9 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
 
     Claude Code refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1.
     """
+    if settings.workspace_roots and not task.get("workspace"):
+        return ("no workspace: with workspace_roots set a task must name one inside them "
+                "(the runner's own root is never used then)")
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     claude = speaks_claude_json(settings)
     if claude and task.get("autoApprove") is True and is_root and not is_sandbox(env):

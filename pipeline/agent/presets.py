@@ -58,14 +58,14 @@ def _claude(task: dict[str, Any], settings: Settings, _workspace: str, _file: st
     argv = [executable(settings), "-p", "--output-format", *output]
     if task.get("autoApprove") is True:
         argv.append("--dangerously-skip-permissions")
+    # `--flag=value`: a value can never be read as a flag of its own (validation also
+    # refuses a leading dash); Claude Code gathers a repeated list flag's values
     for field, flag in _LIST_FLAGS.items():
-        values = task.get(field)
-        if values:
-            argv += [flag, *values]
+        argv += [f"{flag}={value}" for value in task.get(field) or []]
     for field, flag in _VALUE_FLAGS.items():
         value = task.get(field)
         if value is not None:
-            argv += [flag, str(value)]
+            argv.append(f"{flag}={value}")
     return argv
 
 
@@ -95,7 +95,11 @@ def _gemini(task: dict[str, Any], settings: Settings, _workspace: str, _file: st
 def _custom(task: dict[str, Any], settings: Settings, workspace: str, prompt_file: str
             ) -> list[str]:
     values = {"prompt_file": prompt_file, "workspace": workspace, "id": task["id"]}
-    return [part.format_map(values) for part in settings.agent_argv]
+    argv = [part.format_map(values) for part in settings.agent_argv]
+    for template, part in zip(settings.agent_argv, argv, strict=True):
+        if part.startswith("-") and not template.startswith("-"):
+            raise ValueError(f"agent.argv: {template!r} would become the flag {part!r}")
+    return argv
 
 
 def build_env(settings: Settings, base: dict[str, str] | None = None,

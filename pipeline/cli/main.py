@@ -155,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"CLAUDE_RUNNER_* / --set): {error}", file=sys.stderr)
         return 1 if args.command == "doctor" else EXIT_CONFIG
     try:
+        if args.command == "run":
+            from pipeline.execution.procgroup import go_private
+
+            go_private()  # the daemon's folders and files are private from the start
         if not _read_only(args) and args.command != "skill":  # skill needs no state
             layout.ensure()
         return dispatch(args, layout, settings)

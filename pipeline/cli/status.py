@@ -12,6 +12,7 @@ from pipeline.domain.settings import Settings
 from pipeline.execution.procgroup import pid_alive
 from pipeline.report.uptime import first_start, load_heartbeats, uptime
 from pipeline.scheduling.checks import is_enabled
+from pipeline.stages.inbox_entry import readable
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -23,15 +24,29 @@ def daemon_status(state: dict[str, Any], settings: Settings, now: datetime) -> d
     heartbeat = parse_iso_or_none(state.get("heartbeatAt"))
     fresh = heartbeat is not None and (now - heartbeat).total_seconds() < \
         settings.heartbeat_max_age
-    alive = isinstance(pid, int) and pid > 0 and pid_alive(pid) and fresh
+    running = isinstance(pid, int) and pid > 0 and pid_alive(pid) and fresh
+    stalled = running and loop_stalled(state, settings, now)
+    alive = running and not stalled
     started = parse_iso_or_none(state.get("startedAt"))
     return {
         "alive": alive,
+        "stalled": stalled,
+        "tickAt": state.get("tickAt"),
         "pid": pid,
         "heartbeatAt": state.get("heartbeatAt"),
         "startedAt": state.get("startedAt"),
         "uptimeSeconds": int((now - started).total_seconds()) if alive and started else None,
     }
+
+
+def loop_stalled(state: dict[str, Any], settings: Settings, now: datetime) -> bool:
+    """The process beats but its loop has not completed a tick for longer than a heartbeat
+    may be old: something wedges every tick, so nothing is admitted or run. (A state
+    written by a runner that did not record `tickAt` is not judged.)"""
+    if "tickAt" not in state:
+        return False
+    ticked = parse_iso_or_none(state.get("tickAt"))
+    return ticked is None or (now - ticked).total_seconds() >= settings.heartbeat_max_age
 
 
 def _count(path_file: JsonFile) -> int | None:
@@ -109,7 +124,7 @@ def _rejected_inbox(layout: Layout, shown: int = 5) -> dict[str, Any]:
     except OSError:
         reports = []
     return {"count": len(reports),
-            "latest": [p.name.removesuffix(".error.json") for p in reports[-shown:]]}
+            "latest": [readable(p.name.removesuffix(".error.json")) for p in reports[-shown:]]}
 
 
 def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
@@ -194,10 +209,17 @@ _HOW_TO_START = ("NOT RUNNING - start it: claude-runner run (foreground), or "
                  "scripts/start-pm2.sh (24/7 under PM2)")
 
 
+def _down(daemon: dict[str, Any]) -> str:
+    if daemon.get("stalled"):
+        return (f"STALLED (pid {daemon['pid']} beats, but no tick has completed since "
+                f"{daemon['tickAt']}; see `claude-runner logs`)")
+    return _HOW_TO_START
+
+
 def render(status: dict[str, Any]) -> str:
     daemon = status["daemon"]
     lines = [
-        f"daemon   {'alive' if daemon['alive'] else _HOW_TO_START}"
+        f"daemon   {'alive' if daemon['alive'] else _down(daemon)}"
         + (f" (pid {daemon['pid']}, up {daemon['uptimeSeconds']} s, "
            f"heartbeat {daemon['heartbeatAt']})" if daemon["alive"] else ""),
     ]

@@ -26,6 +26,7 @@ from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.execution import executable
+from pipeline.log_once import Repeats
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
@@ -33,6 +34,7 @@ from pipeline.storage.layout import Layout
 
 EXIT_OK = 0
 EXIT_ALREADY_RUNNING = 1
+EXIT_LOOP_DIED = 3  # the loop thread ended without a stop: PM2 should restart us
 
 
 class Daemon:
@@ -47,6 +49,9 @@ class Daemon:
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
         self.metrics = Pm2Metrics()
+        self.loop_finished = False  # set only when the loop thread ends by a stop
+        self.loop_started = clock.now()
+        self.repeats = Repeats()
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -76,6 +81,9 @@ class Daemon:
             watcher.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        if not self.loop_finished:
+            logger.error("the runner's loop ended unexpectedly; exiting with {}", EXIT_LOOP_DIED)
+            return EXIT_LOOP_DIED
         return EXIT_OK
 
     def _on_signal(self, signum: int, _frame: object) -> None:
@@ -94,14 +102,21 @@ class Daemon:
 
     # ----- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
-        started = clock.now()
+        try:
+            self._loop_until_stopped()
+        except BaseException:  # noqa: BLE001 - logged; serve() then exits non-zero
+            logger.exception("the runner's loop died")
+
+    def _loop_until_stopped(self) -> None:
+        started = self.loop_started = clock.now()
         self.runner.note_agent(executable.missing(self.settings, self.runner.env))
-        self.runner.tick(started)
+        self._guarded(self.runner.tick)  # a poison item at start-up must not end the loop
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
         logger.info("watching {} (pid {})", self.layout.root, os.getpid())
         reason = self._run_until_stopped(self.next_heartbeat)
         self._shut_down(reason)
+        self.loop_finished = True
 
     def _run_until_stopped(self, wake: datetime | None) -> str:
         while True:
@@ -124,10 +139,15 @@ class Daemon:
         Nothing is lost meanwhile: every stage writes its destination before it
         removes its source."""
         try:
-            return step(*args, clock.now())
-        except Exception:  # noqa: BLE001
-            logger.exception("unexpected error in {}; retrying in a second", step.__name__)
+            result = step(*args, clock.now())
+        except Exception as error:  # noqa: BLE001
+            # the same error, again and again, is logged (with its traceback) once
+            message = f"unexpected error in {step.__name__}: {error!r}; retrying in a second"
+            if self.repeats.first(step.__name__, message):
+                logger.exception(message)
             return clock.now() + timedelta(seconds=1)
+        self.repeats.clear(step.__name__)
+        return result
 
     def _wait(self, wake: datetime | None) -> list[Signal]:
         """Block until a signal arrives or `wake` passes; return every pending signal,
@@ -151,7 +171,10 @@ class Daemon:
 
     def _heartbeat(self, now: datetime, first: bool = False) -> datetime:
         if first or now >= self.next_heartbeat:
-            fields = {"pid": os.getpid(), "heartbeatAt": iso(now)}
+            # tickAt: the last tick that completed (the start until one has): status tells
+            # a wedged loop from a live one by it
+            ticked = self.runner.ticked_at or self.loop_started
+            fields = {"pid": os.getpid(), "heartbeatAt": iso(now), "tickAt": iso(ticked)}
             if first:
                 fields.update(startedAt=iso(now), stoppedAt=None)
             try:
@@ -159,7 +182,8 @@ class Daemon:
                 day = now.astimezone().date().isoformat()
                 append_text(self.layout.heartbeats / f"{day}.txt", iso(now), sync=False)
             except OSError as error:
-                logger.error("cannot write the heartbeat: {}", error)
+                self.repeats.log("heartbeat", f"cannot write the heartbeat: {error}",
+                                 logger.error)
             self.metrics.send(self.runner.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self._housekeeping(now)
@@ -199,6 +223,7 @@ class Daemon:
     # ----- start-up and shut-down ------------------------------------------------------
     def _recover(self, now: datetime) -> None:
         recovery.remove_stale_temp_files(self.layout, now)
+        recovery.remove_stale_prompt_files(self.layout)
         try:
             entry = self.runner.running_file.load()
         except CorruptFile as error:

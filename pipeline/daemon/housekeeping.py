@@ -14,6 +14,8 @@ from pipeline.storage.layout import Layout, remove_older_than
 
 def prune_task_logs(layout: Layout, retention_days: int, now: datetime) -> int:
     """Delete logs/tasks/*.log not written for `retention_days`; returns how many."""
+    if layout.task_logs.is_symlink():  # never prune a folder elsewhere
+        return 0
     cutoff = now.timestamp() - retention_days * 86400
     return remove_older_than(layout.task_logs.glob("*.log"), cutoff)
 

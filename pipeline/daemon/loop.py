@@ -17,15 +17,17 @@ from loguru import logger
 from pipeline.agent.preflight import preflight
 from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
+from pipeline.daemon.cancels import CancelRequests
 from pipeline.daemon.recovery import Disposition
 from pipeline.daemon.sources import Signal
 from pipeline.domain import order
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, valid_id
+from pipeline.domain.task import Outcome
 from pipeline.execution import executable, gitfacts, procgroup
 from pipeline.execution.slot import Execution
+from pipeline.log_once import Repeats
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
@@ -39,11 +41,13 @@ INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent
 
 
 ExecutionFactory = Callable[..., Execution]  # (launch, on_end=, on_progress=) -> Execution
-def start_failure(error: OSError, program: str) -> Verdict:
-    """A missing executable is final (a retry finds it missing too); other errors retry."""
+def start_failure(error: Exception, program: str) -> Verdict:
+    """A missing executable is final (a retry finds it missing too); another OSError (a
+    full disk, say) may pass on a retry; any other error is final."""
     if isinstance(error, FileNotFoundError) and error.filename in (program, None):
         return Verdict(Outcome.ERROR, executable.not_found(program))
-    return Verdict(Outcome.ERROR, f"cannot start the agent: {error}", retryable=True)
+    why = f"cannot start the agent: {type(error).__name__}: {error}"
+    return Verdict(Outcome.ERROR, why, retryable=isinstance(error, OSError))
 
 
 class Runner:
@@ -66,11 +70,13 @@ class Runner:
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
         self.closed_inbox: set[str] = set()
-        self.reported_damage: dict[Path, Any] = {}
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
         self.agent_problem: str | None = "unknown"
+        self.repeats = Repeats()  # each lasting problem is logged once
+        self.cancels = CancelRequests(layout, self.queue, self.archive, self.repeats)
+        self.ticked_at: datetime | None = None  # the end of the last tick that completed
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -122,6 +128,7 @@ class Runner:
             wakes += self._maybe_start(queued, now)
         if self.unfinished:
             wakes.append(now + timedelta(seconds=1))
+        self.ticked_at = now
         return min((w for w in wakes if w), default=None)
 
     def _settle_deferred(self, now: datetime) -> datetime | None:
@@ -147,23 +154,26 @@ class Runner:
         except CorruptFile as error:
             self._report_damage(error)
             return None
-        self.reported_damage.pop(self.layout.queue, None)
+        self.repeats.clear(str(self.layout.queue))
         self.queue_seen = (current, tasks)
         return tasks
 
     def _report_damage(self, error: CorruptFile) -> None:
-        current = signature(error.path)
-        if self.reported_damage.get(error.path) != current:
-            self.reported_damage[error.path] = current
-            logger.error("{} cannot be parsed ({}); left untouched, waiting for a fix",
-                         error.path.name, error.reason)
+        """Once per kind of damage, not per version (a writer truncating it again and again)."""
+        self.repeats.log(str(error.path), f"{error.path.name} cannot be parsed ({error.reason});"
+                         " left untouched, waiting for a fix", logger.error)
 
     # ----- admit ---------------------------------------------------------------------
     def _admit_inbox(self, now: datetime) -> datetime | None:
         wake = None
         for path in admit.inbox_files(self.layout):
             key = str(path)
-            result = self.admitter.admit_file(path, now, closed=key in self.closed_inbox)
+            try:
+                result = self.admitter.admit_file(path, now, closed=key in self.closed_inbox)
+            except Exception as error:  # noqa: BLE001 - park the file, go on with the rest
+                self.repeats.log(f"inbox:{key}", f"cannot handle inbox file "
+                                 f"{admit.readable(path.name)}: {error!r}", logger.error)
+                continue
             if result is admit.Admission.NOT_READY:
                 wake = now + timedelta(seconds=admit.STABLE_SECONDS)
             elif result in (admit.Admission.ADMITTED, admit.Admission.REJECTED):
@@ -172,10 +182,12 @@ class Runner:
 
     def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
         try:
-            return admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
-        except (CorruptFile, OSError) as error:
-            logger.error("cannot clean queue.json: {}", error)
+            swept = admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
+        except Exception as error:  # noqa: BLE001 - a bad entry must not stop the tick
+            self.repeats.log("sweep", f"cannot clean queue.json: {error!r}", logger.error)
             return queued
+        self.repeats.clear("sweep")
+        return swept
 
     def _track_level(self, length: int) -> None:
         current = self.queue.level(length, full=self.queue.sync_gate(length))
@@ -194,7 +206,7 @@ class Runner:
         except OSError as error:
             logger.error("cannot update scheduled.json: {}", error)
             return None
-        self.reported_damage.pop(self.layout.scheduled, None)
+        self.repeats.clear(str(self.layout.scheduled))
         return wake
 
     # ----- start ---------------------------------------------------------------------
@@ -206,7 +218,13 @@ class Runner:
             return [paused]
         task = order.pick(queued, now)
         if task:
-            self._start(task, now)
+            try:
+                self._start(task, now)
+            except (CorruptFile, OSError):
+                raise  # storage trouble: retried in a second, nothing is lost
+            except Exception as error:  # noqa: BLE001 - this task, not the runner, is broken
+                self.settler.park(task, error, now)
+                self.running_file.save({})
         return [order.next_ready_time(queued, now)]
 
     def _pause_end(self, now: datetime) -> datetime | None:
@@ -232,15 +250,16 @@ class Runner:
         if problem:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
-        execution = self.execution_factory(
-            run.launch_for(entry, self.layout, self.settings, self.env),
-            on_end=lambda end: self.post(Signal("finished", payload=end)),
-            on_progress=lambda p: self.post(Signal("progress", payload=p)))
         try:
+            execution = self.execution_factory(
+                run.launch_for(entry, self.layout, self.settings, self.env),
+                on_end=lambda end: self.post(Signal("finished", payload=end)),
+                on_progress=lambda p: self.post(Signal("progress", payload=p)))
             pid = execution.start()
-        except OSError as error:
-            self._complete(start_failure(error, execution.launch.argv[0]), now)
-            self.note_agent(executable.not_found(execution.launch.argv[0])
+        except Exception as error:  # noqa: BLE001 - any spawn error is a failed attempt
+            program = executable.program(self.settings)
+            self._complete(start_failure(error, program), now)
+            self.note_agent(executable.not_found(program)
                             if isinstance(error, FileNotFoundError) else None)
             return
         self.note_agent(None)
@@ -267,9 +286,10 @@ class Runner:
         try:
             self.settler.settle(entry, verdict, now)
         except (CorruptFile, OSError) as error:
-            logger.bind(task=entry["id"]).error("cannot record the end yet ({}); will retry",
-                                                error)
+            self.repeats.log("complete", f"cannot record the end of {entry['id']} yet "
+                             f"({error}); will retry", logger.bind(task=entry["id"]).error)
             return
+        self.repeats.clear("complete")
         self.running_file.save({})
         cancel.clear_request(self.layout, entry["id"])
         self.unfinished = None
@@ -278,22 +298,7 @@ class Runner:
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
-        for request in cancel.pending_requests(self.layout):
-            task_id = request.name
-            if self.entry and self.entry["id"] == task_id:
-                if self.execution and self.execution.stop_reason is None:
-                    logger.bind(task=task_id).info("cancel requested: ending its process group")
-                    self.execution.stop("cancel")
-                continue
-            if valid_id(task_id):
-                self._cancel_queued(task_id, now)
-            request.unlink(missing_ok=True)
-
-    def _cancel_queued(self, task_id: str, now: datetime) -> None:
-        try:
-            cancel.cancel_queued(self.queue, self.archive, task_id, now)
-        except (CorruptFile, OSError) as error:
-            logger.error("cannot cancel {} now: {}", task_id, error)
+        self.cancels.handle(self.entry["id"] if self.entry else None, self.execution, now)
 
     def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:

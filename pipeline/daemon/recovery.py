@@ -9,6 +9,9 @@ cancelled meanwhile.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import time
 from datetime import datetime
 from enum import StrEnum
@@ -85,8 +88,23 @@ def remove_stale_temp_files(layout: Layout, now: datetime, older_than: float = 6
     remove_older_than(layout.tasks.glob(".*.tmp"), now.timestamp() - older_than)
 
 
+def remove_stale_prompt_files(layout: Layout) -> int:
+    """`logs/tasks/<id>.prompt` files a crash left behind (no attempt runs at start-up:
+    a leftover agent has its prompt on stdin already). Returns how many."""
+    removed = 0
+    for path in layout.task_logs.glob("*.prompt"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def cancel_requested(layout: Layout, task_id: str) -> bool:
-    return Path(layout.cancel_requests, task_id).exists()
+    """A request is a regular file named by the id (a folder or a link there is not one)."""
+    try:
+        return stat.S_ISREG(os.lstat(Path(layout.cancel_requests, task_id)).st_mode)
+    except OSError:
+        return False
 
 
 def finished_verdict(output: str | None, now: datetime, settings: Settings) -> Verdict | None:

@@ -26,3 +26,11 @@ def level(length: int, was_full: bool, high: int, low: int) -> Level:
     if still_full(length, was_full, high, low):
         return Level.FULL
     return Level.OK if length <= low else Level.BUSY
+
+
+def batch_fits(length: int, count: int, high: int, low: int) -> bool:
+    """Whether `count` normal-priority tasks (one inbox file) may join a queue of `length`
+    whose gate is open. A batch may take the queue past `high` by one task, as a single
+    task may; a bigger batch waits until the queue is back at `low` or below, so a list
+    longer than the watermark on its own is only admitted into a quiet queue."""
+    return length + count - 1 <= high or length <= low

@@ -50,6 +50,9 @@ class Settings:
     usage_limit_default_pause: float = 3600.0
     web_host: str = "127.0.0.1"
     web_port: int = 8765
+    max_inbox_file_bytes: int = 1_048_576   # an inbox file above this is rejected unread
+    max_prompt_bytes: int = 262_144         # UTF-8 bytes of one task's prompt
+    max_timeout: int = 604_800_000          # ms (7 days): a task's `timeout` above it is refused
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -85,11 +88,15 @@ _KEYS: dict[str, tuple[str, type]] = {
     "security.allow_auto_approve": ("allow_auto_approve", bool),
     "web.host": ("web_host", str),
     "web.port": ("web_port", int),
+    "limits.inbox_file_bytes": ("max_inbox_file_bytes", int),
+    "limits.prompt_bytes": ("max_prompt_bytes", int),
+    "limits.timeout_ms": ("max_timeout", int),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
               "on_task_cancelled")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
-             "high_watermark", "task_log_retention_days"}
+             "high_watermark", "task_log_retention_days", "max_inbox_file_bytes",
+             "max_prompt_bytes", "max_timeout"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
                  "usage_limit_default_pause", "idle_timeout"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
@@ -173,6 +180,8 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(f"agent.preset: must be one of {', '.join(PRESETS)}")
     if settings.agent_preset == "custom" and not settings.agent_argv:
         raise SettingsError("agent.argv: the custom preset needs an argv template")
+    if settings.default_timeout > settings.max_timeout:
+        raise SettingsError("runner.default_timeout: must not exceed limits.timeout_ms")
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")

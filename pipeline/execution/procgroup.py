@@ -10,10 +10,25 @@ import signal
 from pathlib import Path
 from typing import Any
 
+PRIVATE_UMASK = 0o077
+_user_umask: int | None = None  # set by go_private(); children get it back
+
+
+def go_private() -> None:
+    """The daemon's own files (history, task logs, prompt files) become 0600/0700; the
+    agents and hooks it starts keep the umask the daemon was started with."""
+    global _user_umask
+    previous = os.umask(PRIVATE_UMASK)
+    if _user_umask is None:
+        _user_umask = previous
+
 
 def spawn_options() -> dict[str, Any]:
     """Popen keyword arguments that put the child in a new session and process group."""
-    return {"start_new_session": True}
+    options: dict[str, Any] = {"start_new_session": True}
+    if _user_umask is not None and os.name == "posix":
+        options["umask"] = _user_umask
+    return options
 
 
 def signal_group(pgid: int, sig: int) -> bool:

@@ -25,6 +25,19 @@ from pipeline.execution.progress import OutputWatch
 
 OUTPUT_TAIL_BYTES = 1_000_000
 INTERRUPT_WAIT = 1.0  # seconds between SIGINT and SIGTERM
+MAX_TIMER_SECONDS = min(threading.TIMEOUT_MAX, 365 * 86400.0)
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_private(path: Path, flags: int):  # noqa: ANN202
+    """A binary file opened for writing, created 0600, never through a symlink."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | NO_FOLLOW | flags, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    with _open_private(path, os.O_TRUNC) as handle:
+        handle.write(data)
 
 
 @dataclass(frozen=True)
@@ -64,11 +77,12 @@ class Execution:
         return self.process.pid if self.process else None
 
     def start(self) -> int:
-        """Spawn the agent; raises OSError if it cannot be started."""
+        """Spawn the agent; raises (OSError, ValueError, ...) if it cannot be started."""
         launch = self.launch
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-        launch.prompt_file.write_text(launch.prompt, encoding="utf-8")
-        with open(launch.log_path, "ab") as log, open(launch.prompt_file, "rb") as prompt:
+        _write_private(launch.prompt_file, launch.prompt.encode("utf-8"))
+        with _open_private(launch.log_path, os.O_APPEND) as log, \
+                open(launch.prompt_file, "rb") as prompt:
             log.write(launch.header.encode())
             log.flush()
             self.offset = log.tell()
@@ -92,7 +106,8 @@ class Execution:
         self._terminate()
 
     def _arm(self, delay: float, action: Callable[[], None]) -> None:
-        timer = threading.Timer(delay, action)
+        # a Timer beyond TIMEOUT_MAX dies at once with OverflowError: no timeout at all
+        timer = threading.Timer(min(delay, MAX_TIMER_SECONDS), action)
         timer.daemon = True
         self._timers.append(timer)
         timer.start()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,17 +18,24 @@ import orjson
 from loguru import logger
 
 from pipeline.agent.presets import PROMPT_PREVIEW, one_line
+from pipeline.domain import limits
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
+from pipeline.log_once import Repeats
 from pipeline.stages.archive import Archive
-from pipeline.storage.jsonfile import CorruptFile, dumps, write_atomic
+from pipeline.stages.inbox_entry import (
+    free_name,
+    not_a_file,
+    read_limited,
+    readable,
+    report_name,
+)
+from pipeline.storage.jsonfile import dumps, write_atomic
 from pipeline.storage.layout import Layout, is_candidate
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 STABLE_SECONDS = 1.0
-
-
 class Admission(StrEnum):
     ADMITTED = "admitted"
     REJECTED = "rejected"
@@ -38,13 +45,16 @@ class Admission(StrEnum):
 
 
 def inbox_files(layout: Layout) -> list[Path]:
-    """Candidates, oldest first (FIFO by modification time, then name)."""
+    """Candidates, oldest first (FIFO by modification time, then name). Whatever is named
+    like one - a folder, a FIFO, a symlink - is a candidate too (and gets rejected with a
+    reason); nothing is followed or opened here."""
     entries = []
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         for entry in os.scandir(layout.inbox):
-            if entry.is_file() and is_candidate(Path(entry.path)):
-                with contextlib.suppress(FileNotFoundError):
-                    entries.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+            if is_candidate(Path(entry.path)):
+                with contextlib.suppress(OSError):
+                    mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+                    entries.append((mtime, entry.name, Path(entry.path)))
     return [path for _, _, path in sorted(entries)]
 
 
@@ -62,6 +72,9 @@ def parse_inbox(raw: bytes) -> tuple[list[Any], list[FieldError]]:
             return [], [FieldError(None, "list", "must be a list of tasks")]
         if not entries:
             return [], [FieldError(None, "list", "is empty")]
+        if len(entries) > limits.MAX_LIST_ENTRIES:
+            return [], [FieldError(None, "list", f"has more than {limits.MAX_LIST_ENTRIES} "
+                                   "tasks; split it into several files")]
         return entries, []
     if isinstance(data, dict):
         return [data], []
@@ -81,14 +94,36 @@ class Admitter:
     layout: Layout
     settings: Settings
     queue: TaskQueue
+    repeats: Repeats = field(default_factory=Repeats)
 
     def admit_file(self, path: Path, now: datetime, closed: bool) -> Admission:
-        """`closed`: the writer is done (closed it, or renamed it in)."""
+        """`closed`: the writer is done (closed it, or renamed it in). Whatever the file
+        holds, it ends admitted, rejected with a reason, or waiting - never an exception."""
         try:
-            info = path.stat()
-            raw = path.read_bytes()
+            info = path.lstat()
         except FileNotFoundError:
             return Admission.DEFERRED
+        problem = not_a_file(info)
+        limit = self.settings.max_inbox_file_bytes
+        if problem is None and info.st_size > limit:
+            problem = f"is larger than limits.inbox_file_bytes ({info.st_size} > {limit} bytes)"
+        if problem:
+            return self.reject(path, [FieldError(None, "(file)", problem)], now)
+        try:
+            return self._admit_regular(path, info, now, closed)
+        except FileNotFoundError:
+            return Admission.DEFERRED
+        except Exception as error:  # noqa: BLE001 - one bad file must not stop the loop
+            reason = f"cannot be admitted: {type(error).__name__}: {error}"
+            return self.reject(path, [FieldError(None, "(file)", reason)], now)
+
+    def _admit_regular(self, path: Path, info: os.stat_result, now: datetime,
+                       closed: bool) -> Admission:
+        limit = self.settings.max_inbox_file_bytes
+        raw = read_limited(path, limit)
+        if len(raw) > limit:
+            reason = f"is larger than limits.inbox_file_bytes ({limit} bytes)"
+            return self.reject(path, [FieldError(None, "(file)", reason)], now)
         entries, errors = parse_inbox(raw)
         settled = closed or now.timestamp() - info.st_mtime >= STABLE_SECONDS
         if errors and not settled:
@@ -108,9 +143,11 @@ class Admitter:
             return Admission.WAITING
         except DuplicateIds as duplicate:
             return self.reject(path, duplicate.errors, now)
-        except (CorruptFile, OSError) as error:
-            logger.error("cannot admit {} now: {}", path.name, error)
+        except Exception as error:  # noqa: BLE001 - the queue's trouble, not the file's
+            self.repeats.log(f"admit:{path.name}", f"cannot admit {readable(path.name)} now: "
+                             f"{error}", logger.error)
             return Admission.DEFERRED
+        self.repeats.clear(f"admit:{path.name}")
         path.unlink(missing_ok=True)
         for task in admitted:
             logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,
@@ -118,28 +155,24 @@ class Admitter:
         return Admission.ADMITTED
 
     def reject(self, path: Path, errors: list[FieldError], now: datetime) -> Admission:
-        target = _free_name(self.layout.rejected, path.name, now)
-        report = {"file": path.name, "rejectedAt": iso(now),
-                  "errors": [e.to_dict() for e in errors]}
+        report = {"file": readable(path.name), "rejectedAt": iso(now),
+                  "errors": [{**e.to_dict(), "reason": readable(e.reason)} for e in errors]}
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target.with_name(target.name + ".error.json"), dumps(report))
+            if self.layout.rejected.is_symlink():
+                raise OSError(f"{self.layout.rejected} is a symbolic link; not followed")
+            self.layout.rejected.mkdir(parents=True, exist_ok=True)
+            target = free_name(self.layout.rejected, path.name, now)
+            write_atomic(target.with_name(report_name(target.name)), dumps(report))
             os.replace(path, target)
         except OSError as error:
-            logger.error("cannot move rejected {} aside: {}", path.name, error)
+            self.repeats.log("reject", f"cannot move rejected inbox files aside: {error}",
+                             logger.error)
             return Admission.DEFERRED
-        reasons = "; ".join(str(e) for e in errors[:5])
-        logger.warning("rejected {} -> rejected/{}: {}", path.name, target.name, reasons)
+        self.repeats.clear("reject")
+        reasons = readable("; ".join(str(e) for e in errors[:5]))
+        logger.warning("rejected {} -> rejected/{}: {}", readable(path.name),
+                       readable(target.name), reasons)
         return Admission.REJECTED
-
-
-def _free_name(folder: Path, name: str, now: datetime) -> Path:
-    target = folder / name
-    if not target.exists():
-        return target
-    stem, dot, suffix = name.rpartition(".")
-    stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    return folder / (f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}")
 
 
 def split_queue(entries: list[Any], settings: Settings, now: datetime
@@ -158,6 +191,7 @@ def split_queue(entries: list[Any], settings: Settings, now: datetime
         if not errors and task.get("id") in seen:
             errors = [FieldError(index, "id", f"duplicate of a queued task: {task['id']}")]
         if errors:
+            task = limits.flatten_deep(task)  # its record can always be written
             if not valid_id(task.get("id")) or task.get("id") in seen:
                 task["id"] = new_id(now)
             invalid.append((task, errors))

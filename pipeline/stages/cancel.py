@@ -4,6 +4,7 @@ one is asked for through a request file `tasks/cancel/<id>`, which the daemon wa
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,11 @@ def request(layout: Layout, task_id: str) -> None:
 
 def pending_requests(layout: Layout) -> list[Path]:
     """Request files, oldest name first; temp files of other writers are not requests."""
+    if layout.cancel_requests.is_symlink():  # swapped for a link while running: not followed
+        return []
     return sorted(layout.cancel_requests.glob("[!.]*"))
 
 
 def clear_request(layout: Layout, task_id: str) -> None:
-    (layout.cancel_requests / task_id).unlink(missing_ok=True)
+    with contextlib.suppress(IsADirectoryError, PermissionError):  # not a request: left alone
+        (layout.cancel_requests / task_id).unlink(missing_ok=True)

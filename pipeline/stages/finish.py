@@ -10,7 +10,9 @@ from loguru import logger
 
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.limits import flatten_deep
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome
 from pipeline.stages.archive import Archive
 from pipeline.stages.retry import Finish, Requeue, next_step
 from pipeline.storage.events import emit
@@ -24,6 +26,14 @@ class Settler:
     settings: Settings
     queue: TaskQueue
     archive: Archive
+
+    def park(self, task: dict[str, Any], error: Exception, now: datetime) -> None:
+        """A queued task that cannot even be started goes to failed.json (outcome `error`,
+        the exception as its reason) so the tasks behind it can run."""
+        reason = f"cannot be started: {type(error).__name__}: {error}"
+        logger.bind(task=str(task.get("id"))).error("{}; moved to failed.json", reason)
+        self.queue.remove(task["id"], lambda queued: self.archive.record_end(
+            flatten_deep(queued), Outcome.ERROR, now, reason, int(queued.get("attempts") or 0)))
 
     def settle(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
         """Raises CorruptFile / OSError when the queue or archive cannot be written;

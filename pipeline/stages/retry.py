@@ -13,10 +13,14 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, max_retries
 from pipeline.stages.archive import RUN_FIELDS
 
+MAX_BACKOFF = 86_400.0  # seconds: a retry never waits longer than a day
+
 
 def backoff(retry_delay: float, retry_number: int) -> float:
-    """Seconds before retry n (1-based): retry_delay * 2^(n-1)."""
-    return retry_delay * 2 ** (retry_number - 1)
+    """Seconds before retry n (1-based): retry_delay * 2^(n-1), at most MAX_BACKOFF (a
+    huge attempt count must not overflow the float or the timedelta)."""
+    exponent = min(max(retry_number - 1, 0), 64)
+    return min(retry_delay * 2.0 ** exponent, MAX_BACKOFF)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.agent.presets import build_argv, speaks_claude_json
+from pipeline.agent.presets import build_argv
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import timeout_ms
@@ -24,13 +24,18 @@ def attempt_marker(entry: dict[str, Any]) -> str:
     return f"===== attempt {entry['attempt']} at {entry['startedAt']}"
 
 
+def flag_names(argv: list[str]) -> list[str]:
+    """What the task log shows of argv: the executable and the flag names - never a value
+    (a system prompt, settings JSON, a prompt given in argv)."""
+    return [argv[0]] + [part.split("=", 1)[0] for part in argv[1:] if part.startswith("-")]
+
+
 def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
                env: dict[str, str]) -> Launch:
     workspace = Path(entry.get("workspace") or layout.root)
     prompt_file = layout.task_logs / f"{entry['id']}.prompt"
     argv = build_argv(entry, settings, str(workspace), str(prompt_file))
-    shown = argv if speaks_claude_json(settings) else [argv[0], "…"]
-    header = f"\n{attempt_marker(entry)}: {' '.join(shown)}\n"
+    header = f"\n{attempt_marker(entry)}: {' '.join(flag_names(argv))}\n"
     return Launch(
         argv=argv,
         cwd=workspace,

@@ -8,7 +8,9 @@ nothing is skipped so hand-edited files keep their bytes and mtime.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +36,13 @@ class CorruptFile(Exception):
 def dumps(data: Any) -> bytes:
     """2-space indent, non-ASCII unescaped, trailing newline (the Node runner's format)."""
     return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def _dumps_or_none(data: Any) -> bytes | None:
+    try:
+        return dumps(data)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def fsync_dir(folder: Path) -> None:
@@ -88,6 +97,26 @@ def read_bytes(path: Path) -> bytes | None:
         return None
 
 
+def read_state_bytes(path: Path) -> bytes | None:
+    """A state file's bytes; None when absent. Anything but a regular file where a state
+    file belongs (a symlink - never followed -, a folder, a FIFO - never waited on) raises
+    CorruptFile: it is left as it is."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
+            raise CorruptFile(path, f"not a regular file ({error.strerror})") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CorruptFile(path, "not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
 def parse(path: Path, raw: bytes) -> Any:
     try:
         return orjson.loads(raw)
@@ -120,7 +149,7 @@ class JsonFile:
 
         Raises CorruptFile for anything else that is not the expected shape.
         """
-        raw = read_bytes(self.path)
+        raw = read_state_bytes(self.path)
         if raw is None:
             return self.empty()
         if not raw.strip():
@@ -139,7 +168,7 @@ class JsonFile:
 
     def save(self, data: dict[str, Any]) -> None:
         payload = dumps(data)
-        if read_bytes(self.path) == payload:
+        if read_state_bytes(self.path) == payload:
             return
         self._write(payload)
 
@@ -150,7 +179,7 @@ class JsonFile:
         """
         with self.lock:
             data = self.load()
-            before = dumps(data)
+            before = _dumps_or_none(data)  # None: unwritable as read (e.g. nested too deeply)
             result = change(data)
             if dumps(data) != before or not self.path.exists():
                 self._write(dumps(data))
@@ -181,7 +210,8 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
 def append_text(path: Path, line: str, sync: bool = True) -> None:
     """Append one line in a single write; O_APPEND keeps concurrent writers' lines whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
     try:
         os.write(fd, line.encode() + b"\n")
         if sync:

@@ -80,10 +80,32 @@ class Layout:
     def task_log(self, task_id: str) -> Path:
         return self.task_logs / f"{task_id}.log"
 
+    @property
+    def state_folders(self) -> tuple[Path, ...]:
+        """Folders whose content the runner reads, writes or deletes (parents first)."""
+        return (self.tasks, self.cancel_requests, self.history, self.logs, self.task_logs,
+                self.inbox, self.rejected)
+
+    def linked_folders(self) -> list[Path]:
+        """State folders that are symbolic links (the runner refuses to use them)."""
+        return [folder for folder in self.state_folders if folder.is_symlink()]
+
     def ensure(self) -> None:
+        """Create the missing folders; refuse (StateFolderLinked) when one is a symlink -
+        following one would let the runner delete or write files elsewhere."""
+        linked = self.linked_folders()
+        if linked:
+            raise StateFolderLinked(linked, self.root)
         for folder in (self.tasks, self.inbox, self.logs, self.task_logs, self.history,
                        self.cancel_requests):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+class StateFolderLinked(OSError):
+    def __init__(self, linked: list[Path], root: Path) -> None:
+        names = ", ".join(str(path.relative_to(root)) for path in linked)
+        super().__init__(f"refusing to use {root}: {names} is a symbolic link (state folders "
+                         "must be real folders inside the root; replace the link with a folder)")
 
 
 def is_candidate(path: Path) -> bool:

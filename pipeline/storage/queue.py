@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pipeline.domain.gate import Level, level, still_full
+from pipeline.domain.gate import Level, batch_fits, level, still_full
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError, admit_fields, is_high
 from pipeline.storage.jsonfile import JsonFile
@@ -68,7 +68,11 @@ class TaskQueue:
 
         def change(data: dict[str, Any]) -> list[dict[str, Any]]:
             queued = data["list"]
-            if self.sync_gate(len(queued)) and not all(is_high(t) for t in tasks):
+            s = self.settings
+            if not all(is_high(t) for t in tasks) and (self.sync_gate(len(queued)) or not
+                                                       batch_fits(len(queued), len(tasks),
+                                                                  s.high_watermark,
+                                                                  s.low_watermark)):
                 raise QueueFull()
             admitted = [admit_fields(task, now) for task in tasks]
             _reject_duplicates(admitted, self.taken_ids(queued))

@@ -300,7 +300,7 @@ def test_stream_json_reports_progress_and_result(root, configure, daemon, api,
     assert record["numTurns"] >= 2
     assert (workspace / "streamed.txt").read_text().strip() == "streamed"
     log = task_log(root, "streamed")
-    assert "--output-format stream-json" in log
+    assert "-p --output-format --verbose" in log  # flag names only in the header
     compact = log.replace('": "', '":"')
     assert '"type":"system"' in compact
     assert '"type":"assistant"' in compact
