@@ -20,6 +20,8 @@ from pipeline.stages.cancel import archive_cancelled, cancel_queued, request
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
+from pipeline.storage.state import StateFile
+from pipeline.storage.waiting import record_refusal, waiting_roles
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_FULL = 0, 1, 2, 75
 
@@ -54,6 +56,8 @@ def add(layout: Layout, settings: Settings, args: Namespace) -> int:
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:
+        if task.get("role"):
+            record_refusal(StateFile(layout), task["role"], clock.now())
         return fail("the queue is full; try again later (or use --priority high)", EXIT_FULL)
     except DuplicateIds as duplicate:
         return fail(str(duplicate), EXIT_BAD_INPUT)
@@ -69,7 +73,8 @@ def queue_check(layout: Layout, settings: Settings, args: Namespace) -> int:
     if args.json:
         print(orjson.dumps({"level": level, "length": status["queue"]["length"],
                             "high": settings.high_watermark,
-                            "low": settings.low_watermark}).decode())
+                            "low": settings.low_watermark,
+                            "waitingRoles": waiting_roles(StateFile(layout).read())}).decode())
     else:
         print(level)
     return EXIT_FULL if level == "full" else EXIT_OK

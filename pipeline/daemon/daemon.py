@@ -22,6 +22,7 @@ from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
+from pipeline.notify.hub import NotifyHub
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
@@ -40,6 +41,7 @@ class Daemon:
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
+        self.notify = NotifyHub(layout, settings)
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -54,6 +56,7 @@ class Daemon:
             self.instance_lock.release()
 
     def _serve_locked(self) -> int:
+        self.notify.start()
         self._recover(clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
         watcher.start()
@@ -65,6 +68,7 @@ class Daemon:
             loop.join()
         finally:
             watcher.stop()
+            self.notify.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return EXIT_OK
@@ -83,7 +87,8 @@ class Daemon:
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
         logger.info("watching {} (pid {})", self.layout.root, os.getpid())
-        reason = self._run_until_stopped(self.next_heartbeat)
+        first_ping = self.notify.beat(clock.now())  # a /fail after a crash goes out first
+        reason = self._run_until_stopped(self._earliest(self.next_heartbeat, first_ping))
         self._shut_down(reason)
 
     def _run_until_stopped(self, wake: datetime | None) -> str:
@@ -140,7 +145,7 @@ class Daemon:
                 logger.error("cannot write the heartbeat: {}", error)
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self._housekeeping(now)
-        return self.next_heartbeat
+        return self._earliest(self.next_heartbeat, self.notify.beat(now))
 
     def _housekeeping(self, now: datetime) -> None:
         local = now.astimezone()

@@ -10,6 +10,7 @@ from loguru import logger
 
 from pipeline.domain.settings import Settings
 from pipeline.report.build import reports_folder, write_report
+from pipeline.storage.events import emit
 from pipeline.storage.layout import Layout
 
 
@@ -32,6 +33,7 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
         if not (reports_folder(layout) / f"{yesterday.isoformat()}.md").exists():
             written = write_report(layout, yesterday, now, settings.poll_interval)
             logger.info("wrote the daily report {}", written.markdown)
+            emit(layout, "report_ready", date=yesterday.isoformat(), path=str(written.markdown))
         removed = prune_task_logs(layout, settings.task_log_retention_days)
         if removed:
             logger.info("pruned {} task log(s) older than {} days", removed,

@@ -30,6 +30,7 @@ from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
 from pipeline.stages.schedule import Scheduler
+from pipeline.stages.waiting import recovered
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, signature
 from pipeline.storage.layout import Layout
@@ -171,6 +172,8 @@ class Runner:
             if self.level is not None:
                 logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
             emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
+            if self.level is Level.FULL:
+                recovered(self.layout, self.queue.state, length)
             self.level = current
 
     def _schedule(self, queued: list[Any], now: datetime) -> datetime | None:

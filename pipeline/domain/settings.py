@@ -48,6 +48,15 @@ class Settings:
     hook_timeout: float = 30.0
     usage_limit_margin: float = 60.0
     usage_limit_default_pause: float = 3600.0
+    notify_urls: tuple[str, ...] = ()
+    notify_events: tuple[str, ...] = ()  # () = every notifiable event
+    notify_timeout: float = 10.0
+    notify_retry_delay: float = 5.0
+    heartbeat_url: str = ""
+    heartbeat_every: float = 60.0
+    daily_usd: float = 0.0            # 0 = no daily budget
+    priority_bypass: bool = False
+    max_task_cost_usd: float = 0.0    # 0 = no per-task cap (the task field overrides)
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -81,13 +90,26 @@ _KEYS: dict[str, tuple[str, type]] = {
     "security.workspace_roots": ("workspace_roots", list),
     "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
+    "notify.urls": ("notify_urls", list),
+    "notify.events": ("notify_events", list),
+    "notify.timeout": ("notify_timeout", float),
+    "notify.retry_delay": ("notify_retry_delay", float),
+    "notify.heartbeat_url": ("heartbeat_url", str),
+    "notify.heartbeat_every": ("heartbeat_every", float),
+    "budget.daily_usd": ("daily_usd", float),
+    "budget.priority_bypass": ("priority_bypass", bool),
+    "budget.max_task_cost_usd": ("max_task_cost_usd", float),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
-             "high_watermark", "task_log_retention_days"}
+             "high_watermark", "task_log_retention_days", "notify_timeout", "heartbeat_every"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
-                 "usage_limit_default_pause", "idle_timeout"}
+                 "usage_limit_default_pause", "idle_timeout", "notify_retry_delay", "daily_usd",
+                 "max_task_cost_usd"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
+NOTIFY_EVENTS = ("task_failed", "pause_start", "pause_end", "queue_full", "queue_recovered",
+                 "budget_reached", "budget_reset", "daemon_crash", "schedule_late",
+                 "report_ready")
 
 
 def _coerce(key: str, kind: type, value: Any) -> Any:
@@ -169,6 +191,10 @@ def _validate(settings: Settings) -> Settings:
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
+    unknown = sorted(set(settings.notify_events) - set(NOTIFY_EVENTS))
+    if unknown:
+        raise SettingsError(f"notify.events: unknown {', '.join(unknown)}; "
+                            f"use some of {', '.join(NOTIFY_EVENTS)}")
     return settings
 
 

@@ -29,7 +29,7 @@ class Settler:
         """Raises CorruptFile / OSError when the queue or archive cannot be written;
         the caller keeps the task in running.json and tries again."""
         if verdict.usage_limit:
-            self._pause_for_usage_limit(verdict, now)
+            self._pause_for_usage_limit(verdict, now, entry["id"])
         step = next_step(entry, verdict, self.settings, now)
         if isinstance(step, Requeue):
             self._requeue(entry, verdict, step.task)
@@ -48,7 +48,7 @@ class Settler:
                  outcome=verdict.outcome.value, error=verdict.error,
                  notBefore=task.get("notBefore"))
 
-    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
+    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime, task_id: str) -> None:
         limit = verdict.usage_limit
         assert limit is not None
         margin = timedelta(seconds=self.settings.usage_limit_margin)
@@ -59,7 +59,9 @@ class Settler:
         self.queue.state.set_pause(until, limit.message)
         logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
                        until.isoformat())
-        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
+        self.queue.state.update(pauseTask=task_id)
+        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message,
+             task=task_id, pauseClass=self.queue.state.read().get("pauseClass"))
 
 
 def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:
