@@ -28,6 +28,7 @@ from pipeline.execution.slot import Execution
 from pipeline.log import preview
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
+from pipeline.stages.budget import BudgetGate
 from pipeline.stages.finish import Settler
 from pipeline.stages.schedule import Scheduler
 from pipeline.stages.waiting import recovered
@@ -48,6 +49,7 @@ class Runner:
         self.archive = Archive(layout, settings)
         self.admitter = admit.Admitter(layout, settings, self.queue)
         self.settler = Settler(layout, settings, self.queue, self.archive)
+        self.budget_gate = BudgetGate(layout, settings)
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.running_file = JsonFile(layout.running)
@@ -195,10 +197,11 @@ class Runner:
         paused = self._pause_end(now)
         if paused:
             return [paused]
-        task = order.pick(queued, now)
+        allowed, budget_until = self.budget_gate.startable(queued, now)
+        task = order.pick(allowed, now)
         if task:
             self._start(task, now)
-        return [order.next_ready_time(queued, now)]
+        return [order.next_ready_time(allowed, now), budget_until]
 
     def _pause_end(self, now: datetime) -> datetime | None:
         until = self.queue.state.paused_until()

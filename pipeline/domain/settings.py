@@ -57,6 +57,8 @@ class Settings:
     daily_usd: float = 0.0            # 0 = no daily budget
     priority_bypass: bool = False
     max_task_cost_usd: float = 0.0    # 0 = no per-task cap (the task field overrides)
+    budget_usd: float = 0.0           # a rolling window's cap; 0 = none
+    budget_per_hours: float = 5.0
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -99,13 +101,16 @@ _KEYS: dict[str, tuple[str, type]] = {
     "budget.daily_usd": ("daily_usd", float),
     "budget.priority_bypass": ("priority_bypass", bool),
     "budget.max_task_cost_usd": ("max_task_cost_usd", float),
+    "budget.usd": ("budget_usd", float),
+    "budget.per_hours": ("budget_per_hours", float),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
-             "high_watermark", "task_log_retention_days", "notify_timeout", "heartbeat_every"}
+             "high_watermark", "task_log_retention_days", "notify_timeout", "heartbeat_every",
+             "budget_per_hours"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
                  "usage_limit_default_pause", "idle_timeout", "notify_retry_delay", "daily_usd",
-                 "max_task_cost_usd"}
+                 "max_task_cost_usd", "budget_usd"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
 NOTIFY_EVENTS = ("task_failed", "pause_start", "pause_end", "queue_full", "queue_recovered",
                  "budget_reached", "budget_reset", "daemon_crash", "schedule_late",

@@ -29,6 +29,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"
     INVALID = "invalid"
     CANCELLED = "cancelled"
+    BUDGET = "budget"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ def new_id(now: datetime) -> str:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_str_list(value: object) -> bool:
@@ -97,6 +102,8 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "notBefore": (_is_iso, "must be an ISO 8601 time"),
     "attempts": (lambda v: _is_int(v) and v >= 0, "must be an integer >= 0"),
     "lastError": (lambda v: isinstance(v, str), "must be a string"),
+    "maxTaskCostUsd": (lambda v: _is_number(v) and v > 0, "must be a number > 0"),
+    "totalCostUsd": (lambda v: _is_number(v) and v >= 0, "must be a number >= 0"),
 }
 
 
@@ -169,3 +176,11 @@ def max_retries(task: dict[str, Any], settings: Settings) -> int:
 def timeout_ms(task: dict[str, Any], settings: Settings) -> int:
     value = task.get("timeout")
     return value if _is_int(value) and value > 0 else settings.default_timeout
+
+
+def max_task_cost(task: dict[str, Any], settings: Settings) -> float | None:
+    """The task's spend cap in USD (`maxTaskCostUsd`, else [budget] max_task_cost_usd)."""
+    value = task.get("maxTaskCostUsd")
+    if _is_number(value) and value > 0:
+        return float(value)
+    return settings.max_task_cost_usd or None

@@ -93,12 +93,12 @@ def _queue_recovered(r: dict[str, Any]) -> tuple[str, str]:
 
 
 def _budget_reached(r: dict[str, Any]) -> tuple[str, str]:
-    return (f"daily budget reached (${r.get('spentUsd')} of ${r.get('limitUsd')})",
+    return (f"{r.get('window')} budget reached (${r.get('spentUsd')} of ${r.get('limitUsd')})",
             f"no new attempt starts until {r.get('until')}; the running one finishes")
 
 
 def _budget_reset(r: dict[str, Any]) -> tuple[str, str]:
-    return "budget window passed, runs resume", f"spent ${r.get('spentUsd')} so far"
+    return "budget window passed, runs resume", "new attempts start again"
 
 
 def _daemon_crash(r: dict[str, Any]) -> tuple[str, str]:

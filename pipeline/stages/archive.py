@@ -108,6 +108,6 @@ def _same_run(record: Any, task_id: str, started_at: str | None) -> bool:
 
 def as_task(record: dict[str, Any]) -> dict[str, Any]:
     """A record turned back into a fresh task (for `retry ID`): attempts reset."""
-    task = {k: v for k, v in record.items() if k not in RUN_FIELDS}
+    task = {k: v for k, v in record.items() if k not in RUN_FIELDS | {"totalCostUsd"}}
     task["attempts"] = 0
     return task

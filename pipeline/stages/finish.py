@@ -12,6 +12,7 @@ from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.settings import Settings
 from pipeline.stages.archive import Archive
+from pipeline.stages.budget import with_attempt_cost
 from pipeline.stages.retry import Finish, Requeue, next_step
 from pipeline.storage.events import emit
 from pipeline.storage.layout import Layout
@@ -30,13 +31,14 @@ class Settler:
         the caller keeps the task in running.json and tries again."""
         if verdict.usage_limit:
             self._pause_for_usage_limit(verdict, now, entry["id"])
+        entry = with_attempt_cost(entry, verdict.fields)
         step = next_step(entry, verdict, self.settings, now)
         if isinstance(step, Requeue):
             self._requeue(entry, verdict, step.task)
             return
         assert isinstance(step, Finish)
-        self.archive.record_end(entry, verdict.outcome, now, verdict.error, step.attempts,
-                                verdict.fields)
+        self.archive.record_end(entry, step.outcome or verdict.outcome, now,
+                                step.error or verdict.error, step.attempts, verdict.fields)
 
     def _requeue(self, entry: dict[str, Any], verdict: Verdict, task: dict[str, Any]) -> None:
         self.queue.push_head(task)
