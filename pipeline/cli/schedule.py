@@ -10,10 +10,12 @@ from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN,
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.cron import CronError, next_n, zone_for
+from pipeline.scheduling.health import report, seen_from
 from pipeline.scheduling.plan import task_copy
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
+from pipeline.storage.schedule_facts import week_of_files
 
 _COLUMNS = ("id", "enabled", "cron", "timezone", "lastRun", "nextRun", "skipCount", "error")
 
@@ -38,16 +40,34 @@ def schedule_command(layout: Layout, settings: Settings, args: Namespace) -> int
 
 def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
     rows = [s for s in _schedules(layout) if isinstance(s, dict)]
+    health = schedule_health(layout, rows, clock.now())
     if args.json:
-        sys.stdout.write(dumps([{c: s.get(c) for c in _COLUMNS} for s in rows]).decode())
+        sys.stdout.write(dumps([{**{c: s.get(c) for c in _COLUMNS}, "health": h}
+                                for s, h in zip(rows, health, strict=True)]).decode())
         return EXIT_OK
-    for schedule in rows:
+    for schedule, state in zip(rows, health, strict=True):
         enabled = "on " if schedule.get("enabled", True) is not False else "off"
         line = (f"{schedule.get('id')}  {enabled}  {schedule.get('cron')!s:<16} "
                 f"{schedule.get('timezone') or 'local'}  last {schedule.get('lastRun') or '-'}  "
                 f"next {schedule.get('nextRun') or '-'}  skips {schedule.get('skipCount', 0)}")
         print(line + (f"  ERROR {schedule['error']}" if schedule.get("error") else ""))
+        print(f"    {health_line(state)}")
     return EXIT_OK
+
+
+def schedule_health(layout: Layout, schedules: list[dict[str, Any]], now) -> list[dict]:  # noqa: ANN001
+    events, records = week_of_files(layout, now)
+    return [report(s, seen_from(str(s.get("id")), events, records), now) for s in schedules]
+
+
+def health_line(state: dict[str, Any]) -> str:
+    """`day 24 expected, 24 enqueued, 23 ok, 1 failed, 0 skipped; week ...; LATE: ...`"""
+    def counts(c: dict[str, int]) -> str:
+        return (f"{c['expected']} expected, {c['enqueued']} enqueued, {c['completed']} ok, "
+                f"{c['failed']} failed, {c['skipped']} skipped")
+
+    line = f"day {counts(state['lastDay'])}; week {counts(state['lastWeek'])}"
+    return line + (f"; LATE: {state['late']}" if state["late"] else "")
 
 
 def _set_enabled(layout: Layout, schedule_id: str, enabled: bool) -> int:

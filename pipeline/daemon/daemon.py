@@ -18,13 +18,14 @@ from loguru import logger
 
 from pipeline.daemon import housekeeping, recovery
 from pipeline.daemon.loop import Runner
+from pipeline.daemon.schedule_health import LateWatch
 from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.notify.hub import NotifyHub
 from pipeline.stages.run import attempt_marker
-from pipeline.storage.events import emit
+from pipeline.storage.events import emit, listen, unlisten
 from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
 from pipeline.storage.layout import Layout
 
@@ -57,6 +58,8 @@ class Daemon:
 
     def _serve_locked(self) -> int:
         self.notify.start()
+        self.late_watch = LateWatch(self.layout, clock.now())
+        listen(self.late_watch.on_event)
         self._recover(clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
         watcher.start()
@@ -69,6 +72,7 @@ class Daemon:
         finally:
             watcher.stop()
             self.notify.stop()
+            unlisten(self.late_watch.on_event)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return EXIT_OK
@@ -145,6 +149,7 @@ class Daemon:
                 logger.error("cannot write the heartbeat: {}", error)
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self._housekeeping(now)
+            self._guarded(self.late_watch.check)
         return self._earliest(self.next_heartbeat, self.notify.beat(now))
 
     def _housekeeping(self, now: datetime) -> None:

@@ -79,14 +79,16 @@ class Archive:
         log = logger.bind(task=task["id"])
         if outcome is Outcome.SUCCESS:
             log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
-            emit(self.layout, "task_done", id=task["id"], role=task.get("role"))
+            emit(self.layout, "task_done", id=task["id"], role=task.get("role"),
+                 scheduledId=task.get("scheduledId"))
         else:
             if outcome is Outcome.CANCELLED:
                 log.info("cancelled (archived in failed.json)")
             else:
                 log.warning("{}: {}", outcome, record["error"])
             emit(self.layout, "task_failed", id=task["id"], role=task.get("role"),
-                 outcome=outcome.value, error=record["error"])
+                 outcome=outcome.value, error=record["error"],
+                 scheduledId=task.get("scheduledId"))
         return record
 
     def holds_run(self, task_id: str, started_at: str | None) -> bool:
