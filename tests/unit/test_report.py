@@ -176,7 +176,7 @@ def test_top_level_shape(report: dict) -> None:
     assert list(report) == [
         "day", "generatedAt", "pollInterval", "maxGapSeconds", "window", "hasData", "uptime",
         "restarts", "tasks", "durations", "cost", "pauses", "backpressure", "schedules",
-        "failures", "hourly", "summary", "comparison"]
+        "failures", "hourly", "scheduleHealth", "summary", "comparison"]
     assert report["day"] == "2026-03-10"
     assert report["generatedAt"] == "2026-03-11T08:00:00.000+02:00"
     assert report["window"] == {"start": "2026-03-10T00:00:00.000+02:00",
