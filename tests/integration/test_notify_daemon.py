@@ -109,6 +109,8 @@ def test_heartbeat_pings_and_a_fail_ping_after_kill_9(root) -> None:
 [notify]
 heartbeat_url = "{receiver.url('http', '/ping/' + SECRET)}"
 heartbeat_every = 0.2
+urls = ["{receiver.url('json', '/crash')}"]
+events = ["daemon_crash"]
 """)
         first = DaemonProcess(root).start()
         try:
@@ -125,6 +127,9 @@ heartbeat_every = 0.2
             after = pings[pings.index(f"/ping/{SECRET}/fail") + 1:]
             wait_for(lambda: len(receiver.paths()) > len(pings), message="pings resume")
             assert all(p == f"/ping/{SECRET}" for p in after)
+            told = wait_for(lambda: receiver.messages(), message="the crash notification")
+            assert [m["title"].split(": ", 1)[1] for m in told] == \
+                ["daemon restarted after a crash"]
         finally:
             second.stop()
         assert SECRET not in second.output()
