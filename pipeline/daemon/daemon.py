@@ -57,7 +57,7 @@ class Daemon:
             self.instance_lock.release()
 
     def _serve_locked(self) -> int:
-        self.notify.start()
+        self.notify.start(self.runner.queue.state.read())
         self.late_watch = LateWatch(self.layout, clock.now())
         listen(self.late_watch.on_event)
         self._recover(clock.now())

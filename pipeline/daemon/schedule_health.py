@@ -62,5 +62,7 @@ class LateWatch:
         self._forget_before(now - WEEK - timedelta(days=1))
 
     def _forget_before(self, moment: datetime) -> None:
-        cutoff = iso(moment)
-        self.events = [e for e in self.events if str(e.get("at") or "") >= cutoff[:10]]
+        day = iso(moment)[:10]
+        self.events = [e for e in self.events if str(e.get("at") or "") >= day]
+        self.records = [r for r in self.records
+                        if str(r.get("completedAt") or r.get("failedAt") or "") >= day]

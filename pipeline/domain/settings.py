@@ -196,6 +196,8 @@ def _validate(settings: Settings) -> Settings:
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
+    if settings.heartbeat_url and not settings.heartbeat_url.startswith(("http://", "https://")):
+        raise SettingsError("notify.heartbeat_url: must be an http:// or https:// URL")
     unknown = sorted(set(settings.notify_events) - set(NOTIFY_EVENTS))
     if unknown:
         raise SettingsError(f"notify.events: unknown {', '.join(unknown)}; "

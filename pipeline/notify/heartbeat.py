@@ -35,7 +35,7 @@ class Pinger:
     def stop(self) -> None:
         with contextlib.suppress(queue.Full):
             self.pending.put_nowait(None)
-        self.thread.join(self.timeout + 1)
+        self.thread.join(1.0)  # a daemon thread: a ping still hanging does not hold the exit
 
     def due(self, now: datetime) -> datetime:
         """Ping if one is due at `now`; returns when the next one is."""

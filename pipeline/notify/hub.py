@@ -37,7 +37,9 @@ class NotifyHub:
                              settings.notify_timeout) if settings.heartbeat_url else None
         self.started = False
 
-    def start(self) -> None:
+    def start(self, state: dict[str, Any]) -> None:
+        """Start sending; `state` is tasks/state.json as the daemon found it."""
+        self.episodes = Episodes.from_state(state)
         for part in (self.notifier, self.pinger):
             if part:
                 part.start()

@@ -45,6 +45,15 @@ class Episodes:
 
     open: set[str] = field(default_factory=set)
 
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Episodes:
+        """The episodes still open when a daemon starts (a pause, a full queue or a
+        budget stop that began before a restart ends with one message, not none)."""
+        open_now = {"pause_start" if state.get("pausedUntil") else "",
+                    "queue_full" if state.get("gate") == "full" else "",
+                    "budget_reached" if state.get("budgetUntil") else ""}
+        return cls(open_now - {""})
+
     def admit(self, kind: str) -> bool:
         if kind in _OPENS:
             if kind in self.open:

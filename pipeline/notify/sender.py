@@ -38,13 +38,14 @@ class Notifier:
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self, wait: float = 2.0) -> None:
-        """Give queued messages `wait` seconds to go out, then stop retrying."""
+    def stop(self, wait: float = 1.5) -> None:
+        """Give queued messages `wait` seconds to go out, then stop retrying (the
+        thread is a daemon thread: a send still hanging does not hold the exit)."""
         with contextlib.suppress(queue.Full):
-            self.pending.put(None, timeout=wait)
+            self.pending.put_nowait(None)
         self.thread.join(wait)
         self.stopping.set()
-        self.thread.join(1.0)
+        self.thread.join(0.5)
 
     def offer(self, message: Message) -> bool:
         """Queue a message without blocking; False (and a log line) when the queue is full."""

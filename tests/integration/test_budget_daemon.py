@@ -2,9 +2,15 @@
 a rolling-window cap holds new starts until old spend has left the window."""
 
 import json
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
 from helpers import drop, record_of, status_json, wait_for, write_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from receiver import Receiver  # noqa: E402
 
 FAKE_COST = 0.0123  # what the fake agent reports for every run
 
@@ -28,20 +34,33 @@ def test_a_task_over_its_cap_is_not_retried(root, daemon) -> None:
 
 
 def test_a_window_cap_holds_new_starts_until_the_window_passes(root, daemon) -> None:
-    write_settings(root, "[budget]\nusd = 0.02\nper_hours = 0.001")  # 3.6 s window
-    daemon.start()
-    drop(root, "jobs.json", {"list": [{"id": x, "prompt": "fine"} for x in "abc"]})
-    first = wait_for(lambda: record_of(root, "a"), message="a done")
-    wait_for(lambda: record_of(root, "b"), message="b done")
-    reached = wait_for(lambda: [e for e in events(root) if e["event"] == "budget_reached"],
-                       message="the budget_reached event")
-    status = status_json(root)
-    if record_of(root, "c") is None:  # under heavy load c may already be through
-        assert status["budget"]["stop"]["window"] == "0.001h"
-        assert status["why"].startswith("0.001h budget reached")
-    last = wait_for(lambda: record_of(root, "c"), timeout=20, message="c after the window")
-    released = datetime.fromisoformat(first["completedAt"]) + timedelta(hours=0.001)
-    assert datetime.fromisoformat(last["startedAt"]) >= released - timedelta(seconds=0.05)
-    assert reached[0]["limitUsd"] == 0.02
-    wait_for(lambda: any(e["event"] == "budget_reset" for e in events(root)),
-             message="budget_reset")
+    pytest.importorskip("apprise")
+    with Receiver() as receiver:
+        write_settings(root, f"""
+[budget]
+usd = 0.02
+per_hours = 0.001
+[notify]
+urls = ["{receiver.url('json', '/budget')}"]
+events = ["budget_reached", "budget_reset"]
+""")  # a 3.6 s window
+        daemon.start()
+        drop(root, "jobs.json", {"list": [{"id": x, "prompt": "fine"} for x in "abc"]})
+        first = wait_for(lambda: record_of(root, "a"), message="a done")
+        wait_for(lambda: record_of(root, "b"), message="b done")
+        reached = wait_for(lambda: [e for e in events(root) if e["event"] == "budget_reached"],
+                           message="the budget_reached event")
+        status = status_json(root)
+        if record_of(root, "c") is None:  # under heavy load c may already be through
+            assert status["budget"]["stop"]["window"] == "0.001h"
+            assert status["why"].startswith("0.001h budget reached")
+        last = wait_for(lambda: record_of(root, "c"), timeout=20, message="c after the window")
+        released = datetime.fromisoformat(first["completedAt"]) + timedelta(hours=0.001)
+        assert datetime.fromisoformat(last["startedAt"]) >= released - timedelta(seconds=0.05)
+        assert reached[0]["limitUsd"] == 0.02
+        wait_for(lambda: any(e["event"] == "budget_reset" for e in events(root)),
+                 message="budget_reset")
+        told = wait_for(lambda: len(receiver.messages()) >= 2 and receiver.messages(),
+                        message="both budget messages")
+        assert [m["title"].split(": ", 1)[1] for m in told] == [
+            "0.001h budget reached ($0.0246 of $0.02)", "budget window passed, runs resume"]

@@ -61,3 +61,11 @@ def test_only_high_priority_bypasses_and_only_when_allowed() -> None:
     assert startable(queued, None, False) == queued
     assert startable(queued, stop, False) == []
     assert startable(queued, stop, True) == [{"id": "h", "priority": "high"}]
+
+
+def test_the_task_fields_are_validated() -> None:
+    from pipeline.domain.task import validate
+
+    errors = validate({"prompt": "x", "maxTaskCostUsd": 0, "totalCostUsd": -1}, Settings())
+    assert sorted(e.field for e in errors) == ["maxTaskCostUsd", "totalCostUsd"]
+    assert validate({"prompt": "x", "maxTaskCostUsd": 2.5}, Settings()) == []

@@ -90,3 +90,28 @@ def test_offer_never_blocks_and_drops_when_full() -> None:
     assert accepted.count(False) >= 4  # the queue is bounded; the caller went on
     gate.set()
     notifier.stop(wait=5)
+
+
+def test_an_episode_open_before_a_restart_still_ends_with_one_message() -> None:
+    episodes = Episodes.from_state({"pausedUntil": "2026-11-28T18:00:00+00:00", "gate": "full"})
+    assert not episodes.admit("pause_start") and not episodes.admit("queue_full")
+    assert episodes.admit("pause_end") and episodes.admit("queue_recovered")
+    assert not Episodes.from_state({}).admit("pause_end")
+
+
+def test_notify_settings_are_checked(tmp_path) -> None:
+    import pytest
+
+    from pipeline.domain.settings import SettingsError, load_settings
+
+    (tmp_path / "runner.toml").write_text('[notify]\nevents = ["task_failed", "oops"]\n')
+    with pytest.raises(SettingsError, match="notify.events: unknown oops"):
+        load_settings(tmp_path, environ={})
+    (tmp_path / "runner.toml").write_text('[notify]\nheartbeat_url = "hc-ping.com/x"\n')
+    with pytest.raises(SettingsError, match="heartbeat_url"):
+        load_settings(tmp_path, environ={})
+    (tmp_path / "runner.toml").write_text(
+        '[notify]\nurls = ["json://h/p"]\nheartbeat_every = 30\n[budget]\ndaily_usd = 5\n')
+    settings = load_settings(tmp_path, environ={})
+    assert (settings.notify_urls, settings.heartbeat_every, settings.daily_usd) == \
+        (("json://h/p",), 30.0, 5.0)
