@@ -42,8 +42,9 @@ def explain(facts: Facts, now: datetime) -> str | None:
     if facts.running or not facts.queued:
         return None
     if not facts.alive:
-        since = facts.heartbeat_at or "never started"
-        return f"daemon not alive since {since} (last heartbeat)"
+        if not facts.heartbeat_at:
+            return "daemon not running: it never started on this root (claude-runner run)"
+        return f"daemon not alive since {facts.heartbeat_at} (last heartbeat)"
     if facts.paused_until:
         return _paused(facts)
     if facts.budget:

@@ -19,6 +19,8 @@ CASES = [
     ("nothing waits", Facts(), None),
     ("daemon down", Facts(queued=READY, alive=False, heartbeat_at="2026-11-28T03:12:00+00:00"),
      "daemon not alive since 2026-11-28T03:12:00+00:00 (last heartbeat)"),
+    ("daemon never started", Facts(queued=READY, alive=False),
+     "daemon not running: it never started on this root (claude-runner run)"),
     ("weekly limit", Facts(queued=READY, paused_until="2026-11-28T18:00:00+00:00",
                            pause_class="weekly", pause_task="t7"),
      "paused by a weekly limit until 2026-11-28T18:00:00+00:00 (seen in task t7)"),
