@@ -171,6 +171,8 @@ def test_runner_under_pm2(tmp_path: Path) -> None:
         crash = wait_for(lambda: record_of(root, "crash"), timeout=30, message="crash archived")
         assert crash["status"] == "success" and crash["attempts"] == 2, explain(root, "crash")
         assert ids(root, "completed").count("crash") == 1 and "crash" not in ids(root, "failed")
+        # the history line follows the completed.json write: wait for it, then count
+        wait_for(lambda: "crash" in [r["id"] for r in history(root)], message="history line")
         assert [r["id"] for r in history(root)].count("crash") == 1
         assert line_count(runs) == 2
 
