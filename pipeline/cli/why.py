@@ -72,10 +72,13 @@ def summary(facts: Facts, now: datetime) -> str:
 
 
 def _paused(facts: Facts) -> str:
-    kind = f"a {facts.pause_class} limit" if facts.pause_class else \
-        (f"a usage limit ({facts.pause_reason})" if facts.pause_reason else "a usage limit")
+    """A usage-limit pause names its class (when known) and the task that met it; any
+    other pause (e.g. a manual one) says its reason."""
     seen = f" (seen in task {facts.pause_task})" if facts.pause_task else ""
-    return f"paused by {kind} until {facts.paused_until}{seen}"
+    if facts.pause_class:
+        return f"paused by a {facts.pause_class} limit until {facts.paused_until}{seen}"
+    reason = f" ({facts.pause_reason})" if facts.pause_reason else ""
+    return f"paused until {facts.paused_until}{reason}{seen}"
 
 
 def _retry_wait(queued: tuple[dict[str, Any], ...]) -> str:

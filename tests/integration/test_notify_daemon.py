@@ -76,7 +76,7 @@ events = ["pause_start", "pause_end", "task_failed"]
         wait_for(lambda: state(root).get("pausedUntil"), message="the pause")
         why = cli(root, "status", "--why").stdout.strip()
         if state(root).get("pausedUntil"):  # still paused after the call (3 s window)
-            assert why.startswith("why: paused by a ") and \
+            assert why.startswith("why: paused ") and \
                 "(seen in task limited)" in why, why
         for n in range(4):
             wait_for(lambda n=n: record_of(root, f"behind{n}"), timeout=20,

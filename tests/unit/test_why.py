@@ -26,7 +26,7 @@ CASES = [
      "paused by a weekly limit until 2026-11-28T18:00:00+00:00 (seen in task t7)"),
     ("limit without a class", Facts(queued=READY, paused_until="2026-11-28T18:00:00+00:00",
                                     pause_reason="session limit"),
-     "paused by a usage limit (session limit) until 2026-11-28T18:00:00+00:00"),
+     "paused until 2026-11-28T18:00:00+00:00 (session limit)"),
     ("budget", Facts(queued=READY, budget=BUDGET),
      "daily budget reached ($5.1 of $5.0) until 2026-11-29T00:00:00+00:00"),
     ("retry wait", Facts(queued=RETRY),
