@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from datetime import datetime
 from typing import Any
 
 from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_FULL, EXIT_OK, EXIT_UNKNOWN, fail
@@ -55,7 +56,8 @@ def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
     return EXIT_OK
 
 
-def schedule_health(layout: Layout, schedules: list[dict[str, Any]], now) -> list[dict]:  # noqa: ANN001
+def schedule_health(layout: Layout, schedules: list[dict[str, Any]], now: datetime
+                    ) -> list[dict[str, Any]]:
     events, records = week_of_files(layout, now)
     return [report(s, seen_from(str(s.get("id")), events, records), now) for s in schedules]
 
