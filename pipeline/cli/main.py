@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parser(sub)
     status = sub.add_parser("status", help="daemon, running task, queue, pause")
     status.add_argument("--json", action="store_true", help="one JSON object")
+    status.add_argument("--why", action="store_true",
+                        help="one line: why nothing runs while work is queued")
     listing = sub.add_parser("list", help="a task file as a table")
     listing.add_argument("which", choices=["queue", "running", "completed", "failed",
                                            "scheduled"], help="which file")
@@ -235,11 +237,19 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
 
 def _status(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
     from pipeline.cli.status import collect, render
+    from pipeline.cli.why import attention, render_attention, summary
     from pipeline.domain import clock
     from pipeline.storage.jsonfile import dumps
 
-    status = collect(layout, settings, clock.now())
-    sys.stdout.write(dumps(status).decode() if args.json else render(status) + "\n")
+    now = clock.now()
+    status = collect(layout, settings, now)
+    facts = attention(layout, settings, status, now)
+    if args.json:
+        sys.stdout.write(dumps(status).decode())
+    elif args.why:
+        print(summary(facts, now))
+    else:
+        print("\n".join([render(status), *render_attention(status)]))
     return 0
 
 

@@ -23,6 +23,8 @@ from pipeline.stages.cancel import cancel_all, cancel_queued, request
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
+from pipeline.storage.state import StateFile
+from pipeline.storage.waiting import record_refusal, waiting_roles
 
 EXIT_OK, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_FULL = 0, 1, 2, 75
 
@@ -78,6 +80,8 @@ def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> Res
     try:
         admitted = TaskQueue(layout, settings).enqueue([task], clock.now())
     except QueueFull:
+        if task.get("role"):
+            record_refusal(StateFile(layout), task["role"], clock.now())
         return refused(Status.FULL, "the queue is full; try again later (or use --priority high)")
     except DuplicateIds as duplicate:
         return refused(Status.BAD_INPUT, str(duplicate), tuple(duplicate.errors))
@@ -104,7 +108,8 @@ def queue_check(layout: Layout, settings: Settings, args: Namespace) -> int:
     if args.json:
         print(orjson.dumps({"level": level, "length": status["queue"]["length"],
                             "high": settings.high_watermark,
-                            "low": settings.low_watermark}).decode())
+                            "low": settings.low_watermark,
+                            "waitingRoles": waiting_roles(StateFile(layout).read())}).decode())
     else:
         print(level)
     return EXIT_FULL if level == "full" else EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
@@ -13,6 +13,7 @@ from pipeline.domain import clock
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.checks import is_enabled
 from pipeline.scheduling.cron import CronError, next_n, zone_for
+from pipeline.scheduling.health import report, seen_from
 from pipeline.scheduling.plan import jitter_seconds, task_copy
 from pipeline.scheduling.validity import problem_of
 from pipeline.stages.prompt_context import with_context
@@ -20,6 +21,7 @@ from pipeline.stages.schedule import active_schedule_ids
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
+from pipeline.storage.schedule_facts import week_of_files
 
 _COLUMNS = ("id", "enabled", "cron", "timezone", "lastRun", "nextRun", "skipCount", "error")
 
@@ -44,16 +46,35 @@ def schedule_command(layout: Layout, settings: Settings, args: Namespace) -> int
 
 def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
     rows = [s for s in _schedules(layout) if isinstance(s, dict)]
+    health = schedule_health(layout, rows, clock.now())
     if args.json:
-        sys.stdout.write(dumps([{c: s.get(c) for c in _COLUMNS} for s in rows]).decode())
+        sys.stdout.write(dumps([{**{c: s.get(c) for c in _COLUMNS}, "health": h}
+                                for s, h in zip(rows, health, strict=True)]).decode())
         return EXIT_OK
-    for schedule in rows:
+    for schedule, state in zip(rows, health, strict=True):
         enabled = "on " if is_enabled(schedule.get("enabled")) else "off"
         line = (f"{schedule.get('id')}  {enabled}  {schedule.get('cron')!s:<16} "
                 f"{schedule.get('timezone') or 'local'}  last {schedule.get('lastRun') or '-'}  "
                 f"next {schedule.get('nextRun') or '-'}  skips {schedule.get('skipCount', 0)}")
         print(line + (f"  ERROR {schedule['error']}" if schedule.get("error") else ""))
+        print(f"    {health_line(state)}")
     return EXIT_OK
+
+
+def schedule_health(layout: Layout, schedules: list[dict[str, Any]], now: datetime
+                    ) -> list[dict[str, Any]]:
+    events, records = week_of_files(layout, now)
+    return [report(s, seen_from(str(s.get("id")), events, records), now) for s in schedules]
+
+
+def health_line(state: dict[str, Any]) -> str:
+    """`day 24 expected, 24 enqueued, 23 ok, 1 failed, 0 skipped; week ...; LATE: ...`"""
+    def counts(c: dict[str, int]) -> str:
+        return (f"{c['expected']} expected, {c['enqueued']} enqueued, {c['completed']} ok, "
+                f"{c['failed']} failed, {c['skipped']} skipped")
+
+    line = f"day {counts(state['lastDay'])}; week {counts(state['lastWeek'])}"
+    return line + (f"; LATE: {state['late']}" if state["late"] else "")
 
 
 def set_enabled(layout: Layout, settings: Settings, schedule_id: str, enabled: bool) -> Result:

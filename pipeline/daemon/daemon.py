@@ -21,14 +21,16 @@ from pipeline.daemon import housekeeping, recovery
 from pipeline.daemon.loop import Runner
 from pipeline.daemon.pm2_metrics import Pm2Metrics
 from pipeline.daemon.reload import Reloader
+from pipeline.daemon.schedule_health import LateWatch
 from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.execution import executable
 from pipeline.log_once import Repeats
+from pipeline.notify.hub import NotifyHub
 from pipeline.stages.run import attempt_marker
-from pipeline.storage.events import emit
+from pipeline.storage.events import emit, listen, unlisten
 from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
 from pipeline.storage.layout import Layout
 
@@ -52,6 +54,7 @@ class Daemon:
         self.loop_finished = False  # set only when the loop thread ends by a stop
         self.loop_started = clock.now()
         self.repeats = Repeats()
+        self.notify = NotifyHub(layout, settings)
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -66,6 +69,9 @@ class Daemon:
             self.instance_lock.release()
 
     def _serve_locked(self) -> int:
+        self.notify.start(self.runner.queue.state.read())
+        self.late_watch = LateWatch(self.layout, clock.now())
+        listen(self.late_watch.on_event)
         self._recover(clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
         watcher.start()
@@ -79,6 +85,8 @@ class Daemon:
             loop.join()
         finally:
             watcher.stop()
+            self.notify.stop()
+            unlisten(self.late_watch.on_event)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         if not self.loop_finished:
@@ -114,7 +122,8 @@ class Daemon:
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
         logger.info("watching {} (pid {})", self.layout.root, os.getpid())
-        reason = self._run_until_stopped(self.next_heartbeat)
+        first_ping = self.notify.beat(clock.now())  # a /fail after a crash goes out first
+        reason = self._run_until_stopped(self._earliest(self.next_heartbeat, first_ping))
         self._shut_down(reason)
         self.loop_finished = True
 
@@ -187,7 +196,8 @@ class Daemon:
             self.metrics.send(self.runner.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self._housekeeping(now)
-        return self.next_heartbeat
+            self._guarded(self.late_watch.check)
+        return self._earliest(self.next_heartbeat, self.notify.beat(now))
 
     def _housekeeping(self, now: datetime) -> None:
         local = now.astimezone()

@@ -9,6 +9,7 @@ from loguru import logger
 from pipeline.domain.settings import Settings
 from pipeline.report.build import reports_folder, write_report
 from pipeline.report.uptime import first_start
+from pipeline.storage.events import emit
 from pipeline.storage.layout import Layout, remove_older_than
 
 
@@ -30,6 +31,7 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
             written = write_report(layout, yesterday, now, settings.poll_interval,
                                    high_watermark=settings.high_watermark)
             logger.info("wrote the daily report {}", written.markdown)
+            emit(layout, "report_ready", date=yesterday.isoformat(), path=str(written.markdown))
         removed = prune_task_logs(layout, settings.task_log_retention_days, now)
         if removed:
             logger.info("pruned {} task log(s) older than {} days", removed,

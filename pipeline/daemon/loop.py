@@ -30,8 +30,10 @@ from pipeline.execution.slot import Execution
 from pipeline.log_once import Repeats
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
+from pipeline.stages.budget import BudgetGate
 from pipeline.stages.finish import Settler
 from pipeline.stages.schedule import Scheduler
+from pipeline.stages.waiting import recovered
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, signature
 from pipeline.storage.layout import Layout
@@ -61,6 +63,7 @@ class Runner:
         self.archive = Archive(layout, settings)
         self.admitter = admit.Admitter(layout, settings, self.queue)
         self.settler = Settler(layout, settings, self.queue, self.archive)
+        self.budget_gate = BudgetGate(layout, settings)
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.running_file = JsonFile(layout.running)
@@ -195,6 +198,8 @@ class Runner:
             if self.level is not None:
                 logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
             emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
+            if self.level is Level.FULL:
+                recovered(self.layout, self.queue.state, length)
             self.level = current
 
     def _schedule(self, queued: list[Any], now: datetime) -> datetime | None:
@@ -216,7 +221,8 @@ class Runner:
         paused = self._pause_end(now)
         if paused:
             return [paused]
-        task = order.pick(queued, now)
+        allowed, budget_until = self.budget_gate.startable(queued, now)
+        task = order.pick(allowed, now)
         if task:
             try:
                 self._start(task, now)
@@ -225,7 +231,7 @@ class Runner:
             except Exception as error:  # noqa: BLE001 - this task, not the runner, is broken
                 self.settler.park(task, error, now)
                 self.running_file.save({})
-        return [order.next_ready_time(queued, now)]
+        return [order.next_ready_time(allowed, now), budget_until]
 
     def _pause_end(self, now: datetime) -> datetime | None:
         until = self.queue.state.paused_until()

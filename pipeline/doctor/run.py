@@ -7,6 +7,7 @@ threshold) comes in through `Probes`, so tests can stand in for it.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 from pipeline.doctor.checks import (
@@ -26,6 +27,14 @@ from pipeline.domain.settings import Settings
 from pipeline.storage.layout import Layout
 
 
+def check_notify() -> Check:
+    """[notify] urls need apprise, the optional extra claude-runner[notify]."""
+    if importlib.util.find_spec("apprise") is None:
+        return Check("notifications", False, "[notify] urls are set but apprise is not installed",
+                     "pip install 'claude-runner[notify]'")
+    return Check("notifications", True, "apprise installed")
+
+
 # ----- putting it together -------------------------------------------------------------
 def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None) -> list[Check]:
     probes = probes or Probes()
@@ -40,6 +49,7 @@ def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None)
         check_schedules(layout, settings, probes.now),
         check_pm2(layout, probes),
         check_disk(layout, probes),
+        *([check_notify()] if settings.notify_urls else []),
     ]
 
 

@@ -53,6 +53,17 @@ class Settings:
     max_inbox_file_bytes: int = 1_048_576   # an inbox file above this is rejected unread
     max_prompt_bytes: int = 262_144         # UTF-8 bytes of one task's prompt
     max_timeout: int = 604_800_000          # ms (7 days): a task's `timeout` above it is refused
+    notify_urls: tuple[str, ...] = ()
+    notify_events: tuple[str, ...] = ()  # () = every notifiable event
+    notify_timeout: float = 10.0
+    notify_retry_delay: float = 5.0
+    heartbeat_url: str = ""
+    heartbeat_every: float = 60.0
+    daily_usd: float = 0.0            # 0 = no daily budget
+    priority_bypass: bool = False
+    max_task_cost_usd: float = 0.0    # 0 = no per-task cap (the task field overrides)
+    budget_usd: float = 0.0           # a rolling window's cap; 0 = none
+    budget_per_hours: float = 5.0
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -91,15 +102,31 @@ _KEYS: dict[str, tuple[str, type]] = {
     "limits.inbox_file_bytes": ("max_inbox_file_bytes", int),
     "limits.prompt_bytes": ("max_prompt_bytes", int),
     "limits.timeout_ms": ("max_timeout", int),
+    "notify.urls": ("notify_urls", list),
+    "notify.events": ("notify_events", list),
+    "notify.timeout": ("notify_timeout", float),
+    "notify.retry_delay": ("notify_retry_delay", float),
+    "notify.heartbeat_url": ("heartbeat_url", str),
+    "notify.heartbeat_every": ("heartbeat_every", float),
+    "budget.daily_usd": ("daily_usd", float),
+    "budget.priority_bypass": ("priority_bypass", bool),
+    "budget.max_task_cost_usd": ("max_task_cost_usd", float),
+    "budget.usd": ("budget_usd", float),
+    "budget.per_hours": ("budget_per_hours", float),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
               "on_task_cancelled")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days", "max_inbox_file_bytes",
-             "max_prompt_bytes", "max_timeout"}
+             "max_prompt_bytes", "max_timeout", "notify_timeout", "heartbeat_every",
+             "budget_per_hours"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
-                 "usage_limit_default_pause", "idle_timeout"}
+                 "usage_limit_default_pause", "idle_timeout", "notify_retry_delay", "daily_usd",
+                 "max_task_cost_usd", "budget_usd"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
+NOTIFY_EVENTS = ("task_failed", "pause_start", "pause_end", "queue_full", "queue_recovered",
+                 "budget_reached", "budget_reset", "daemon_crash", "schedule_late",
+                 "report_ready")
 
 
 def _coerce(key: str, kind: type, value: Any) -> Any:
@@ -185,6 +212,12 @@ def _validate(settings: Settings) -> Settings:
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
+    if settings.heartbeat_url and not settings.heartbeat_url.startswith(("http://", "https://")):
+        raise SettingsError("notify.heartbeat_url: must be an http:// or https:// URL")
+    unknown = sorted(set(settings.notify_events) - set(NOTIFY_EVENTS))
+    if unknown:
+        raise SettingsError(f"notify.events: unknown {', '.join(unknown)}; "
+                            f"use some of {', '.join(NOTIFY_EVENTS)}")
     return settings
 
 

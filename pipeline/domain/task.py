@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"
     INVALID = "invalid"
     CANCELLED = "cancelled"
+    BUDGET = "budget"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ def new_id(now: datetime) -> str:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_str_list(value: object) -> bool:
@@ -105,6 +110,8 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "attempts": (lambda v: limits.int_between(v, 0, limits.MAX_ATTEMPTS),
                  f"must be an integer from 0 to {limits.MAX_ATTEMPTS}"),
     "lastError": (lambda v: isinstance(v, str), "must be a string"),  # the runner's; not argv
+    "maxTaskCostUsd": (lambda v: _is_number(v) and v > 0, "must be a number > 0"),
+    "totalCostUsd": (lambda v: _is_number(v) and v >= 0, "must be a number >= 0"),
 }
 
 
@@ -219,3 +226,11 @@ def timeout_ms(task: dict[str, Any], settings: Settings) -> int:
     value = task.get("timeout")
     return min(value, settings.max_timeout) if _is_int(value) and value > 0 \
         else settings.default_timeout
+
+
+def max_task_cost(task: dict[str, Any], settings: Settings) -> float | None:
+    """The task's spend cap in USD (`maxTaskCostUsd`, else [budget] max_task_cost_usd)."""
+    value = task.get("maxTaskCostUsd")
+    if _is_number(value) and value > 0:
+        return float(value)
+    return settings.max_task_cost_usd or None

@@ -42,8 +42,11 @@ from pipeline.report.tasks import (
     task_figures,
 )
 from pipeline.report.uptime import first_start, load_heartbeats, max_gap_for, restarts, uptime
-from pipeline.storage.jsonfile import dumps, write_atomic
+from pipeline.scheduling.health import report as health_report
+from pipeline.scheduling.health import seen_from
+from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps, write_atomic
 from pipeline.storage.layout import Layout
+from pipeline.storage.schedule_facts import week_of_files
 
 __all__ = ["SUMMARY_KEYS", "WrittenReport", "build_report", "render_markdown", "render_svg",
            "reports_folder", "save_report", "write_report"]
@@ -200,6 +203,8 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
         previous.append({"day": other["day"], "hasData": other["hasData"],
                          "summary": summary(other)})
     sections = _sections(inputs, day)
+    sections["scheduleHealth"] = schedule_health(layout, min(
+        now, day_window(day, now, inputs.tz).end))
     today = summary(sections)
     uptimes = [p["summary"]["uptimePercent"] if p["hasData"] else None for p in previous[1:]]
     goals = day_goals(layout, day, inputs.records, sections, uptimes, high_watermark)
@@ -213,6 +218,17 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
         "comparison": comparison(today, previous),
         "goals": goals,
     }
+
+
+def schedule_health(layout: Layout, moment: datetime) -> list[dict[str, Any]]:
+    """Each schedule's health (scheduling/health.py) as of `moment`."""
+    try:
+        schedules = [s for s in JsonFile(layout.scheduled, "tasks").items() if isinstance(s, dict)]
+    except CorruptFile:
+        return []
+    events, records = week_of_files(layout, moment)
+    return [health_report(s, seen_from(str(s.get("id")), events, records), moment)
+            for s in schedules]
 
 
 def reports_folder(layout: Layout) -> Path:

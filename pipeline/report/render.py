@@ -84,10 +84,12 @@ def _tasks(report: dict[str, Any]) -> list[str]:
 def _cost(report: dict[str, Any]) -> list[str]:
     cost = report["cost"]
     lines = ["## Cost", "", f"Total {usd(cost['totalUsd'])} "
-             f"({cost['tasksWithCost']} task(s) reported a cost).", ""]
-    rows = [[role, entry["tasks"], entry["failed"], usd(entry["costUsd"])]
-            for role, entry in cost["byRole"].items()]
-    return lines + (_table(["Role", "Tasks", "Failed", "Cost"], rows, "lrrr") if rows else [])
+             f"({cost['tasksWithCost']} task(s) reported a cost), of which "
+             f"{usd(cost['failedAttemptsUsd'])} spent on failed attempts.", ""]
+    rows = [[role, entry["tasks"], entry["failed"], usd(entry["costUsd"]),
+             usd(entry["failedAttemptsUsd"])] for role, entry in cost["byRole"].items()]
+    return lines + (_table(["Role", "Tasks", "Failed", "Cost", "On failed attempts"], rows,
+                           "lrrrr") if rows else [])
 
 
 def _pauses(report: dict[str, Any]) -> list[str]:
@@ -111,8 +113,13 @@ def _schedules(report: dict[str, Any]) -> list[str]:
     rows = [[sid, e["fired"], e["skipped"],
              ", ".join(f"{reason} ×{n}" for reason, n in e["skipReasons"].items())]
             for sid, e in schedules["byId"].items()]
-    return lines + (_table(["Schedule", "Fired", "Skipped", "Skip reasons"], rows, "lrrl")
-                    if rows else [])
+    lines += _table(["Schedule", "Fired", "Skipped", "Skip reasons"], rows, "lrrl") if rows \
+        else []
+    health = [[h["id"], *(h["lastDay"][k] for k in ("expected", "enqueued", "completed",
+                                                     "failed", "skipped")),
+               h["late"] or "no"] for h in report.get("scheduleHealth", [])]
+    return lines + (_table(["Schedule (last 24 h)", "Expected", "Enqueued", "Completed",
+                            "Failed", "Skipped", "Late"], health, "lrrrrrl") if health else [])
 
 
 def _failures(report: dict[str, Any]) -> list[str]:

@@ -94,25 +94,44 @@ def duration_figures(records: list[Record]) -> dict[str, Any]:
 
 
 def cost_figures(records: list[Record]) -> dict[str, Any]:
-    """Total costUsd and, per role, tasks, failures and cost (records without a
-    role are grouped under "(none)"; records without a cost add nothing)."""
+    """Total spend and, per role, tasks, failures, cost and the part spent on failed
+    attempts (records without a role are grouped under "(none)"). A record's cost is
+    `totalCostUsd` (every attempt) when present, else its `costUsd`; on a success,
+    what came before its last attempt was spent on failed attempts."""
     roles: dict[str, dict[str, Any]] = {}
-    total = 0.0
+    total = wasted = 0.0
     priced = 0
     for record in records:
         role = record.get("role") if isinstance(record.get("role"), str) else None
-        entry = roles.setdefault(role or NO_ROLE, {"tasks": 0, "failed": 0, "costUsd": 0.0})
+        entry = roles.setdefault(role or NO_ROLE, {"tasks": 0, "failed": 0, "costUsd": 0.0,
+                                                   "failedAttemptsUsd": 0.0})
         entry["tasks"] += 1
         entry["failed"] += 1 if _failed(record) else 0
-        cost = _number(record.get("costUsd"))
+        cost, lost = _spend(record)
         if cost is not None:
             entry["costUsd"] += cost
+            entry["failedAttemptsUsd"] += lost
             total += cost
+            wasted += lost
             priced += 1
     for entry in roles.values():
         entry["costUsd"] = round(entry["costUsd"], 6)
+        entry["failedAttemptsUsd"] = round(entry["failedAttemptsUsd"], 6)
     ordered = sorted(roles.items(), key=lambda item: (-item[1]["costUsd"], item[0]))
-    return {"totalUsd": round(total, 6), "tasksWithCost": priced, "byRole": dict(ordered)}
+    return {"totalUsd": round(total, 6), "tasksWithCost": priced,
+            "failedAttemptsUsd": round(wasted, 6), "byRole": dict(ordered)}
+
+
+def _spend(record: Record) -> tuple[float | None, float]:
+    """(what the task cost in all, the part spent on failed attempts)."""
+    last = _number(record.get("costUsd"))
+    total = _number(record.get("totalCostUsd"))
+    total = last if total is None else total
+    if total is None:
+        return None, 0.0
+    if not _succeeded(record):
+        return total, total
+    return total, max(0.0, total - (last or 0.0))
 
 
 def reason_key(text: str) -> str:

@@ -38,11 +38,45 @@ def schedule_problem(schedule: dict, seen: set[str]) -> str | None:
         return "cron is missing"
     if not _valid_jitter(schedule.get("jitterSeconds")):
         return "jitterSeconds must be a number of seconds >= 0"
+    problem = health_options_problem(schedule)
+    if problem:
+        return problem
     try:
         normalize(schedule["cron"])
         zone_for(schedule.get("timezone"))
     except CronError as exc:
         return str(exc)
+    return None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(value: Any) -> float | None:
+    """`catchUpWithin`: seconds (a number) or "90s", "90m", "2h", "1d"; None when absent.
+    Raises ValueError on anything else."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        return float(match.group(1)) * _UNIT[match.group(2)]
+    raise ValueError(value)
+
+
+def health_options_problem(schedule: dict) -> str | None:
+    """whenFull, catchUpWithin and lateAfter (minutes) of one schedule."""
+    if schedule.get("whenFull", "skip") not in ("skip", "defer"):
+        return 'whenFull must be "skip" or "defer"'
+    try:
+        duration_seconds(schedule.get("catchUpWithin"))
+    except ValueError:
+        return 'catchUpWithin must be seconds or a duration like "90m", "2h"'
+    late = schedule.get("lateAfter")
+    if late is not None and not (_valid_jitter(late) and late > 0):
+        return "lateAfter must be a number of minutes > 0"
     return None
 
 

@@ -48,7 +48,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from pipeline.domain.clock import parse_iso
-from pipeline.scheduling.checks import is_enabled, schedule_problem
+from pipeline.scheduling.checks import duration_seconds, is_enabled, schedule_problem
 from pipeline.scheduling.cron import CronError, next_after, zone_for
 
 __all__ = [
@@ -87,6 +87,10 @@ SCHEDULE_ONLY = frozenset(
         "timezone",
         "jitterSeconds",
         "catchUp",
+        "catchUpWithin",
+        "whenFull",
+        "deferredSlot",
+        "lateAfter",
     }
 )
 """Schedule fields that are not copied into the task."""
@@ -203,7 +207,7 @@ def _timing(schedule: dict, schedule_id: str, tick: _Tick):
     last = _read_time(schedule.get("lastRun"), zone)
     due = _due(expr, zone, clock, _read_time(schedule.get("nextRun"), zone), last, jitter)
     if due is None:
-        return changes, None, None
+        return _deferred(schedule, schedule_id, zone, changes, tick)
     slot = _latest_slot(expr, zone, due, clock)
     if last is not None and last >= slot:
         return changes, None, None
@@ -211,8 +215,25 @@ def _timing(schedule: dict, schedule_id: str, tick: _Tick):
     if reason is not None:
         changes["lastSkip"] = {"at": _format(tick.now, zone), "reason": reason}
         changes["skipCount"] = _count(schedule.get("skipCount")) + 1
+        if reason == SKIP_FULL and schedule.get("whenFull") == "defer":
+            changes["deferredSlot"] = _format(slot, zone)
         return changes, None, reason
     changes["lastRun"] = _format(slot, zone)
+    changes["deferredSlot"] = REMOVE  # a newer slot fires: it covers a deferred one
+    return changes, task_copy(schedule, slot.astimezone(zone)), None
+
+
+def _deferred(schedule: dict, schedule_id: str, zone: tzinfo, changes: dict[str, Any],
+              tick: _Tick):
+    """`whenFull: "defer"`: the slot a full queue skipped fires once the gate is open
+    again (the queue back at or below the low watermark) and no copy is active."""
+    slot = _read_time(schedule.get("deferredSlot"), zone)
+    if slot is None or tick.queue_full or schedule_id in tick.active:
+        return changes, None, None
+    changes["deferredSlot"] = REMOVE
+    last = _read_time(schedule.get("lastRun"), zone)
+    if last is None or slot > last:
+        changes["lastRun"] = _format(slot, zone)
     return changes, task_copy(schedule, slot.astimezone(zone)), None
 
 
@@ -247,6 +268,9 @@ def _latest_slot(expr: str, zone: tzinfo, first: datetime, clock: datetime) -> d
 def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick) -> str | None:
     late = (tick.now - firing).total_seconds()
     if schedule.get("catchUp") is False and late > tick.grace:
+        return SKIP_MISSED
+    within = duration_seconds(schedule.get("catchUpWithin"))  # checked before planning
+    if within is not None and late > max(within, tick.grace):
         return SKIP_MISSED
     if schedule_id in tick.active:
         return SKIP_ACTIVE

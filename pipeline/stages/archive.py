@@ -86,7 +86,8 @@ class Archive:
         log = logger.bind(task=task["id"])
         if outcome is Outcome.SUCCESS:
             log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
-            emit(self.layout, "task_done", id=task["id"], role=task.get("role"))
+            emit(self.layout, "task_done", id=task["id"], role=task.get("role"),
+                 scheduledId=task.get("scheduledId"))
         elif outcome is Outcome.CANCELLED:  # the user's decision, not a failure
             log.info("cancelled (archived in failed.json)")
             emit(self.layout, "task_cancelled", id=task["id"], role=task.get("role"),
@@ -94,7 +95,8 @@ class Archive:
         else:
             log.warning("{}: {}", outcome, record["error"])
             emit(self.layout, "task_failed", id=task["id"], role=task.get("role"),
-                 outcome=outcome.value, error=record["error"])
+                 outcome=outcome.value, error=record["error"],
+                 scheduledId=task.get("scheduledId"))
         return record
 
     def holds_run(self, task_id: str, started_at: str | None) -> bool:
@@ -116,6 +118,6 @@ def _same_run(record: Any, task_id: str, started_at: str | None) -> bool:
 
 def as_task(record: dict[str, Any]) -> dict[str, Any]:
     """A record turned back into a fresh task (for `retry ID`): attempts reset."""
-    task = {k: v for k, v in record.items() if k not in RUN_FIELDS}
+    task = {k: v for k, v in record.items() if k not in RUN_FIELDS | {"totalCostUsd"}}
     task["attempts"] = 0
     return task

@@ -14,6 +14,7 @@ from pipeline.domain.limits import flatten_deep
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.stages.archive import Archive
+from pipeline.stages.budget import with_attempt_cost
 from pipeline.stages.retry import Finish, Requeue, next_step
 from pipeline.storage.events import emit
 from pipeline.storage.layout import Layout
@@ -39,14 +40,15 @@ class Settler:
         """Raises CorruptFile / OSError when the queue or archive cannot be written;
         the caller keeps the task in running.json and tries again."""
         if verdict.usage_limit:
-            self._pause_for_usage_limit(verdict, now)
+            self._pause_for_usage_limit(verdict, now, entry["id"])
+        entry = with_attempt_cost(entry, verdict.fields)
         step = next_step(entry, verdict, self.settings, now)
         if isinstance(step, Requeue):
             self._requeue(entry, verdict, step.task)
             return
         assert isinstance(step, Finish)
-        self.archive.record_end(entry, verdict.outcome, now, verdict.error, step.attempts,
-                                verdict.fields)
+        self.archive.record_end(entry, step.outcome or verdict.outcome, now,
+                                step.error or verdict.error, step.attempts, verdict.fields)
 
     def _requeue(self, entry: dict[str, Any], verdict: Verdict, task: dict[str, Any]) -> None:
         self.queue.push_head(task)
@@ -58,7 +60,7 @@ class Settler:
                  outcome=verdict.outcome.value, error=verdict.error,
                  notBefore=task.get("notBefore"))
 
-    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
+    def _pause_for_usage_limit(self, verdict: Verdict, now: datetime, task_id: str) -> None:
         limit = verdict.usage_limit
         assert limit is not None
         margin = timedelta(seconds=self.settings.usage_limit_margin)
@@ -73,7 +75,9 @@ class Settler:
         self.queue.state.set_pause(until, limit.message)
         logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
                        until.isoformat())
-        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
+        self.queue.state.update(pauseTask=task_id)
+        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message,
+             task=task_id, pauseClass=self.queue.state.read().get("pauseClass"))
 
 
 def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:

@@ -10,7 +10,7 @@ from typing import Any
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, max_retries
+from pipeline.domain.task import Outcome, max_retries, max_task_cost
 from pipeline.stages.archive import RUN_FIELDS
 
 MAX_BACKOFF = 86_400.0  # seconds: a retry never waits longer than a day
@@ -31,6 +31,8 @@ class Requeue:
 @dataclass(frozen=True)
 class Finish:
     attempts: int
+    outcome: Outcome | None = None  # set when something other than the verdict ended it
+    error: str | None = None
 
 
 def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
@@ -41,11 +43,23 @@ def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
     attempts = attempts_before + 1
     retries_made = attempts - 1
     if verdict.retryable and retries_made < max_retries(running, settings):
+        over = over_budget(running, settings)
+        if over:
+            return Finish(attempts, Outcome.BUDGET, over)
         not_before = None  # a crash is not the task's fault: run it again at once
         if verdict.outcome is not Outcome.INTERRUPTED:
             not_before = now + timedelta(seconds=backoff(settings.retry_delay, attempts))
         return Requeue(_as_queued(running, attempts, not_before, verdict.error))
     return Finish(attempts)
+
+
+def over_budget(running: dict[str, Any], settings: Settings) -> str | None:
+    """Why no further attempt may start: the task's spend has passed its cap."""
+    cap = max_task_cost(running, settings)
+    spent = running.get("totalCostUsd")
+    if cap is None or not isinstance(spent, int | float) or spent <= cap:
+        return None
+    return f"budget: spent ${spent:.4f}, over maxTaskCostUsd ${cap:g}; not retried"
 
 
 def _as_queued(running: dict[str, Any], attempts: int, not_before: datetime | None,

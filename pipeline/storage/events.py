@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
@@ -24,6 +25,7 @@ HOOK_EVENTS = {"level": "on_level_change", "task_done": "on_task_done",
                "task_cancelled": "on_task_cancelled"}
 _hooks: dict[str, tuple[str, ...]] = {}
 _hook_timeout = 30.0
+_listeners: list[Callable[[dict[str, Any]], None]] = []  # e.g. the notifier (pipeline/notify)
 
 
 def configure(hooks: dict[str, tuple[str, ...]], timeout: float) -> None:
@@ -45,6 +47,21 @@ def emit(layout: Layout, event: str, **fields: Any) -> None:
         template = None  # the level seen at start, or no change: not a level change
     if template:
         run_hook(hook_argv(template, record), _hook_timeout)
+    for listener in list(_listeners):
+        try:
+            listener(record)
+        except Exception:  # noqa: BLE001 - a listener's bug never reaches the caller
+            logger.exception("event listener failed on {}", event)
+
+
+def listen(listener: Callable[[dict[str, Any]], None]) -> None:
+    """Call `listener(record)` for every event emitted in this process; it must not block."""
+    _listeners.append(listener)
+
+
+def unlisten(listener: Callable[[dict[str, Any]], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
 
 
 def hook_argv(template: tuple[str, ...], record: dict[str, Any]) -> list[str]:

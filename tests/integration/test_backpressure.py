@@ -82,7 +82,8 @@ def test_watermarks_gate_add_and_inbox_and_high_priority_passes(root: Path, daem
     drop(root, "high.json", {"prompt": job("inbox-high"), "id": "inbox-high",
                              "priority": "high"})
     wait_for(lambda: "inbox-high" in queue_ids(root), message="the high file admitted")
-    assert not (root / "inbox" / "high.json").exists()
+    # the inbox file is deleted just after the queue write (rule 3): wait for it, not assert
+    wait_for(lambda: not (root / "inbox" / "high.json").exists(), message="high.json removed")
     assert waiting.exists()
 
     # hysteresis: back to 3 (not above high, still above low) the queue stays full

@@ -176,7 +176,7 @@ def test_top_level_shape(report: dict) -> None:
     assert list(report) == [
         "day", "generatedAt", "pollInterval", "maxGapSeconds", "window", "hasData", "uptime",
         "restarts", "tasks", "durations", "cost", "pauses", "backpressure", "schedules",
-        "failures", "hourly", "summary", "comparison", "goals"]
+        "failures", "hourly", "scheduleHealth", "summary", "comparison", "goals"]
     assert report["day"] == "2026-03-10"
     assert report["generatedAt"] == "2026-03-11T08:00:00.000+02:00"
     assert report["window"] == {"start": "2026-03-10T00:00:00.000+02:00",
@@ -204,10 +204,22 @@ def test_task_counts(report: dict) -> None:
 
 def test_costs(report: dict) -> None:
     assert report["cost"] == {
-        "totalUsd": 2.55, "tasksWithCost": 6,
-        "byRole": {"dev": {"tasks": 4, "failed": 2, "costUsd": 1.9},
-                   "(none)": {"tasks": 1, "failed": 0, "costUsd": 0.4},
-                   "review": {"tasks": 2, "failed": 1, "costUsd": 0.25}}}
+        "totalUsd": 2.55, "tasksWithCost": 6, "failedAttemptsUsd": 0.15,
+        "byRole": {"dev": {"tasks": 4, "failed": 2, "costUsd": 1.9, "failedAttemptsUsd": 0.15},
+                   "(none)": {"tasks": 1, "failed": 0, "costUsd": 0.4,
+                              "failedAttemptsUsd": 0.0},
+                   "review": {"tasks": 2, "failed": 1, "costUsd": 0.25,
+                              "failedAttemptsUsd": 0.0}}}
+
+
+def test_spend_on_failed_attempts_counts_every_attempt() -> None:
+    from pipeline.report.tasks import cost_figures
+
+    records = [{"status": "success", "role": "dev", "costUsd": 0.1, "totalCostUsd": 0.35},
+               {"status": "failed", "role": "dev", "costUsd": 0.2, "totalCostUsd": 0.5}]
+    figures = cost_figures(records)
+    assert figures["totalUsd"] == 0.85
+    assert figures["failedAttemptsUsd"] == 0.75  # 0.25 before the success + all of 0.5
 
 
 def test_pauses_are_clipped_to_the_day(report: dict) -> None:

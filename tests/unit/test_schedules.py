@@ -559,3 +559,48 @@ def test_frequent_ticks_fire_every_slot_through_fall_back(cron, zone):
     got = [datetime.fromtimestamp(int(f["id"].rsplit("-", 1)[1]) / 1000, UTC) for f in fired]
     cutoff = start + timedelta(hours=36, minutes=-1)  # the last tick is within a minute of it
     assert [g for g in got if g < cutoff] == [e for e in expected if e < cutoff]
+
+
+# --- whenFull: "defer" and catchUpWithin (issue 14) ----------------------------------------
+
+
+def test_defer_fires_the_skipped_slot_once_when_the_queue_has_room():
+    schedules = [schedule(whenFull="defer", nextRun="2026-03-01T11:00:00+01:00")]
+    schedules, decisions = tick(schedules, at(2026, 3, 1, 11, 0, 3), full=True)
+    assert only(decisions).skip_reason == SKIP_FULL
+    assert schedules[0]["deferredSlot"] == "2026-03-01T11:00:00+01:00"
+    # still full: waits; a copy still active: waits
+    assert tick(schedules, at(2026, 3, 1, 11, 20), full=True)[1] == []
+    assert tick(schedules, at(2026, 3, 1, 11, 20), active={"hourly"})[1] == []
+    schedules, decisions = tick(schedules, at(2026, 3, 1, 11, 30))
+    fired = only(decisions).fire
+    assert fired["id"] == f"hourly-{int(at(2026, 3, 1, 11, 0).timestamp() * 1000)}"
+    assert "deferredSlot" not in schedules[0] and "whenFull" not in fired
+    assert schedules[0]["lastRun"] == "2026-03-01T11:00:00+01:00"
+    assert tick(schedules, at(2026, 3, 1, 11, 31))[1] == []  # once
+
+
+def test_skip_is_the_default_when_full():
+    schedules = [schedule(nextRun="2026-03-01T11:00:00+01:00")]
+    schedules, _ = tick(schedules, at(2026, 3, 1, 11, 0, 3), full=True)
+    assert "deferredSlot" not in schedules[0]
+
+
+def test_catch_up_within_runs_only_a_young_missed_slot():
+    young = [schedule(catchUpWithin="2h", lastRun="2026-03-01T09:00:00+01:00",
+                      nextRun="2026-03-01T10:00:00+01:00")]
+    assert only(tick(young, at(2026, 3, 1, 11, 30))[1]).fire is not None  # 11:00, 30 min late
+    old = [schedule(catchUpWithin="20m", lastRun="2026-03-01T09:00:00+01:00",
+                    nextRun="2026-03-01T10:00:00+01:00")]
+    assert only(tick(old, at(2026, 3, 1, 11, 30))[1]).skip_reason == SKIP_MISSED
+    seconds = [schedule(catchUpWithin=3600, lastRun="2026-03-01T09:00:00+01:00",
+                        nextRun="2026-03-01T10:00:00+01:00")]
+    assert only(tick(seconds, at(2026, 3, 1, 11, 30))[1]).fire is not None
+
+
+def test_bad_health_options_are_the_schedule_error():
+    for fields, word in (({"whenFull": "later"}, "whenFull"),
+                         ({"catchUpWithin": "soon"}, "catchUpWithin"),
+                         ({"lateAfter": 0}, "lateAfter")):
+        decision = only(plan([schedule(**fields)], at(2026, 3, 1, 11), set(), False))
+        assert word in decision.changes["error"] and decision.fire is None

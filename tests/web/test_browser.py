@@ -176,7 +176,8 @@ def test_the_add_form_shows_the_validators_message(page, server: WebServer,
     form.locator("input[name=timeout]").fill("soon")
     form.get_by_role("button", name="Add").click()
     message = page.locator('#add-result li[data-field="timeout"]')
-    expect(message).to_have_text("timeout: must be an integer number of milliseconds > 0")
+    expect(message).to_have_text("timeout: must be an integer number of milliseconds from 1 to "
+                                 "604800000 (limits.timeout_ms)")
     form.locator("input[name=timeout]").fill("600000")
     form.locator("input[name=name]").fill("release-notes")
     form.get_by_role("button", name="Add").click()
