@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _init_parser(sub)
     demo = sub.add_parser("demo", help="the whole loop with a stand-in agent in a temp folder")
     demo.add_argument("--dir", help="a new or empty folder to run it in (default: a temp one)")
-    demo.add_argument("--lang", choices=["en", "zh"], default="en")
+    demo.add_argument("--lang", choices=["en", "zh"], default="en",
+                      help="the prompts' language (default en)")
     return parser
 
 
