@@ -111,6 +111,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
                   "next": [_label(t) for t in _upcoming(queued, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
+        "pauseClass": state.get("pauseClass") if paused and paused > now else None,
         "counts": {"completed": _count(JsonFile(layout.completed, "list")),
                    "failed": _count(JsonFile(layout.failed, "list"))},
     }
@@ -169,7 +170,8 @@ def render(status: dict[str, Any]) -> str:
     lines.append(f"queue    {length} task(s), level {queue['level']}"
                  + (f"; next: {', '.join(queue['next'])}" if queue["next"] else ""))
     if status["pausedUntil"]:
-        lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
+        kind = f"{status['pauseClass']} limit: " if status.get("pauseClass") else ""
+        lines.append(f"paused   until {status['pausedUntil']} ({kind}{status['pauseReason']})")
     counts = status["counts"]
     lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
     return "\n".join(lines + _detail_lines(status))

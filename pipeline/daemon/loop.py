@@ -14,7 +14,8 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.agent.presets import build_env, speaks_claude_json
+from pipeline.agent import session
+from pipeline.agent.presets import build_env, resumable, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.recovery import Disposition
 from pipeline.daemon.sources import Signal
@@ -23,12 +24,13 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level, level
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
-from pipeline.execution import procgroup
+from pipeline.execution import cli_features, procgroup
 from pipeline.execution.slot import Execution
 from pipeline.log import preview
 from pipeline.stages import admit, cancel, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
+from pipeline.stages.review import review
 from pipeline.stages.schedule import Scheduler
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, signature
@@ -60,6 +62,9 @@ class Runner:
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
+        self.features = cli_features.detect(settings, self.env)
+        if self.features:
+            logger.info("agent CLI features: {}", ", ".join(sorted(self.features)))
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -88,7 +93,7 @@ class Runner:
         self.deferred_end = None
         verdict = judge(end, now, self.settings.fail_on_permission_denials,
                         speaks_claude_json(self.settings))
-        self._complete(verdict, now)
+        self._complete(review(self.entry or {}, end, verdict), now)
 
     # ----- the tick ------------------------------------------------------------------
     def tick(self, now: datetime) -> datetime | None:
@@ -208,7 +213,8 @@ class Runner:
         return None
 
     def _start(self, task: dict[str, Any], now: datetime) -> None:
-        entry = run.running_entry(task, now)
+        entry = run.running_entry(task, now,
+                                  session.choose_id(task, resumable(self.settings)))
         self.running_file.save(entry)  # rule 2: running.json names it before the queue loses it
         if self.queue.remove(task["id"]) is None:
             self.running_file.save({})
@@ -219,7 +225,8 @@ class Runner:
         if problem:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
-        execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env),
+        execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env,
+                                             self.features),
                               on_end=lambda end: self.post(Signal("finished", payload=end)),
                               on_progress=lambda p: self.post(Signal("progress", payload=p)))
         try:

@@ -16,6 +16,15 @@ from typing import Any
 ENV_PREFIX = "CLAUDE_RUNNER_"
 
 
+# The prompt of a resumed attempt ({reason}: why the last one ended; {prompt}: the task's
+# own prompt; {feedback}: what the runner found wrong, e.g. a failed verify's output).
+DEFAULT_CONTINUATION = (
+    "Your previous run of this task was interrupted ({reason}) before it finished. Continue "
+    "the original task from where you left off: do not redo work that is already done, and "
+    "check the state of the workspace first.{feedback}\n\nThe original task was:\n\n{prompt}"
+)
+
+
 class SettingsError(Exception):
     pass
 
@@ -36,8 +45,8 @@ class Settings:
     agent_argv: tuple[str, ...] = ()  # the custom preset's template
     agent_extra_args: tuple[str, ...] = ()
     agent_env_passthrough: tuple[str, ...] | None = None
-    agent_stream: bool = False
-    idle_timeout: float = 0.0
+    agent_stream: bool = True
+    idle_timeout: float = 900.0
     agent_env: tuple[tuple[str, str], ...] = ()
     agent_sandboxed: bool = False
     workspace_roots: tuple[str, ...] = ()
@@ -48,6 +57,12 @@ class Settings:
     hook_timeout: float = 30.0
     usage_limit_margin: float = 60.0
     usage_limit_default_pause: float = 3600.0
+    resume: bool = True
+    max_resumes: int = 3
+    resume_on_timeout: bool = False
+    continuation_prompt: str = DEFAULT_CONTINUATION
+    verify_timeout: float = 600.0
+    fallback_model: str = ""        # a model-class usage limit: "" = wait, else run on this model
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -81,12 +96,18 @@ _KEYS: dict[str, tuple[str, type]] = {
     "security.workspace_roots": ("workspace_roots", list),
     "hooks.timeout": ("hook_timeout", float),
     "security.allow_auto_approve": ("allow_auto_approve", bool),
+    "runner.resume": ("resume", bool),
+    "runner.max_resumes": ("max_resumes", int),
+    "runner.resume_on_timeout": ("resume_on_timeout", bool),
+    "runner.continuation_prompt": ("continuation_prompt", str),
+    "runner.verify_timeout": ("verify_timeout", float),
+    "runner.fallback_model": ("fallback_model", str),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
-             "high_watermark", "task_log_retention_days"}
+             "high_watermark", "task_log_retention_days", "verify_timeout"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
-                 "usage_limit_default_pause", "idle_timeout"}
+                 "usage_limit_default_pause", "idle_timeout", "max_resumes"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
 
 
@@ -166,10 +187,19 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(f"agent.preset: must be one of {', '.join(PRESETS)}")
     if settings.agent_preset == "custom" and not settings.agent_argv:
         raise SettingsError("agent.argv: the custom preset needs an argv template")
+    _check_continuation(settings.continuation_prompt)
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
     return settings
+
+
+def _check_continuation(template: str) -> None:
+    try:
+        template.format(reason="", prompt="", feedback="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise SettingsError(f"runner.continuation_prompt: {error!r}; the placeholders are "
+                            "{reason}, {prompt} and {feedback} ({{ and }} for braces)") from None
 
 
 def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:

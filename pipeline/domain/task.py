@@ -97,6 +97,9 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "notBefore": (_is_iso, "must be an ISO 8601 time"),
     "attempts": (lambda v: _is_int(v) and v >= 0, "must be an integer >= 0"),
     "lastError": (lambda v: isinstance(v, str), "must be a string"),
+    "expectChanges": (lambda v: isinstance(v, bool), "must be true or false"),
+    "verify": (lambda v: _is_str_list(v) and bool(v) and bool(v[0]),
+               "must be a non-empty list of strings (an argv, never a shell line)"),
 }
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.execution import procgroup
+from pipeline.execution import gitfacts, procgroup
 from pipeline.execution.progress import OutputWatch
+from pipeline.execution.verify import run_verify
 
 OUTPUT_TAIL_BYTES = 1_000_000
 INTERRUPT_WAIT = 1.0  # seconds between SIGINT and SIGTERM
@@ -40,6 +41,8 @@ class Launch:
     kill_grace: float
     idle_timeout: float = 0.0  # seconds without output before the run is ended; 0 = off
     watch_output: bool = False  # report stream-json progress
+    verify: tuple[str, ...] = ()  # the task's verify argv, run after an exit 0
+    verify_timeout: float = 600.0
 
 
 class Execution:
@@ -58,6 +61,7 @@ class Execution:
         self._timers: list[threading.Timer] = []
         self._lock = threading.Lock()
         self.offset = 0
+        self.git_before: gitfacts.Snapshot | None = None
 
     @property
     def pid(self) -> int | None:
@@ -68,6 +72,7 @@ class Execution:
         launch = self.launch
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         launch.prompt_file.write_text(launch.prompt, encoding="utf-8")
+        self.git_before = gitfacts.snapshot(launch.cwd)
         with open(launch.log_path, "ab") as log, open(launch.prompt_file, "rb") as prompt:
             log.write(launch.header.encode())
             log.flush()
@@ -79,7 +84,7 @@ class Execution:
         self._arm(launch.timeout, self._on_timeout)
         if launch.idle_timeout or launch.watch_output:
             self.watch = OutputWatch(launch.log_path, self.offset, launch.idle_timeout,
-                                     self.on_progress, self._on_idle)
+                                     self.on_progress, self._on_idle, launch.watch_output)
             self.watch.start()
         threading.Thread(target=self._wait, name="agent-waiter", daemon=True).start()
         return self.process.pid
@@ -137,8 +142,19 @@ class Execution:
         if self.watch:
             self.watch.stop()
         self.launch.prompt_file.unlink(missing_ok=True)
-        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, self._read_output(),
-                               idle=self.idle))
+        output = self._read_output()
+        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, output, idle=self.idle,
+                               **self._afterwork(code)))
+
+    def _afterwork(self, code: int) -> dict:
+        """The workspace's git facts, and the verify command after an exit 0."""
+        found = gitfacts.facts(self.launch.cwd, self.git_before) if self.git_before else None
+        result: dict = {"git": found[0], "changed": found[1]} if found else {}
+        launch = self.launch
+        if launch.verify and code == 0 and not self.timed_out and self.stop_reason is None:
+            result["verify"] = run_verify(list(launch.verify), launch.cwd, launch.env,
+                                          launch.verify_timeout, launch.log_path)
+        return result
 
     def _end_stragglers(self) -> None:
         """Processes the agent left behind in its group get SIGTERM, then SIGKILL."""

@@ -24,6 +24,7 @@ RUN_FIELDS = {
     "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
     "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
     "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "notBefore", "lastError",
+    "resumeSession", "resumeReason", "resumeFeedback",  # steer the next attempt only
 }
 
 

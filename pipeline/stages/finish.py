@@ -28,7 +28,7 @@ class Settler:
     def settle(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
         """Raises CorruptFile / OSError when the queue or archive cannot be written;
         the caller keeps the task in running.json and tries again."""
-        if verdict.usage_limit:
+        if verdict.usage_limit and not self._falls_back(verdict.usage_limit, entry):
             self._pause_for_usage_limit(verdict, now)
         step = next_step(entry, verdict, self.settings, now)
         if isinstance(step, Requeue):
@@ -48,6 +48,18 @@ class Settler:
                  outcome=verdict.outcome.value, error=verdict.error,
                  notBefore=task.get("notBefore"))
 
+    def _falls_back(self, limit: UsageLimit, entry: dict[str, Any]) -> bool:
+        """The per-class policy: a model's own limit with `fallback_model` set runs the
+        task again at once on that model instead of pausing (once: a limit met on the
+        fallback model itself pauses)."""
+        fallback = self.settings.fallback_model
+        if limit.kind != "model" or not fallback or entry.get("fallbackModel") == fallback:
+            return False
+        logger.bind(task=entry["id"]).warning("{} ({}): running the task on {} instead of "
+                                              "waiting", limit.message, limit.kind, fallback)
+        emit(self.layout, "model_fallback", id=entry["id"], model=fallback, reason=limit.message)
+        return True
+
     def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
         limit = verdict.usage_limit
         assert limit is not None
@@ -56,10 +68,11 @@ class Settler:
         until = _end_of_reset(limit, now) + margin if limit.resets_at else now + default
         if self.queue.state.paused_until() == until:
             return  # a retried write of the same end: already paused
-        self.queue.state.set_pause(until, limit.message)
-        logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
-                       until.isoformat())
-        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
+        self.queue.state.set_pause(until, limit.message, limit.kind)
+        logger.warning("usage limit reached ({}, {}); pausing all runs until {}", limit.message,
+                       limit.kind, until.isoformat())
+        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message,
+             **{"class": limit.kind})
 
 
 def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.agent import session
 from pipeline.agent.presets import build_argv, speaks_claude_json
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
@@ -29,9 +30,18 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
     return None
 
 
-def running_entry(task: dict[str, Any], now: datetime) -> dict[str, Any]:
+def running_entry(task: dict[str, Any], now: datetime,
+                  session_id: str | None = None) -> dict[str, Any]:
+    """What running.json holds for this attempt; with the session id it runs under (known
+    before the agent starts, so a crash recovery can resume it)."""
     attempt = int(task.get("attempts") or 0) + 1
-    return {**task, "startedAt": iso(now), "attempt": attempt, "pid": None}
+    entry = {**task, "startedAt": iso(now), "attempt": attempt, "pid": None}
+    if session_id:
+        entry["sessionId"] = session_id
+        entry["sessionIds"] = [*(task.get("sessionIds") or []), session_id]
+    if task.get("resumeSession"):
+        entry["resumes"] = int(task.get("resumes") or 0) + 1
+    return entry
 
 
 def attempt_marker(entry: dict[str, Any]) -> str:
@@ -40,22 +50,28 @@ def attempt_marker(entry: dict[str, Any]) -> str:
 
 
 def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
-               env: dict[str, str]) -> Launch:
+               env: dict[str, str], features: frozenset[str] = frozenset()) -> Launch:
     workspace = Path(entry.get("workspace") or layout.root)
     prompt_file = layout.task_logs / f"{entry['id']}.prompt"
-    argv = build_argv(entry, settings, str(workspace), str(prompt_file))
+    prompt = session.prompt_for(entry, settings)
+    view = {**session.agent_view(entry), "prompt": prompt}
+    argv = build_argv(view, settings, str(workspace), str(prompt_file))
+    if speaks_claude_json(settings):
+        argv += session.session_flags(entry, features)
     shown = argv if speaks_claude_json(settings) else [argv[0], "…"]
     header = f"\n{attempt_marker(entry)}: {' '.join(shown)}\n"
     return Launch(
         argv=argv,
         cwd=workspace,
         env=env,
-        prompt=entry["prompt"],
+        prompt=prompt,
         prompt_file=prompt_file,
         log_path=layout.task_log(entry["id"]),
         header=header,
         timeout=timeout_ms(entry, settings) / 1000,
         kill_grace=settings.kill_grace,
         idle_timeout=settings.idle_timeout,
-        watch_output=settings.agent_stream,
+        watch_output=settings.agent_stream and speaks_claude_json(settings),
+        verify=tuple(entry.get("verify") or ()),
+        verify_timeout=settings.verify_timeout,
     )
