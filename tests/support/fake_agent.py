@@ -30,6 +30,7 @@ Each prompt line starting with `@` is a directive, run in order:
                         with an empty permission_denials
   @touch NAME           create NAME in the working directory
   @commit NAME          create NAME and `git commit` it in the working directory
+  @fix-if-told NAME     create NAME only if the prompt says "missing NAME" (runner feedback)
   @new-session          when resumed, answer under a fresh session id (as a CLI may)
 Otherwise it prints a success result whose `result` echoes the prompt.
 
@@ -175,6 +176,9 @@ def directive(word, rest):
         open(args[0], "a").close()
         for git in (["add", args[0]], ["commit", "-q", "-m", f"add {args[0]}"]):
             subprocess.run(["git", *git], check=True)
+    elif word == "fix-if-told":
+        if f"missing {args[0]}" in PROMPT:
+            open(args[0], "a").close()
     elif word == "new-session" and SESSION["resumed"]:
         SESSION["id"] = f"fake-{uuid.uuid4()}"
 
