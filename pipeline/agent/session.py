@@ -20,11 +20,14 @@ from pipeline.domain.settings import Settings
 
 NOT_FOUND = re.compile(r"No conversation found with session ID", re.IGNORECASE)
 PERMISSION_PROMPTS_FLAG = "--permission-prompts"
-# words of a tool_result that Claude Code writes when it refused a tool
-# (not a command's own "Permission denied" on a file, which is an ordinary tool error)
-_DENIED = re.compile(r"requested permissions? to use|haven't granted|permission to use \S+ "
-                     r"(?:has been|was) denied|denied by (?:a |your )?(?:permission|deny)",
-                     re.IGNORECASE)
+# words of a tool_result that Claude Code writes when it refused a tool (2.1.197: "Claude
+# requested permissions to write to X, but you haven't granted it yet."; "Output redirection
+# to 'X' was blocked. For security, Claude Code may only write to files in the allowed
+# working directories", which `permission_denials` does not list) - not a command's own
+# "Permission denied" on a file, which is an ordinary tool error
+_DENIED = re.compile(r"requested permissions? to|haven't granted|was blocked\. For security"
+                     r"|permission to use \S+ (?:has been|was) denied"
+                     r"|denied by (?:a |your )?(?:permission|deny)", re.IGNORECASE)
 
 
 def choose_id(task: dict[str, Any], resumable: bool) -> str | None:
