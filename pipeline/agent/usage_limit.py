@@ -60,8 +60,8 @@ _LIMIT_LINE = re.compile(
     _LEAD
     + r"(?:(?:Claude\s+(?:AI\s+)?)?usage\s+limit\s+reached"
     + r"|You(?:'|’|\s+ha)ve\s+(?:hit|reached)\s+your\b[^.·∙|\n]*?\blimit"
-    + r"|(?:Claude\s+)?(?:\d+-hour|weekly|daily|session|(?:Opus|Sonnet)(?:\s+[\d.]+)?)"
-    + r"\s+limit\s+reached"
+    + r"|(?:Claude\s+)?(?:(?:Opus|Sonnet)(?:\s+[\d.]+)?\s+)?"
+    + r"(?:\d+-hour|weekly|daily|session|Opus|Sonnet)(?:\s+[\d.]+)?\s+limit\s+reached"
     + r"|You(?:'|’|\s+a)re\s+out\s+of\s+(?:usage\s+credits|extra\s+usage)"
     + r"|Spending\s+cap\s+reached"
     + r"|Your\s+org\s+is\s+out\s+of\s+usage)",
