@@ -17,6 +17,7 @@ from pipeline.doctor.checks import (
     check_folders,
     check_json_files,
     check_locks,
+    check_permission_prompts,
     check_pm2,
     check_root_auto_approve,
 )
@@ -37,6 +38,7 @@ def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None)
         check_json_files(layout),
         check_pm2(layout, probes),
         check_disk(layout, probes),
+        check_permission_prompts(settings, probes),
     ]
 
 

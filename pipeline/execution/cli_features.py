@@ -15,12 +15,13 @@ from pipeline.domain.settings import Settings
 HELP_TIMEOUT = 15.0
 
 
-def help_text(settings: Settings, env: dict[str, str]) -> str | None:
+def help_text(settings: Settings, env: dict[str, str],
+              timeout: float = HELP_TIMEOUT) -> str | None:
     """`<agent> --help` (None when it cannot be run)."""
     try:
         done = subprocess.run(  # noqa: S603 - argv list, never a shell
             [executable(settings), "--help"], env=env, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=HELP_TIMEOUT, check=False)
+            capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout + done.stderr

@@ -193,3 +193,14 @@ def test_verify_failing_then_passing_with_its_output_fed_back(root, daemon, tmp_
     log = task_log(root, "v")
     assert "verify exit code 3" in log and "verify exit code 0" in log
     assert "git" not in record  # not a repository
+
+
+def test_permission_prompts_none_is_passed_when_the_cli_has_it(root, tmp_path):
+    daemon = DaemonProcess(root, env={"FAKE_AGENT_PERMISSION_PROMPTS": "1"}).start()
+    try:
+        drop(root, "p.json", {"id": "p", "prompt": "hello"})
+        record = wait_for(lambda: record_of(root, "p"), message="p done")
+    finally:
+        daemon.stop()
+    assert record["status"] == "success"
+    assert "--permission-prompts none" in argvs(root, "p")[0]
