@@ -62,9 +62,7 @@ class Runner:
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
         self.stopping = False
-        self.features = cli_features.detect(settings, self.env)
-        if self.features:
-            logger.info("agent CLI features: {}", ", ".join(sorted(self.features)))
+        self.features = cli_features.Features(settings, self.env)
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -226,7 +224,7 @@ class Runner:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
         execution = Execution(run.launch_for(entry, self.layout, self.settings, self.env,
-                                             self.features),
+                                             self.features.get()),
                               on_end=lambda end: self.post(Signal("finished", payload=end)),
                               on_progress=lambda p: self.post(Signal("progress", payload=p)))
         try:

@@ -7,6 +7,9 @@ Only Claude Code is asked. `permission-prompts`: the CLI has `--permission-promp
 from __future__ import annotations
 
 import subprocess
+import threading
+
+from loguru import logger
 
 from pipeline.agent.presets import executable, speaks_claude_json
 from pipeline.agent.session import supports_permission_prompts
@@ -32,3 +35,23 @@ def detect(settings: Settings, env: dict[str, str]) -> frozenset[str]:
         return frozenset()
     text = help_text(settings, env) or ""
     return frozenset({"permission-prompts"}) if supports_permission_prompts(text) else frozenset()
+
+
+class Features:
+    """`detect` on a thread started with the daemon (`claude --help` takes about a second,
+    which start-up should not wait for); the first attempt waits for the answer."""
+
+    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
+        self._found: frozenset[str] = frozenset()
+        self._thread = threading.Thread(target=self._detect, args=(settings, env),
+                                        name="cli-features", daemon=True)
+        self._thread.start()
+
+    def _detect(self, settings: Settings, env: dict[str, str]) -> None:
+        self._found = detect(settings, env)
+        if "permission-prompts" in self._found:
+            logger.info("the agent CLI has --permission-prompts: passing --permission-prompts none")
+
+    def get(self) -> frozenset[str]:
+        self._thread.join(HELP_TIMEOUT + 1)
+        return self._found
