@@ -39,8 +39,7 @@ def running_entry(task: dict[str, Any], now: datetime,
     if session_id:
         entry["sessionId"] = session_id
         entry["sessionIds"] = [*(task.get("sessionIds") or []), session_id]
-    if task.get("resumeSession"):
-        entry["resumes"] = int(task.get("resumes") or 0) + 1
+    entry["resumes"] = int(task.get("resumes") or 0) + (1 if task.get("resumeSession") else 0)
     return entry
 
 
