@@ -27,19 +27,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from throughput import wait_for  # bench/ is on sys.path when a script here runs
+
 REPO = Path(__file__).resolve().parents[1]
 AGENT = REPO / "tests" / "support" / "fake_agent.py"
 HEADER = re.compile(r"===== attempt \d+ at (\S+): ")
-
-
-def wait_for(predicate, timeout: float = 300.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit("benchmark timed out")
 
 
 def read(path: Path) -> dict:

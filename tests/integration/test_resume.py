@@ -44,6 +44,18 @@ def start_interruptible(root: Path, tmp_path: Path, task_id: str, extra: str = "
     return wait_for(lambda: (e := running_task(root)).get("pid") and e, message="agent pid")
 
 
+def restart_until_done(root: Path, task_id: str) -> dict:
+    """A new daemon on the same root, until the task succeeded; its record."""
+    restarted = DaemonProcess(root).start()
+    try:
+        record = wait_for(lambda: record_of(root, task_id), timeout=20,
+                          message=f"{task_id} done")
+    finally:
+        restarted.stop()
+    assert record["status"] == "success", restarted.output()
+    return record
+
+
 def prompts(tmp_path: Path) -> list[str]:
     return (tmp_path / "prompts").read_text().split("\n=====\n")[:-1]
 
@@ -58,12 +70,7 @@ def test_pm2_style_sigint_then_restart_resumes_the_same_session(root, daemon, tm
     assert daemon.wait(timeout=10) == 0
     assert queue_tasks(root)[0]["resumeSession"] == session
 
-    restarted = DaemonProcess(root).start()
-    try:
-        record = wait_for(lambda: record_of(root, "job"), timeout=20, message="job done")
-    finally:
-        restarted.stop()
-    assert record["status"] == "success", restarted.output()
+    record = restart_until_done(root, "job")
     first, second = argvs(root, "job")
     assert session_of(first) == ("--session-id", session)
     assert session_of(second) == ("--resume", session)
@@ -80,12 +87,7 @@ def test_kill_9_recovery_resumes_the_same_session(root, daemon, tmp_path):
     entry = start_interruptible(root, tmp_path, "crashy")
     daemon.signal(signal.SIGKILL)
     daemon.wait(timeout=10)
-    restarted = DaemonProcess(root).start()
-    try:
-        record = wait_for(lambda: record_of(root, "crashy"), timeout=20, message="crashy done")
-    finally:
-        restarted.stop()
-    assert record["status"] == "success", restarted.output()
+    record = restart_until_done(root, "crashy")
     assert [session_of(a) for a in argvs(root, "crashy")] == [
         ("--session-id", entry["sessionId"]), ("--resume", entry["sessionId"])]
     assert "the runner stopped unexpectedly" in prompts(tmp_path)[1]
@@ -99,12 +101,7 @@ def test_a_vanished_session_falls_back_to_exactly_one_fresh_run(root, daemon, tm
     daemon.signal(signal.SIGTERM)
     assert daemon.wait(timeout=10) == 0
     shutil.rmtree(fake_agent_sessions)  # other HOME, deleted transcript: nothing to resume
-    restarted = DaemonProcess(root).start()
-    try:
-        record = wait_for(lambda: record_of(root, "gone"), timeout=20, message="gone done")
-    finally:
-        restarted.stop()
-    assert record["status"] == "success", restarted.output()
+    record = restart_until_done(root, "gone")
     runs = [session_of(a) for a in argvs(root, "gone")]
     assert runs[:2] == [("--session-id", entry["sessionId"]), ("--resume", entry["sessionId"])]
     assert len(runs) == 3 and runs[2][0] == "--session-id" and runs[2][1] != entry["sessionId"]
