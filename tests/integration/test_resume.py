@@ -1,5 +1,6 @@
 """No agent run is wasted: an interrupted attempt continues its session (`--resume`)."""
 
+import json
 import os
 import re
 import shutil
@@ -11,10 +12,12 @@ from pathlib import Path
 from helpers import (
     DaemonProcess,
     drop,
+    parse_time,
     queue_tasks,
     record_of,
     running_task,
     state,
+    status_json,
     task_log,
     wait_for,
     write_settings,
@@ -130,18 +133,25 @@ def test_idle_hang_is_ended_and_resumed_until_max_resumes_then_fresh(root, daemo
 
 
 def test_usage_limit_mid_run_resumes_the_session_after_the_reset(root, daemon, tmp_path):
+    """The limit is met again right after the reset: it pauses again, never a failure."""
     write_settings(root, "[runner]\nusage_limit_margin = 0")
     daemon.start()
-    reset = int(time.time()) + 2
-    prompt = (f"@append {tmp_path / 'runs'}\n@usage-limit-once {tmp_path / 'limit'} "
-              f"You've hit your session limit|{reset} Claude AI usage limit reached|{reset}")
+    reset = int(time.time()) + 3
+    limit = f"You've hit your session limit · resets 9am Claude AI usage limit reached|{reset}"
+    prompt = (f"@append {tmp_path / 'runs'}\n@usage-limit-once {tmp_path / 'limit-1'} {limit}"
+              f"\n@usage-limit-once {tmp_path / 'limit-2'} {limit}")
     drop(root, "limited.json", {"prompt": prompt, "id": "limited"})
     wait_for(lambda: state(root).get("pauseClass") == "session", message="pauseClass session")
+    assert status_json(root)["pauseClass"] == "session"
     record = wait_for(lambda: record_of(root, "limited"), timeout=20, message="limited done")
     assert record["status"] == "success", daemon.output()
-    first, second = (session_of(a) for a in argvs(root, "limited"))
-    assert first[0] == "--session-id" and second == ("--resume", first[1])
-    assert record["resumes"] == 1 and record["attempts"] == 1
+    runs = [session_of(a) for a in argvs(root, "limited")]
+    assert runs == [("--session-id", runs[0][1])] + [("--resume", runs[0][1])] * 2
+    assert record["resumes"] == 2 and record["attempts"] == 1
+    events = (root / "logs" / "events.jsonl").read_text().splitlines()
+    pauses = [json.loads(e) for e in events if '"pause_start"' in e]
+    assert [p["class"] for p in pauses] == ["session", "session"]
+    assert parse_time(record["startedAt"]) >= reset - 0.01
 
 
 def git_workspace(tmp_path: Path) -> Path:
