@@ -7,10 +7,12 @@ The agent is tests/support/fake_agent.py doing `--work` seconds of work in 0.1 s
 each step saved in its session (as Claude Code saves each turn of its transcript). After
 `--restart-at` seconds the runner is restarted the way PM2 does it: SIGINT to the agent,
 then to the runner, then a new runner. "Agent time" is the time agents of the task ran
-(from the task log's attempt headers and the record); "thrown away" is agent time minus
-the baseline: the same task run without a restart, measured in the same run. Measured
-once with `resume = false` (the old behaviour: the task starts again from scratch) and
-once with the default `resume = true`.
+(from the task log's attempt headers and the record), against the baseline: the same
+task run without a restart, measured in the same run. "Thrown away" counts the work steps
+the agents did beyond those the task needed (each 0.1 s of agent time; exact, unlike the
+wall-clock figures, which move with the machine's load). Measured once with
+`resume = false` (the old behaviour: the task starts again from scratch) and once with the
+default `resume = true`.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def start(root: Path, env: dict[str, str]) -> subprocess.Popen:
     return process
 
 
-def measure(resume: bool, work: float, restart_at: float | None) -> tuple[float, int]:
-    """(agent seconds, resumes) for one task and one restart (none: restart_at None)."""
+def measure(resume: bool, work: float, restart_at: float | None) -> tuple[float, int, int]:
+    """(agent seconds, work steps done, resumes) for one task and one restart (none:
+    restart_at None)."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / "runner.toml").write_text(
@@ -72,7 +75,8 @@ def measure(resume: bool, work: float, restart_at: float | None) -> tuple[float,
         return finish(root, start(root, env), stopped_at)
 
 
-def finish(root: Path, daemon: subprocess.Popen, stopped_at: float | None) -> tuple[float, int]:
+def finish(root: Path, daemon: subprocess.Popen,
+           stopped_at: float | None) -> tuple[float, int, int]:
     record = wait_for(lambda: next((r for r in read(root / "tasks" / "completed.json")
                                     .get("list", []) if r["id"] == "job"), None))
     daemon.send_signal(signal.SIGTERM)
@@ -80,7 +84,8 @@ def finish(root: Path, daemon: subprocess.Popen, stopped_at: float | None) -> tu
     log = (root / "logs" / "tasks" / "job.log").read_text()
     first = datetime.fromisoformat(HEADER.findall(log)[0]).timestamp()
     before = (stopped_at - first) if stopped_at else 0.0
-    return before + record["durationMs"] / 1000, record.get("resumes", 0)
+    steps = len((root / "worked").read_text().splitlines())
+    return before + record["durationMs"] / 1000, steps, record.get("resumes", 0)
 
 
 def main() -> None:
@@ -88,14 +93,14 @@ def main() -> None:
     parser.add_argument("--work", type=float, default=20.0)
     parser.add_argument("--restart-at", type=float, default=10.0)
     args = parser.parse_args()
-    baseline, _ = measure(True, args.work, None)
-    print(f"baseline: the task ({args.work:g} s of work) without a restart: {baseline:.1f} s "
+    baseline, needed, _ = measure(True, args.work, None)
+    print(f"baseline: the task ({needed} steps of 0.1 s) without a restart: {baseline:.1f} s "
           "of agent time")
     for resume in (False, True):
-        agent, resumes = measure(resume, args.work, args.restart_at)
+        agent, steps, resumes = measure(resume, args.work, args.restart_at)
         print(f"resume = {str(resume).lower():5}: restarted after {args.restart_at:g} s: "
-              f"{agent:.1f} s of agent time, {agent - baseline:.1f} s thrown away "
-              f"({resumes} resume)")
+              f"{agent:.1f} s of agent time (+{agent - baseline:.1f} s), {steps - needed} steps "
+              f"= {(steps - needed) / 10:.1f} s of work thrown away ({resumes} resume)")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ Each prompt line starting with `@` is a directive, run in order:
   @usage-limit-once FILE TEXT   `@usage-limit TEXT`, but only on the first run
   @save-prompt FILE     append the whole prompt and a line "=====" to FILE
   @work FILE SECONDS    do SECONDS of "work" in 0.1 s steps, kept in the session (a resumed
-                        session continues where it stopped); append the seconds this run
-                        worked to FILE at the end
+                        session continues where it stopped); one line per step done is
+                        appended to FILE
   @keepalive SECONDS    print non-progress stream events (rate_limit_event, allowed) every
                         0.1 s for SECONDS
   @stream-deny TOOL     stream a tool_use of TOOL and its denied tool_result, then succeed
@@ -185,15 +185,14 @@ def directive(word, rest):
 
 def work(report_file, seconds):
     """Steps of 0.1 s kept in the session: a resumed session does only what is left."""
-    started = time.monotonic()
     while SESSION["data"]["work"] < seconds - 1e-9:
         time.sleep(0.1)
         SESSION["data"]["work"] = round(SESSION["data"]["work"] + 0.1, 3)
         save_session()
+        with open(report_file, "a") as handle:
+            handle.write(f"{SESSION['data']['work']}\n")
         if SESSION["stream"]:
             emit({"type": "assistant", "message": {"content": [{"type": "text", "text": "."}]}})
-    with open(report_file, "a") as handle:
-        handle.write(f"{time.monotonic() - started:.3f}\n")
 
 
 def stream_deny(tool):

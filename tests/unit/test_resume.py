@@ -138,3 +138,18 @@ def test_a_bad_continuation_prompt_is_refused(tmp_path):
     (tmp_path / "runner.toml").write_text('[runner]\ncontinuation_prompt = "go on {task}"\n')
     with pytest.raises(SettingsError, match="continuation_prompt"):
         load_settings(tmp_path, environ={})
+
+
+def test_status_shows_the_pause_class(tmp_path):
+    from pipeline.cli.status import collect, render
+
+    layout = Layout(tmp_path)
+    layout.tasks.mkdir(parents=True)
+    (layout.tasks / "state.json").write_text(json.dumps({
+        "pausedUntil": "2026-11-25T18:00:00+00:00", "pauseReason": "You've hit your Opus limit",
+        "pauseClass": "model"}))
+    status = collect(layout, Settings(), NOW, detail=False)
+    assert status["pauseClass"] == "model"
+    assert "(model limit: You've hit your Opus limit)" in render(status)
+    later = collect(layout, Settings(), datetime(2026, 11, 25, 19, 0, tzinfo=UTC), detail=False)
+    assert later["pauseClass"] is None and later["pausedUntil"] is None
