@@ -235,6 +235,8 @@ class Runner:
             return
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
+        if execution.git_before and not entry.get("gitBaseline"):
+            entry["gitBaseline"] = list(dataclasses.astuple(execution.git_before))
         self.running_file.save(entry)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  preview(entry["prompt"]))

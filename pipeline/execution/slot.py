@@ -43,6 +43,7 @@ class Launch:
     watch_output: bool = False  # report stream-json progress
     verify: tuple[str, ...] = ()  # the task's verify argv, run after an exit 0
     verify_timeout: float = 600.0
+    git_baseline: tuple[str | None, str] | None = None  # the task's first snapshot (head, tree)
 
 
 class Execution:
@@ -72,7 +73,8 @@ class Execution:
         launch = self.launch
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         launch.prompt_file.write_text(launch.prompt, encoding="utf-8")
-        self.git_before = gitfacts.snapshot(launch.cwd)
+        self.git_before = (gitfacts.Snapshot(*launch.git_baseline) if launch.git_baseline
+                           else gitfacts.snapshot(launch.cwd))
         with open(launch.log_path, "ab") as log, open(launch.prompt_file, "rb") as prompt:
             log.write(launch.header.encode())
             log.flush()

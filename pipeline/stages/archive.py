@@ -25,6 +25,7 @@ RUN_FIELDS = {
     "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
     "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "notBefore", "lastError",
     "resumeSession", "resumeReason", "resumeFeedback",  # steer the next attempt only
+    "gitBaseline",
 }
 
 

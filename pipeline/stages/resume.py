@@ -21,6 +21,8 @@ from pipeline.domain.task import Outcome
 def carry(running: dict[str, Any], verdict: Verdict, settings: Settings) -> dict[str, Any]:
     """Fields for the requeued task (empty: a plain fresh retry, as before)."""
     fields: dict[str, Any] = {}
+    if running.get("gitBaseline"):
+        fields["gitBaseline"] = running["gitBaseline"]  # git facts span the whole task
     if verdict.feedback:
         fields["resumeFeedback"] = verdict.feedback
     if _model_fallback(verdict, running, settings):

@@ -73,4 +73,5 @@ def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
         watch_output=settings.agent_stream and speaks_claude_json(settings),
         verify=tuple(entry.get("verify") or ()),
         verify_timeout=settings.verify_timeout,
+        git_baseline=tuple(entry["gitBaseline"]) if entry.get("gitBaseline") else None,
     )

@@ -209,3 +209,19 @@ def test_permission_prompts_none_is_passed_when_the_cli_has_it(root, tmp_path):
         daemon.stop()
     assert record["status"] == "success"
     assert "--permission-prompts none" in argvs(root, "p")[0]
+
+
+def test_changes_made_before_an_interruption_count_for_the_resumed_attempt(root, daemon,
+                                                                           tmp_path):
+    """expectChanges and the git facts span the whole task, from its first attempt."""
+    write_settings(root, "[runner]\nidle_timeout = 1")
+    workspace = git_workspace(tmp_path)
+    daemon.start()
+    prompt = f"@once {tmp_path / 'm1'} commit a.txt\n@once {tmp_path / 'm2'} sleep 30"
+    drop(root, "c.json", {"id": "c", "prompt": prompt, "workspace": str(workspace),
+                          "expectChanges": True})
+    record = wait_for(lambda: record_of(root, "c"), timeout=20, message="c done")
+    assert record["status"] == "success", daemon.output()
+    assert record["attempts"] == 2 and record["resumes"] == 1  # idle, then resumed
+    assert record["git"]["commits"] == 1 and record["git"]["filesChanged"] == 1
+    assert "gitBaseline" not in record
