@@ -63,6 +63,7 @@ class Execution:
         self._lock = threading.Lock()
         self.offset = 0
         self.git_before: gitfacts.Snapshot | None = None
+        self.verify_pid: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -97,6 +98,8 @@ class Execution:
             if self.stop_reason is None:
                 self.stop_reason = reason
         self._terminate()
+        if self.verify_pid:
+            procgroup.kill(self.verify_pid)
 
     def _arm(self, delay: float, action: Callable[[], None]) -> None:
         timer = threading.Timer(delay, action)
@@ -155,7 +158,8 @@ class Execution:
         launch = self.launch
         if launch.verify and code == 0 and not self.timed_out and self.stop_reason is None:
             result["verify"] = run_verify(list(launch.verify), launch.cwd, launch.env,
-                                          launch.verify_timeout, launch.log_path)
+                                          launch.verify_timeout, launch.log_path,
+                                          self._verify_started)
         return result
 
     def _end_stragglers(self) -> None:
@@ -168,6 +172,11 @@ class Execution:
         while procgroup.group_alive(pgid) and time.monotonic() < deadline:
             time.sleep(0.05)
         procgroup.kill(pgid)
+
+    def _verify_started(self, pid: int) -> None:
+        self.verify_pid = pid
+        if self.stop_reason is not None:  # a stop came while it started
+            procgroup.kill(pid)
 
     def _read_output(self) -> str:
         size = os.path.getsize(self.launch.log_path)

@@ -4,6 +4,7 @@ successful attempt, in its own process group, ended after `verify_timeout` secon
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.domain.attempt import VerifyOutcome
@@ -13,8 +14,10 @@ TAIL_CHARS = 2000
 
 
 def run_verify(argv: list[str], cwd: Path, env: dict[str, str], timeout: float,
-               log_path: Path) -> VerifyOutcome:
-    """Run it; its output is appended to the task log and its tail returned."""
+               log_path: Path, started: Callable[[int], None] = lambda _pid: None
+               ) -> VerifyOutcome:
+    """Run it; its output is appended to the task log and its tail returned. `started`
+    gets its pid (its process group), so a shutdown can end it."""
     with open(log_path, "ab") as log:
         log.write(f"\n----- verify: {' '.join(argv)}\n".encode())
     try:
@@ -23,6 +26,7 @@ def run_verify(argv: list[str], cwd: Path, env: dict[str, str], timeout: float,
                                    **procgroup.spawn_options())
     except OSError as error:
         return VerifyOutcome(None, f"cannot start the verify command: {error}")
+    started(process.pid)
     timed_out = False
     try:
         output, _ = process.communicate(timeout=timeout)

@@ -225,3 +225,20 @@ def test_changes_made_before_an_interruption_count_for_the_resumed_attempt(root,
     assert record["attempts"] == 2 and record["resumes"] == 1  # idle, then resumed
     assert record["git"]["commits"] == 1 and record["git"]["filesChanged"] == 1
     assert "gitBaseline" not in record
+
+
+def test_a_stop_ends_a_running_verify_and_requeues_the_task(root, daemon, tmp_path):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    slow = "import time; open('verifying', 'w').close(); time.sleep(30)"
+    daemon.start()
+    drop(root, "sv.json", {"id": "sv", "prompt": "hello", "workspace": str(workspace),
+                           "verify": [sys.executable, "-c", slow]})
+    wait_for(lambda: (workspace / "verifying").exists(), message="verify running")
+    asked = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(timeout=10) == 0
+    assert time.monotonic() - asked < 1 + 5  # kill_grace + 5
+    queued = queue_tasks(root)
+    assert [t["id"] for t in queued] == ["sv"] and queued[0].get("attempts", 0) == 0
+    assert record_of(root, "sv") is None
