@@ -153,3 +153,14 @@ def test_status_shows_the_pause_class(tmp_path):
     assert "(model limit: You've hit your Opus limit)" in render(status)
     later = collect(layout, Settings(), datetime(2026, 11, 25, 19, 0, tzinfo=UTC), detail=False)
     assert later["pauseClass"] is None and later["pausedUntil"] is None
+
+
+def test_a_stop_in_the_same_batch_keeps_the_agents_end():
+    """PM2 signals the agent and the runner together: the agent's `finished` may share a
+    batch with the stop (before or after it) and must still be handled."""
+    from pipeline.daemon.daemon import split_stop
+    from pipeline.daemon.sources import Signal
+
+    finished = Signal("finished", payload="end")
+    assert split_stop([Signal("stop", payload="SIGINT"), finished]) == ("SIGINT", [finished])
+    assert split_stop([finished]) == (None, [finished])
