@@ -35,15 +35,22 @@ def choose_id(task: dict[str, Any], resumable: bool) -> str | None:
     `resume`, or a new one (None when the preset has no sessions)."""
     if not resumable:
         return None
-    return task.get("resumeSession") or task.get("resume") or str(uuid.uuid4())
+    return task.get("resumeSession") or own_resume(task) or str(uuid.uuid4())
+
+
+def own_resume(task: dict[str, Any]) -> str | None:
+    """The task's own `resume` field, unless a resume already failed (then the task runs
+    fresh: resuming the same missing session again would loop)."""
+    return None if task.get("resumeFallbacks") else task.get("resume")
 
 
 def agent_view(entry: dict[str, Any]) -> dict[str, Any]:
     """The task as the argv builder should see it: a runner resume replaces the task's
     own `resume`, a fallback model its `model`."""
     view = dict(entry)
-    if entry.get("resumeSession"):
-        view["resume"] = entry["resumeSession"]
+    view.pop("resume", None)
+    if entry.get("resumeSession") or own_resume(entry):
+        view["resume"] = entry.get("resumeSession") or own_resume(entry)
     if entry.get("fallbackModel"):
         view["model"] = entry["fallbackModel"]
     return view
@@ -53,7 +60,7 @@ def session_flags(entry: dict[str, Any], features: frozenset[str]) -> list[str]:
     """Flags added to Claude Code's argv: the runner's session id for a fresh attempt,
     and `--permission-prompts none` when the installed CLI has it."""
     flags: list[str] = []
-    if entry.get("sessionId") and not entry.get("resume") and not entry.get("resumeSession"):
+    if entry.get("sessionId") and not own_resume(entry) and not entry.get("resumeSession"):
         flags += ["--session-id", entry["sessionId"]]
     if "permission-prompts" in features:
         flags += [PERMISSION_PROMPTS_FLAG, "none"]

@@ -30,6 +30,15 @@ def test_a_fresh_attempt_gets_a_new_uuid_a_resume_keeps_its_session():
     assert session.choose_id({"prompt": "x"}, resumable=False) is None
 
 
+def test_a_failed_resume_of_the_tasks_own_session_runs_fresh_once(tmp_path):
+    task = {"id": "t", "prompt": "x", "resume": "gone", "resumeFallbacks": 1}
+    session_id = session.choose_id(task, resumable=True)
+    assert session_id != "gone"
+    launch = launch_for(running_entry(task, NOW, session_id), Layout(tmp_path), Settings(), {})
+    assert "--resume" not in launch.argv
+    assert launch.argv[launch.argv.index("--session-id") + 1] == session_id
+
+
 def test_the_running_entry_names_its_session_before_the_agent_starts():
     entry = running_entry({"id": "t", "prompt": "x", "sessionIds": ["a"],
                            "resumeSession": "a", "resumes": 1}, NOW, "a")
