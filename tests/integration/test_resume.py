@@ -242,3 +242,20 @@ def test_a_stop_ends_a_running_verify_and_requeues_the_task(root, daemon, tmp_pa
     queued = queue_tasks(root)
     assert [t["id"] for t in queued] == ["sv"] and queued[0].get("attempts", 0) == 0
     assert record_of(root, "sv") is None
+
+
+def test_a_model_limit_with_fallback_model_runs_on_it_at_once(root, daemon, tmp_path):
+    write_settings(root, '[runner]\nfallback_model = "sonnet"')
+    daemon.start()
+    prompt = (f"@append {tmp_path / 'runs'}\n@usage-limit-once {tmp_path / 'limit'} "
+              "You've hit your Opus limit · resets Dec 1, 9am (UTC)")
+    drop(root, "m.json", {"id": "m", "prompt": prompt, "model": "opus"})
+    record = wait_for(lambda: record_of(root, "m"), message="m done")
+    assert record["status"] == "success", daemon.output()
+    first, second = argvs(root, "m")
+    assert "--model opus" in first and "--model sonnet" in second
+    assert session_of(second) == ("--resume", session_of(first)[1])
+    assert record["fallbackModel"] == "sonnet" and record["attempts"] == 1
+    assert "pausedUntil" not in state(root)
+    events = (root / "logs" / "events.jsonl").read_text()
+    assert '"model_fallback"' in events and '"pause_start"' not in events
