@@ -14,8 +14,7 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.agent import session
-from pipeline.agent.presets import build_env, resumable, speaks_claude_json
+from pipeline.agent.presets import build_env, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.recovery import Disposition
 from pipeline.daemon.sources import Signal
@@ -27,10 +26,9 @@ from pipeline.domain.task import Outcome, valid_id
 from pipeline.execution import cli_features, procgroup
 from pipeline.execution.slot import Execution
 from pipeline.log import preview
-from pipeline.stages import admit, cancel, run
+from pipeline.stages import admit, cancel, review, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.finish import Settler
-from pipeline.stages.review import review
 from pipeline.stages.schedule import Scheduler
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, signature
@@ -91,7 +89,7 @@ class Runner:
         self.deferred_end = None
         verdict = judge(end, now, self.settings.fail_on_permission_denials,
                         speaks_claude_json(self.settings))
-        self._complete(review(self.entry or {}, end, verdict), now)
+        self._complete(review.review(self.entry or {}, end, verdict), now)
 
     # ----- the tick ------------------------------------------------------------------
     def tick(self, now: datetime) -> datetime | None:
@@ -211,8 +209,7 @@ class Runner:
         return None
 
     def _start(self, task: dict[str, Any], now: datetime) -> None:
-        entry = run.running_entry(task, now,
-                                  session.choose_id(task, resumable(self.settings)))
+        entry = run.entry_for(task, now, self.settings)
         self.running_file.save(entry)  # rule 2: running.json names it before the queue loses it
         if self.queue.remove(task["id"]) is None:
             self.running_file.save({})
@@ -234,9 +231,8 @@ class Runner:
                                    retryable=True), now)
             return
         self.execution = execution
-        entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
-        if execution.git_before and not entry.get("gitBaseline"):
-            entry["gitBaseline"] = list(dataclasses.astuple(execution.git_before))
+        entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid),
+                     **run.git_baseline(entry, execution.git_before))
         self.running_file.save(entry)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  preview(entry["prompt"]))

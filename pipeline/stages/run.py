@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.agent import session
-from pipeline.agent.presets import build_argv, speaks_claude_json
+from pipeline.agent.presets import build_argv, resumable, speaks_claude_json
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import timeout_ms
+from pipeline.execution.gitfacts import Snapshot
 from pipeline.execution.slot import Launch
 from pipeline.storage.layout import Layout
 
@@ -28,6 +29,19 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
                 "root unless IS_SANDBOX=1; set [agent] sandboxed = true in runner.toml if this "
                 "machine is a sandbox, or run the runner as a normal user")
     return None
+
+
+def entry_for(task: dict[str, Any], now: datetime, settings: Settings) -> dict[str, Any]:
+    """running.json for the task's next attempt, under the session it runs in."""
+    return running_entry(task, now, session.choose_id(task, resumable(settings)))
+
+
+def git_baseline(entry: dict[str, Any], snapshot: Snapshot | None) -> dict[str, Any]:
+    """The workspace before the task's first attempt, kept for its later ones (git facts
+    and expectChanges span the whole task)."""
+    if snapshot is None or entry.get("gitBaseline"):
+        return {}
+    return {"gitBaseline": [snapshot.head, snapshot.tree]}
 
 
 def running_entry(task: dict[str, Any], now: datetime,
