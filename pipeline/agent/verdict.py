@@ -47,7 +47,7 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
     if end.stop_reason == "cancel":
         return Verdict(Outcome.CANCELLED, "cancelled", fields=fields)
     if end.timed_out:
-        reason = "no output for too long (idle_timeout)" if end.idle else "timed out"
+        reason = "idle: no progress for too long (idle_timeout)" if end.idle else "timed out"
         return Verdict(Outcome.TIMEOUT, reason, retryable=True, fields=fields)
     return _judge_exit(end, result, fields, now, fail_on_denials, claude_json)
 

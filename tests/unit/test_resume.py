@@ -68,7 +68,7 @@ def test_argv_and_prompt_of_a_fresh_and_a_resumed_attempt(tmp_path):
     (Verdict(Outcome.INTERRUPTED, "crash", retryable=True), True),
     (Verdict(Outcome.ERROR, "limit", retryable=True, counts=False,
              usage_limit=UsageLimit("You've hit your session limit", None)), True),
-    (Verdict(Outcome.TIMEOUT, "no output for too long (idle_timeout)", retryable=True), True),
+    (Verdict(Outcome.TIMEOUT, "idle: no progress for too long (idle_timeout)", retryable=True), True),
     (Verdict(Outcome.TIMEOUT, "timed out", retryable=True), False),
     (Verdict(Outcome.ERROR, "verify failed", retryable=True, feedback="fix it"), True),
     (Verdict(Outcome.ERROR, "API Error: 500", retryable=True), False),
