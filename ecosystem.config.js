@@ -4,10 +4,11 @@
 //   CLAUDE_RUNNER_ROOT          state folder (tasks/, inbox/, logs/); default: this folder
 //   CLAUDE_RUNNER_APP_NAME      PM2 app name; default "claude-runner" (tests use a unique one)
 //   CLAUDE_RUNNER_RESTART_DELAY ms PM2 waits before restarting after a crash; default 10000
-//   CLAUDE_RUNNER_CRON_RESTART  set (e.g. "1") to add a daily restart at 12:00. Optional, off by
-//                               default: a restart interrupts the running task. The runner puts
-//                               that task back at the head of the queue without counting an
-//                               attempt, but the work the agent had done in that attempt is lost.
+//   CLAUDE_RUNNER_CRON_RESTART  the daily restart, as the original set-up had it: "0 12 * * *" by
+//                               default; another cron expression replaces it, "off" removes it.
+//                               A restart interrupts the running task, which is put back at the
+//                               head of the queue uncounted and then resumes its agent session
+//                               (`--resume`), so the agent's work is kept (see README, Resuming).
 //   CLAUDE_RUNNER_WEB           set (e.g. "1") to add a second app, "<name>-web": the dashboard
 //                               (`claude-runner web`, needs `pip install -e '.[web]'`). Off by
 //                               default. It binds [web] host/port from runner.toml (127.0.0.1:8765).
@@ -45,8 +46,12 @@ const app = {
   time: true, // timestamp every line
 };
 
-if (process.env.CLAUDE_RUNNER_CRON_RESTART) {
-  app.cron_restart = "0 12 * * *";
+const cronSetting = (process.env.CLAUDE_RUNNER_CRON_RESTART || "").trim();
+const cronWord = cronSetting.toLowerCase();
+if (!["off", "0", "false", "no"].includes(cronWord)) {
+  // unset, or "1"/"on" as the opt-in used to be spelt: the daily restart at 12:00
+  const isCron = cronSetting.split(/\s+/).length >= 5 || cronSetting.startsWith("@");
+  app.cron_restart = isCron ? cronSetting : "0 12 * * *";
 }
 
 const apps = [app];

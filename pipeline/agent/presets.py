@@ -30,6 +30,8 @@ _LIST_FLAGS = {"allowedTools": "--allowedTools", "disallowedTools": "--disallowe
 
 
 EXECUTABLES = {"claude": "claude", "qoder": "qodercli", "codex": "codex", "gemini": "gemini"}
+# presets whose CLI runs under a session id it is given and can resume it (`--resume ID`)
+RESUMABLE = {"claude"}
 # always passed through, even with a clean environment (env_passthrough set)
 BASIC_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL",
              "SYSTEMROOT", "USERPROFILE", "APPDATA")
@@ -42,6 +44,10 @@ def executable(settings: Settings) -> str:
 def speaks_claude_json(settings: Settings) -> bool:
     """Only Claude Code prints the JSON result that success is judged by."""
     return settings.agent_preset == "claude"
+
+
+def resumable(settings: Settings) -> bool:
+    return settings.agent_preset in RESUMABLE
 
 
 def build_argv(task: dict[str, Any], settings: Settings, workspace: str,

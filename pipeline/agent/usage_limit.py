@@ -32,12 +32,14 @@ minute later than stated: callers should pause a little beyond ``resets_at``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
+
+from pipeline.agent.limit_class import classify
 
 __all__ = ["UsageLimit", "detect_usage_limit"]
 
@@ -47,6 +49,7 @@ class UsageLimit:
     message: str  # the matched line, trimmed
     resets_at: datetime | None  # aware, in UTC; None when the message gives no reset
     to_the_minute: bool = False  # a stated clock time: the reset is within that minute
+    kind: str = field(default="unknown", compare=False)  # a class of limit_class.CLASSES
 
 
 # A reset this far in the past is taken as "just now", not as tomorrow's occurrence.
@@ -57,9 +60,10 @@ _LIMIT_LINE = re.compile(
     _LEAD
     + r"(?:(?:Claude\s+(?:AI\s+)?)?usage\s+limit\s+reached"
     + r"|You(?:'|’|\s+ha)ve\s+(?:hit|reached)\s+your\b[^.·∙|\n]*?\blimit"
-    + r"|(?:Claude\s+)?(?:\d+-hour|weekly|daily|session|(?:Opus|Sonnet)(?:\s+[\d.]+)?)"
-    + r"\s+limit\s+reached"
-    + r"|You(?:'|’|\s+a)re\s+out\s+of\s+usage\s+credits"
+    + r"|(?:Claude\s+)?(?:(?:Opus|Sonnet)(?:\s+[\d.]+)?\s+)?"
+    + r"(?:\d+-hour|weekly|daily|session|Opus|Sonnet)(?:\s+[\d.]+)?\s+limit\s+reached"
+    + r"|You(?:'|’|\s+a)re\s+out\s+of\s+(?:usage\s+credits|extra\s+usage)"
+    + r"|Spending\s+cap\s+reached"
     + r"|Your\s+org\s+is\s+out\s+of\s+usage)",
     re.IGNORECASE,
 )
@@ -94,38 +98,45 @@ def detect_usage_limit(
     text: str, now: datetime, local_zone: tzinfo | None = None
 ) -> UsageLimit | None:
     """The usage limit reported in `text`, or None when there is none."""
-    lines, exact_reset = _candidate_lines(text)
+    lines, exact_reset, limit_type = _candidate_lines(text)
     if lines is None:
         return None
     for line in lines:
         limit = _match_line(line, now, local_zone)
         if limit is not None:
-            return _with_exact_reset(limit, exact_reset)
+            return _with_exact_reset(limit, exact_reset, limit_type)
     return None
 
 
-def _with_exact_reset(limit: UsageLimit, exact: datetime | None) -> UsageLimit:
+def _with_exact_reset(limit: UsageLimit, exact: datetime | None,
+                      limit_type: str | None) -> UsageLimit:
+    kind = classify(limit.message, limit_type)
     if exact is None:
-        return limit
-    return UsageLimit(limit.message, exact)
+        return UsageLimit(limit.message, limit.resets_at, limit.to_the_minute, kind)
+    return UsageLimit(limit.message, exact, kind=kind)
 
 
 # ---------------------------------------------------------------- reading the text
 
 
-def _candidate_lines(text: str) -> tuple[list[str] | None, datetime | None]:
-    """Plain lines plus the texts of error results; None when a result says success."""
+def _candidate_lines(text: str) -> tuple[list[str] | None, datetime | None, str | None]:
+    """Plain lines plus the texts of error results, and the reset and type of a rejecting
+    `rate_limit_event`; lines None when a result says success."""
     lines: list[str] = []
     exact: datetime | None = None
+    limit_type: str | None = None
     for item in _items(text):
         if isinstance(item, str):
             lines.append(item)
             continue
         if item.get("type") == "result" and item.get("is_error") is False:
-            return None, None
+            return None, None, None
         lines.extend(_result_texts(item))
-        exact = _rejected_reset(item) or exact
-    return lines, exact
+        info = _rejected_info(item)
+        if info:
+            exact = _from_epoch(info.get("resetsAt")) or exact
+            limit_type = info.get("rateLimitType") or limit_type
+    return lines, exact, limit_type
 
 
 def _items(text: str) -> list[dict[str, Any] | str]:
@@ -153,14 +164,16 @@ def _result_texts(item: dict[str, Any]) -> list[str]:
     return [line for t in texts if isinstance(t, str) for line in t.splitlines()]
 
 
-def _rejected_reset(item: dict[str, Any]) -> datetime | None:
-    """The exact reset of a stream-json `rate_limit_event` that rejected the request."""
+def _rejected_info(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The `rate_limit_info` of a stream-json `rate_limit_event` that rejected the request
+    (`status: allowed` with `overageStatus: rejected` is every subscription session
+    without extra usage: not a limit)."""
     if item.get("type") != "rate_limit_event":
         return None
     info = item.get("rate_limit_info")
     if not isinstance(info, dict) or info.get("status") != "rejected":
         return None
-    return _from_epoch(info.get("resetsAt"))
+    return info
 
 
 # ---------------------------------------------------------------- one line

@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.agent.api_errors import classify_api_error
 from pipeline.agent.presets import last_lines, one_line, parse_result, result_fields
+from pipeline.agent.session import resume_failed, with_stream_denials
 from pipeline.agent.usage_limit import UsageLimit, detect_usage_limit
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.task import Outcome
@@ -24,6 +25,8 @@ class Verdict:
     counts: bool = True                  # False: the attempt is not counted (pause, shutdown)
     usage_limit: UsageLimit | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    resume_failed: bool = False          # `--resume` of a session the agent does not have
+    feedback: str | None = None          # the runner's note for the next attempt (verify)
 
 
 def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
@@ -32,6 +35,8 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
     judged by exit code, their last lines standing in for the result."""
     result = parse_result(end.output) if claude_json else None
     fields = result_fields(result) if claude_json else {"result": last_lines(end.output)}
+    if claude_json:
+        fields = with_stream_denials(fields, end.output)
     if end.exit_code is not None:
         fields["exitCode"] = end.exit_code
     if end.spawn_error:
@@ -42,7 +47,7 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
     if end.stop_reason == "cancel":
         return Verdict(Outcome.CANCELLED, "cancelled", fields=fields)
     if end.timed_out:
-        reason = "no output for too long (idle_timeout)" if end.idle else "timed out"
+        reason = "idle: no progress for too long (idle_timeout)" if end.idle else "timed out"
         return Verdict(Outcome.TIMEOUT, reason, retryable=True, fields=fields)
     return _judge_exit(end, result, fields, now, fail_on_denials, claude_json)
 
@@ -70,6 +75,9 @@ def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str
 def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any],
              claude_json: bool) -> Verdict:
     error = _reason(end, result, claude_json)
+    if claude_json and resume_failed(end.output):
+        return Verdict(Outcome.ERROR, "the session could not be resumed; starting afresh",
+                       retryable=True, counts=False, resume_failed=True, fields=fields)
     if result and result.get("subtype") in FINAL_SUBTYPES:
         return Verdict(Outcome.ERROR, error, fields=fields)
     if classify_api_error(result, end.output) == "auth":

@@ -167,6 +167,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
                   "next": [_label(t, now) for t in _upcoming(queued, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
+        "pauseClass": state.get("pauseClass") if paused and paused > now else None,
         "counts": _counts(layout),
         "root": str(layout.root),
         "agentProblem": state.get("agentProblem"),
@@ -240,7 +241,8 @@ def render(status: dict[str, Any]) -> str:
     if status.get("agentProblem"):
         lines.append(f"agent    {status['agentProblem']}")
     if status["pausedUntil"]:
-        lines.append(f"paused   {_until(status['pausedUntil'])} ({status['pauseReason']}; "
+        kind = f"{status['pauseClass']} limit: " if status.get("pauseClass") else ""
+        lines.append(f"paused   {_until(status['pausedUntil'])} ({kind}{status['pauseReason']}; "
                      "`claude-runner resume` lifts it)")
     counts = status["counts"]
     lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed, "

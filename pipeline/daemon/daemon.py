@@ -129,12 +129,13 @@ class Daemon:
 
     def _run_until_stopped(self, wake: datetime | None) -> str:
         while True:
-            for item in self._wait(wake):
-                if item.kind == "stop":
-                    return str(item.payload)
+            stop, others = split_stop(self._wait(wake))
+            for item in others:  # even with a stop: an agent's end must not be dropped
                 if item.kind == "reload":
                     self.reloader.wanted = True
                 self._guarded(self.runner.note, item)
+            if stop is not None:
+                return stop
             now = clock.now()
             tick = self._guarded(self.runner.tick)
             if self.reloader.due(self.runner):
@@ -276,6 +277,14 @@ class Daemon:
         self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
         emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")
+
+
+def split_stop(items: list[Signal]) -> tuple[str | None, list[Signal]]:
+    """The first stop's reason (None: no stop) and every other signal, in order. A stop
+    that arrives in the same batch as the agent's `finished` (PM2 signals the agent and
+    the runner together) must not lose the finished signal."""
+    stops = [str(item.payload) for item in items if item.kind == "stop"]
+    return (stops[0] if stops else None), [item for item in items if item.kind != "stop"]
 
 
 def _max_rss_mb() -> float | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -25,10 +24,10 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
-from pipeline.execution import executable, gitfacts, procgroup
+from pipeline.execution import cli_features, executable, procgroup
 from pipeline.execution.slot import Execution
 from pipeline.log_once import Repeats
-from pipeline.stages import admit, cancel, run
+from pipeline.stages import admit, cancel, review, run
 from pipeline.stages.archive import Archive
 from pipeline.stages.budget import BudgetGate
 from pipeline.stages.finish import Settler
@@ -80,6 +79,7 @@ class Runner:
         self.repeats = Repeats()  # each lasting problem is logged once
         self.cancels = CancelRequests(layout, self.queue, self.archive, self.repeats)
         self.ticked_at: datetime | None = None  # the end of the last tick that completed
+        self.features = cli_features.Features(settings, self.env)
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
@@ -108,7 +108,7 @@ class Runner:
         self.deferred_end = None
         verdict = judge(end, now, self.settings.fail_on_permission_denials,
                         speaks_claude_json(self.settings))
-        self._complete(verdict, now)
+        self._complete(review.review(self.entry or {}, end, verdict), now)
 
     # ----- the tick ------------------------------------------------------------------
     def tick(self, now: datetime) -> datetime | None:
@@ -244,8 +244,7 @@ class Runner:
         return None
 
     def _start(self, task: dict[str, Any], now: datetime) -> None:
-        entry = run.running_entry(task, now)
-        gitfacts.mark_start(entry, Path(entry.get("workspace") or self.layout.root))
+        entry = run.entry_for(task, now, self.settings)
         self.running_file.save(entry)  # rule 2: running.json names it before the queue loses it
         if self.queue.remove(task["id"]) is None:
             self.running_file.save({})
@@ -258,7 +257,8 @@ class Runner:
             return
         try:
             execution = self.execution_factory(
-                run.launch_for(entry, self.layout, self.settings, self.env),
+                run.launch_for(entry, self.layout, self.settings, self.env,
+                               self.features.get()),
                 on_end=lambda end: self.post(Signal("finished", payload=end)),
                 on_progress=lambda p: self.post(Signal("progress", payload=p)))
             pid = execution.start()
@@ -270,7 +270,8 @@ class Runner:
             return
         self.note_agent(None)
         self.execution = execution
-        entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
+        entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid),
+                     **run.git_baseline(entry, execution.git_before))
         self.running_file.save(entry)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  one_line(entry["prompt"], PROMPT_PREVIEW))

@@ -19,9 +19,11 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from pipeline.agent.presets import build_env, executable
+from pipeline.agent.presets import build_env, executable, speaks_claude_json
+from pipeline.agent.session import supports_permission_prompts
 from pipeline.doctor.probes import GB, Pm2Unavailable, Probes, first_line
 from pipeline.domain.settings import Settings
+from pipeline.execution import cli_features
 from pipeline.scheduling.checks import is_enabled
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
@@ -69,6 +71,23 @@ def check_agent(settings: Settings, probes: Probes) -> Check:
     if done.returncode != 0:
         return Check(name, False, f"{path} --version exited {done.returncode}: {version}")
     return Check(name, True, f"{path} ({version or 'no version printed'})")
+
+
+def check_permission_prompts(settings: Settings, probes: Probes) -> Check:
+    """Whether the installed CLI turns a permission prompt into a denial (detected from its
+    --help, as the daemon does at start)."""
+    name = "permission prompts"
+    if not speaks_claude_json(settings):
+        return Check(name, True, f"not checked for the {settings.agent_preset} preset")
+    text = cli_features.help_text(settings, build_env(settings, probes.environ),
+                                  probes.version_timeout)
+    if text is None:
+        return Check(name, True, "not checked: the agent CLI did not answer --help")
+    if supports_permission_prompts(text):
+        return Check(name, True, "the CLI has --permission-prompts: the runner passes "
+                     "`--permission-prompts none`, so a prompt becomes a denial, never a hang")
+    return Check(name, True, "this CLI has no --permission-prompts (added in 2.1.259): not "
+                 "passed; a run that waits on anything is ended by idle_timeout")
 
 
 def check_auth(settings: Settings, probes: Probes) -> Check:

@@ -18,6 +18,7 @@ from pipeline.doctor.checks import (
     check_folders,
     check_json_files,
     check_locks,
+    check_permission_prompts,
     check_pm2,
     check_root_auto_approve,
 )
@@ -49,6 +50,7 @@ def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None)
         check_schedules(layout, settings, probes.now),
         check_pm2(layout, probes),
         check_disk(layout, probes),
+        check_permission_prompts(settings, probes),
         *([check_notify()] if settings.notify_urls else []),
     ]
 

@@ -16,6 +16,15 @@ from typing import Any
 ENV_PREFIX = "CLAUDE_RUNNER_"
 
 
+# The prompt of a resumed attempt ({reason}: why the last one ended; {prompt}: the task's
+# own prompt; {feedback}: what the runner found wrong, e.g. a failed verify's output).
+DEFAULT_CONTINUATION = (
+    "Your previous run of this task was interrupted ({reason}) before it finished. Continue "
+    "the original task from where you left off: do not redo work that is already done, and "
+    "check the state of the workspace first.{feedback}\n\nThe original task was:\n\n{prompt}"
+)
+
+
 class SettingsError(Exception):
     pass
 
@@ -36,8 +45,8 @@ class Settings:
     agent_argv: tuple[str, ...] = ()  # the custom preset's template
     agent_extra_args: tuple[str, ...] = ()
     agent_env_passthrough: tuple[str, ...] | None = None
-    agent_stream: bool = False
-    idle_timeout: float = 0.0
+    agent_stream: bool = True
+    idle_timeout: float = 900.0
     agent_env: tuple[tuple[str, str], ...] = ()
     agent_sandboxed: bool = False
     workspace_roots: tuple[str, ...] = ()
@@ -64,6 +73,12 @@ class Settings:
     max_task_cost_usd: float = 0.0    # 0 = no per-task cap (the task field overrides)
     budget_usd: float = 0.0           # a rolling window's cap; 0 = none
     budget_per_hours: float = 5.0
+    resume: bool = True
+    max_resumes: int = 3
+    resume_on_timeout: bool = False
+    continuation_prompt: str = DEFAULT_CONTINUATION
+    verify_timeout: float = 600.0
+    fallback_model: str = ""        # a model-class usage limit: "" = wait, else run on this model
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -113,16 +128,22 @@ _KEYS: dict[str, tuple[str, type]] = {
     "budget.max_task_cost_usd": ("max_task_cost_usd", float),
     "budget.usd": ("budget_usd", float),
     "budget.per_hours": ("budget_per_hours", float),
+    "runner.resume": ("resume", bool),
+    "runner.max_resumes": ("max_resumes", int),
+    "runner.resume_on_timeout": ("resume_on_timeout", bool),
+    "runner.continuation_prompt": ("continuation_prompt", str),
+    "runner.verify_timeout": ("verify_timeout", float),
+    "runner.fallback_model": ("fallback_model", str),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
               "on_task_cancelled")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days", "max_inbox_file_bytes",
              "max_prompt_bytes", "max_timeout", "notify_timeout", "heartbeat_every",
-             "budget_per_hours"}
+             "budget_per_hours", "verify_timeout"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
                  "usage_limit_default_pause", "idle_timeout", "notify_retry_delay", "daily_usd",
-                 "max_task_cost_usd", "budget_usd"}
+                 "max_task_cost_usd", "budget_usd", "max_resumes"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
 NOTIFY_EVENTS = ("task_failed", "pause_start", "pause_end", "queue_full", "queue_recovered",
                  "budget_reached", "budget_reset", "daemon_crash", "schedule_late",
@@ -209,6 +230,7 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError("agent.argv: the custom preset needs an argv template")
     if settings.default_timeout > settings.max_timeout:
         raise SettingsError("runner.default_timeout: must not exceed limits.timeout_ms")
+    _check_continuation(settings.continuation_prompt)
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
@@ -219,6 +241,14 @@ def _validate(settings: Settings) -> Settings:
         raise SettingsError(f"notify.events: unknown {', '.join(unknown)}; "
                             f"use some of {', '.join(NOTIFY_EVENTS)}")
     return settings
+
+
+def _check_continuation(template: str) -> None:
+    try:
+        template.format(reason="", prompt="", feedback="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise SettingsError(f"runner.continuation_prompt: {error!r}; the placeholders are "
+                            "{reason}, {prompt} and {feedback} ({{ and }} for braces)") from None
 
 
 def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:

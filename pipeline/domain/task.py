@@ -112,6 +112,10 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "lastError": (lambda v: isinstance(v, str), "must be a string"),  # the runner's; not argv
     "maxTaskCostUsd": (lambda v: _is_number(v) and v > 0, "must be a number > 0"),
     "totalCostUsd": (lambda v: _is_number(v) and v >= 0, "must be a number >= 0"),
+    "expectChanges": (lambda v: isinstance(v, bool), "must be true or false"),
+    "verify": (lambda v: _is_str_list(v) and 0 < len(v) <= 100 and bool(v[0])
+               and all(limits.text(part) for part in v),
+               "must be a non-empty list of strings (an argv, never a shell line)"),
 }
 
 

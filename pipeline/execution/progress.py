@@ -21,6 +21,24 @@ POLL_SECONDS = 0.5
 REPORT_EVERY = 2.0
 
 
+# stream-json events that say the CLI is alive but not that the agent moved on: a stream
+# made only of these (retries of a failing API, rate-limit notices, keep-alives) is idle
+_NOT_PROGRESS_TYPES = {"rate_limit_event", "keep_alive", "ping"}
+_NOT_PROGRESS_SUBTYPES = {"api_retry"}
+
+
+def is_progress(line: bytes) -> bool:
+    """Whether a stream-json line is the agent's progress (a turn, a tool result, the
+    init or the result); other lines, JSON or not (stderr noise), are not."""
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(event, dict) or event.get("type") in _NOT_PROGRESS_TYPES:
+        return False
+    return event.get("subtype") not in _NOT_PROGRESS_SUBTYPES
+
+
 def count_turns(lines: list[bytes]) -> int:
     """Assistant messages among stream-json event lines."""
     turns = 0
@@ -38,7 +56,7 @@ def count_turns(lines: list[bytes]) -> int:
 class OutputWatch:
     def __init__(self, path: Path, offset: int, idle_timeout: float,
                  on_progress: Callable[[dict[str, Any]], None],
-                 on_idle: Callable[[], None]) -> None:
+                 on_idle: Callable[[], None], stream: bool = False) -> None:
         self.path = path
         self.position = offset
         self.idle_timeout = idle_timeout
@@ -51,6 +69,7 @@ class OutputWatch:
         self.activity_at = datetime.now(UTC)
         self._done = threading.Event()
         self._partial = b""
+        self.stream = stream  # stream-json: only progress events count as activity
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="output-watch", daemon=True).start()
@@ -81,6 +100,8 @@ class OutputWatch:
         lines = (self._partial + chunk).split(b"\n")
         self._partial = lines.pop()
         self.turns += count_turns(lines)
+        if self.stream and not any(is_progress(line) for line in lines):
+            return False
         self.last_activity = time.monotonic()
         self.activity_at = datetime.now(UTC)
         return True

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.execution import procgroup
+from pipeline.execution import gitfacts, procgroup
 from pipeline.execution.progress import OutputWatch
+from pipeline.execution.verify import run_verify
 
 OUTPUT_TAIL_BYTES = 1_000_000
 INTERRUPT_WAIT = 1.0  # seconds between SIGINT and SIGTERM
@@ -53,6 +54,9 @@ class Launch:
     kill_grace: float
     idle_timeout: float = 0.0  # seconds without output before the run is ended; 0 = off
     watch_output: bool = False  # report stream-json progress
+    verify: tuple[str, ...] = ()  # the task's verify argv, run after an exit 0
+    verify_timeout: float = 600.0
+    git_baseline: tuple[str | None, str] | None = None  # the task's first snapshot (head, tree)
 
 
 class Execution:
@@ -71,6 +75,8 @@ class Execution:
         self._timers: list[threading.Timer] = []
         self._lock = threading.Lock()
         self.offset = 0
+        self.git_before: gitfacts.Snapshot | None = None
+        self.verify_pid: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -81,6 +87,8 @@ class Execution:
         launch = self.launch
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(launch.prompt_file, launch.prompt.encode("utf-8"))
+        self.git_before = (gitfacts.Snapshot(*launch.git_baseline) if launch.git_baseline
+                           else gitfacts.snapshot(launch.cwd))
         with _open_private(launch.log_path, os.O_APPEND) as log, \
                 open(launch.prompt_file, "rb") as prompt:
             log.write(launch.header.encode())
@@ -93,7 +101,7 @@ class Execution:
         self._arm(launch.timeout, self._on_timeout)
         if launch.idle_timeout or launch.watch_output:
             self.watch = OutputWatch(launch.log_path, self.offset, launch.idle_timeout,
-                                     self.on_progress, self._on_idle)
+                                     self.on_progress, self._on_idle, launch.watch_output)
             self.watch.start()
         threading.Thread(target=self._wait, name="agent-waiter", daemon=True).start()
         return self.process.pid
@@ -104,6 +112,8 @@ class Execution:
             if self.stop_reason is None:
                 self.stop_reason = reason
         self._terminate()
+        if self.verify_pid:
+            procgroup.kill(self.verify_pid)
 
     def _arm(self, delay: float, action: Callable[[], None]) -> None:
         # a Timer beyond TIMEOUT_MAX dies at once with OverflowError: no timeout at all
@@ -152,8 +162,20 @@ class Execution:
         if self.watch:
             self.watch.stop()
         self.launch.prompt_file.unlink(missing_ok=True)
-        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, self._read_output(),
-                               idle=self.idle))
+        output = self._read_output()
+        self.on_end(AttemptEnd(code, self.timed_out, self.stop_reason, output, idle=self.idle,
+                               **self._afterwork(code)))
+
+    def _afterwork(self, code: int) -> dict:
+        """The workspace's git facts, and the verify command after an exit 0."""
+        found = gitfacts.facts(self.launch.cwd, self.git_before) if self.git_before else None
+        result: dict = {"git": found[0], "changed": found[1]} if found else {}
+        launch = self.launch
+        if launch.verify and code == 0 and not self.timed_out and self.stop_reason is None:
+            result["verify"] = run_verify(list(launch.verify), launch.cwd, launch.env,
+                                          launch.verify_timeout, launch.log_path,
+                                          self._verify_started)
+        return result
 
     def _end_stragglers(self) -> None:
         """Processes the agent left behind in its group get SIGTERM, then SIGKILL."""
@@ -165,6 +187,11 @@ class Execution:
         while procgroup.group_alive(pgid) and time.monotonic() < deadline:
             time.sleep(0.05)
         procgroup.kill(pgid)
+
+    def _verify_started(self, pid: int) -> None:
+        self.verify_pid = pid
+        if self.stop_reason is not None:  # a stop came while it started
+            procgroup.kill(pid)
 
     def _read_output(self) -> str:
         size = os.path.getsize(self.launch.log_path)

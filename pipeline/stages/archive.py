@@ -8,7 +8,6 @@ written), then the append-only history line, which is never trimmed.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -16,7 +15,6 @@ from loguru import logger
 from pipeline.domain.clock import iso, parse_iso_or_none
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
-from pipeline.execution import gitfacts
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
@@ -26,6 +24,8 @@ RUN_FIELDS = {
     "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
     "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
     "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "notBefore", "lastError",
+    "resumeSession", "resumeReason", "resumeFeedback",  # steer the next attempt only
+    "gitBaseline",
 }
 
 
@@ -78,10 +78,7 @@ class Archive:
         """Archive how a task ended, with its event and log line; returns the record."""
         log_path = self.layout.task_log(task["id"]) if valid_id(task.get("id")) else None
         log_file = str(log_path) if log_path and log_path.exists() else None
-        workspace = Path(task.get("workspace") or self.layout.root)
-        fields = {**(fields or {}), **gitfacts.record_fields(task, workspace)}
-        record = build_record(task, outcome, now, attempts, error, fields, log_file)
-        record.pop(gitfacts.MARK, None)
+        record = build_record(task, outcome, now, attempts, error, fields or {}, log_file)
         self.write(record)
         log = logger.bind(task=task["id"])
         if outcome is Outcome.SUCCESS:

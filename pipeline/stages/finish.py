@@ -39,7 +39,7 @@ class Settler:
     def settle(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
         """Raises CorruptFile / OSError when the queue or archive cannot be written;
         the caller keeps the task in running.json and tries again."""
-        if verdict.usage_limit:
+        if verdict.usage_limit and not self._falls_back(verdict.usage_limit, entry):
             self._pause_for_usage_limit(verdict, now, entry["id"])
         entry = with_attempt_cost(entry, verdict.fields)
         step = next_step(entry, verdict, self.settings, now)
@@ -60,6 +60,18 @@ class Settler:
                  outcome=verdict.outcome.value, error=verdict.error,
                  notBefore=task.get("notBefore"))
 
+    def _falls_back(self, limit: UsageLimit, entry: dict[str, Any]) -> bool:
+        """The per-class policy: a model's own limit with `fallback_model` set runs the
+        task again at once on that model instead of pausing (once: a limit met on the
+        fallback model itself pauses)."""
+        fallback = self.settings.fallback_model
+        if limit.kind != "model" or not fallback or entry.get("fallbackModel") == fallback:
+            return False
+        logger.bind(task=entry["id"]).warning("{} ({}): running the task on {} instead of "
+                                              "waiting", limit.message, limit.kind, fallback)
+        emit(self.layout, "model_fallback", id=entry["id"], model=fallback, reason=limit.message)
+        return True
+
     def _pause_for_usage_limit(self, verdict: Verdict, now: datetime, task_id: str) -> None:
         limit = verdict.usage_limit
         assert limit is not None
@@ -72,12 +84,12 @@ class Settler:
         if current is not None and current > until and self.queue.state.read().get(
                 "pausedByHand"):
             return  # a longer pause by hand holds
-        self.queue.state.set_pause(until, limit.message)
-        logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
-                       until.isoformat())
+        self.queue.state.set_pause(until, limit.message, limit.kind)
+        logger.warning("usage limit reached ({}, {}); pausing all runs until {}", limit.message,
+                       limit.kind, until.isoformat())
         self.queue.state.update(pauseTask=task_id)
         emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message,
-             task=task_id, pauseClass=self.queue.state.read().get("pauseClass"))
+             task=task_id, pauseClass=limit.kind)
 
 
 def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:

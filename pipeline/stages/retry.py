@@ -12,6 +12,7 @@ from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, max_retries, max_task_cost
 from pipeline.stages.archive import RUN_FIELDS
+from pipeline.stages.resume import carry
 
 MAX_BACKOFF = 86_400.0  # seconds: a retry never waits longer than a day
 
@@ -39,7 +40,7 @@ def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
               now: datetime) -> Requeue | Finish:
     attempts_before = int(running.get("attempts") or 0)
     if not verdict.counts:
-        return Requeue(_as_queued(running, attempts_before, None, verdict.error))
+        return _requeue(running, verdict, settings, attempts_before, None)
     attempts = attempts_before + 1
     retries_made = attempts - 1
     if verdict.retryable and retries_made < max_retries(running, settings):
@@ -49,7 +50,7 @@ def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
         not_before = None  # a crash is not the task's fault: run it again at once
         if verdict.outcome is not Outcome.INTERRUPTED:
             not_before = now + timedelta(seconds=backoff(settings.retry_delay, attempts))
-        return Requeue(_as_queued(running, attempts, not_before, verdict.error))
+        return _requeue(running, verdict, settings, attempts, not_before)
     return Finish(attempts)
 
 
@@ -60,6 +61,10 @@ def over_budget(running: dict[str, Any], settings: Settings) -> str | None:
     if cap is None or not isinstance(spent, int | float) or spent <= cap:
         return None
     return f"budget: spent ${spent:.4f}, over maxTaskCostUsd ${cap:g}; not retried"
+def _requeue(running: dict[str, Any], verdict: Verdict, settings: Settings, attempts: int,
+             not_before: datetime | None) -> Requeue:
+    task = _as_queued(running, attempts, not_before, verdict.error)
+    return Requeue({**task, **carry(running, verdict, settings)})
 
 
 def _as_queued(running: dict[str, Any], attempts: int, not_before: datetime | None,

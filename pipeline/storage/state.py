@@ -59,6 +59,8 @@ class StateFile:
     def paused_until(self) -> datetime | None:
         return parse_iso_or_none(self.read().get("pausedUntil"))
 
-    def set_pause(self, until: datetime | None, reason: str | None) -> None:
+    def set_pause(self, until: datetime | None, reason: str | None,
+                  kind: str | None = None) -> None:
+        """`kind`: the usage limit's class (limit_class.CLASSES), kept as `pauseClass`."""
         self.update(pausedUntil=iso(until) if until else None, pauseReason=reason,
-                    pausedByHand=None)
+                    pauseClass=kind if until else None, pausedByHand=None)

@@ -252,7 +252,8 @@ def test_usage_limit_in_json_pauses_to_the_end_of_the_stated_minute(
     # The json result gives the reset only as text floored to the minute ("resets 3:12pm"
     # for 15:12:50): the runner waits for the end of that minute, so it never restarts the
     # agent into a limit that is still in force.
-    reset, paused = hit_usage_limit(root, configure, daemon, api, home, workspace, "")
+    reset, paused = hit_usage_limit(root, configure, daemon, api, home, workspace,
+                                    "[agent]\nstream = false")  # stream-json is the default
     assert paused == reset // 60 * 60 + 60
     queued = wait_for(lambda: queue_tasks(root), message="the task back in the queue")
     assert queued[0]["id"] == "limited" and queued[0].get("attempts", 0) == 0

@@ -27,7 +27,8 @@ def test_record_history_log_and_format(root: Path, daemon) -> None:
     assert record["error"] is None
     assert TEXT in record["result"]
     assert record["costUsd"] == 0.0123
-    assert record["sessionId"] == "fake-session-1"
+    assert record["sessionIds"] == [record["sessionId"]]  # the runner's --session-id
+    assert len(record["sessionId"]) == 36 and record["resumes"] == 0
     assert record["numTurns"] == 1
     started, completed = parse_time(record["startedAt"]), parse_time(record["completedAt"])
     assert dropped - 1 < started <= completed
@@ -61,8 +62,9 @@ def test_record_history_log_and_format(root: Path, daemon) -> None:
     # the task log: the attempt header, then what the agent printed
     log = task_log(root, "arch-1")
     assert "attempt 1" in log
-    assert '"session_id": "fake-session-1"' in log
-    assert log.index("attempt 1") < log.index("fake-session-1")
+    session = f'"session_id": "{record["sessionId"]}"'
+    assert session in log
+    assert log.index("attempt 1") < log.index(session)
 
     # JSON files: 2-space indent, non-ASCII unescaped
     raw = (root / "tasks" / "completed.json").read_text(encoding="utf-8")

@@ -22,7 +22,25 @@ Each prompt line starting with `@` is a directive, run in order:
   @usage-limit-once FILE TEXT   `@usage-limit TEXT`, but only on the first run
   @run ARGV...          run a command (shlex-split, found on PATH, no shell); if it
                         fails, fail with its exit code and output
+  @save-prompt FILE     append the whole prompt and a line "=====" to FILE
+  @work FILE SECONDS    do SECONDS of "work" in 0.1 s steps, kept in the session (a resumed
+                        session continues where it stopped); one line per step done is
+                        appended to FILE
+  @keepalive SECONDS    print non-progress stream events (rate_limit_event, allowed) every
+                        0.1 s for SECONDS
+  @stream-deny TOOL     stream a tool_use of TOOL and its denied tool_result, then succeed
+                        with an empty permission_denials
+  @touch NAME           create NAME in the working directory
+  @commit NAME          create NAME and `git commit` it in the working directory
+  @fix-if-told NAME     create NAME only if the prompt says "missing NAME" (runner feedback)
+  @new-session          when resumed, answer under a fresh session id (as a CLI may)
 Otherwise it prints a success result whose `result` echoes the prompt.
+
+Sessions, as Claude Code keeps them: `--session-id ID` starts session ID, `--resume ID`
+continues it or fails with "No conversation found with session ID: ID" (exit 1); they are
+files in $FAKE_AGENT_SESSIONS (default: a folder in the temp dir). With `--output-format
+stream-json` it prints a system/init event first and an assistant event per step.
+SIGINT ends it with exit 0 and no output, as Claude Code does.
 """
 
 import json
@@ -31,12 +49,58 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+
+SESSION = {"id": "fake-session-1", "file": None, "data": {"prompts": [], "work": 0.0},
+           "stream": "stream-json" in sys.argv, "resumed": False}
+
+
+def flag(name):
+    """A flag's value, given as `--name value` or `--name=value`."""
+    for index, part in enumerate(sys.argv):
+        if part.startswith(f"{name}="):
+            return part.split("=", 1)[1]
+        if part == name and index + 1 < len(sys.argv):
+            return sys.argv[index + 1]
+    return None
+
+
+def emit(event):
+    print(json.dumps(event, ensure_ascii=False), flush=True)
+
+
+def open_session(prompt):
+    folder = os.environ.get("FAKE_AGENT_SESSIONS") or os.path.join(
+        tempfile.gettempdir(), f"fake-agent-sessions-{os.getuid()}")
+    os.makedirs(folder, exist_ok=True)
+    resume, given = flag("--resume"), flag("--session-id")
+    session_id = resume or given or f"fake-{uuid.uuid4()}"
+    path = os.path.join(folder, f"{session_id}.json")
+    if resume:
+        if not os.path.exists(path):
+            print(f"No conversation found with session ID: {resume}", file=sys.stderr)
+            sys.exit(1)
+        with open(path) as handle:
+            SESSION["data"] = json.load(handle)
+        SESSION["resumed"] = True
+    SESSION.update(id=session_id, file=path)
+    SESSION["data"]["prompts"].append(prompt)
+    save_session()
+    if SESSION["stream"]:
+        emit({"type": "system", "subtype": "init", "session_id": session_id})
+
+
+def save_session():
+    with open(SESSION["file"] + ".tmp", "w") as handle:
+        json.dump(SESSION["data"], handle)
+    os.replace(SESSION["file"] + ".tmp", SESSION["file"])
 
 
 def result(text, is_error=False, subtype="success", **extra):
     payload = {"type": "result", "subtype": subtype, "is_error": is_error, "result": text,
-               "session_id": "fake-session-1", "num_turns": 1, "total_cost_usd": 0.0123,
+               "session_id": SESSION["id"], "num_turns": 1, "total_cost_usd": 0.0123,
                "duration_ms": 5, "permission_denials": [], **extra}
     print(json.dumps(payload, ensure_ascii=False))
 
@@ -104,6 +168,51 @@ def directive(word, rest):
         once(args[0], rest.split(None, 1)[1] if len(args) > 1 else "")
     elif word == "usage-limit-once":
         once(args[0], "usage-limit " + (rest.split(None, 1)[1] if len(args) > 1 else ""))
+    elif word == "save-prompt":
+        with open(args[0], "a") as handle:
+            handle.write(PROMPT + "\n=====\n")
+    elif word == "work":
+        work(args[0], float(args[1]))
+    elif word == "keepalive":
+        deadline = time.monotonic() + float(args[0])
+        while time.monotonic() < deadline:
+            emit({"type": "rate_limit_event", "rate_limit_info": {
+                "status": "allowed", "overageStatus": "rejected"}})
+            time.sleep(0.1)
+    elif word == "stream-deny":
+        stream_deny(args[0])
+    elif word == "touch":
+        open(args[0], "a").close()
+    elif word == "commit":
+        open(args[0], "a").close()
+        for git in (["add", args[0]], ["commit", "-q", "-m", f"add {args[0]}"]):
+            subprocess.run(["git", *git], check=True)
+    elif word == "fix-if-told":
+        if f"missing {args[0]}" in PROMPT:
+            open(args[0], "a").close()
+    elif word == "new-session" and SESSION["resumed"]:
+        SESSION["id"] = f"fake-{uuid.uuid4()}"
+
+
+def work(report_file, seconds):
+    """Steps of 0.1 s kept in the session: a resumed session does only what is left."""
+    while SESSION["data"]["work"] < seconds - 1e-9:
+        time.sleep(0.1)
+        SESSION["data"]["work"] = round(SESSION["data"]["work"] + 0.1, 3)
+        save_session()
+        with open(report_file, "a") as handle:
+            handle.write(f"{SESSION['data']['work']}\n")
+        if SESSION["stream"]:
+            emit({"type": "assistant", "message": {"content": [{"type": "text", "text": "."}]}})
+
+
+def stream_deny(tool):
+    emit({"type": "assistant", "message": {"content": [
+        {"type": "tool_use", "id": "toolu_1", "name": tool, "input": {}}]}})
+    emit({"type": "user", "message": {"content": [
+        {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": True,
+         "content": f"Claude requested permissions to use {tool}, but you haven't granted it "
+                    "yet."}]}})
 
 
 def run(argv):
@@ -128,8 +237,22 @@ def once(marker, line):
     directive(word, rest)
 
 
+def on_sigint(_signum, _frame):
+    os._exit(0)
+
+
+PROMPT = ""
+
+
 def main():
-    prompt = sys.stdin.read()
+    global PROMPT
+    signal.signal(signal.SIGINT, on_sigint)
+    prompt = PROMPT = sys.stdin.read()
+    if "--help" in sys.argv:
+        print("Usage: fake claude" + (" --permission-prompts <mode>"
+                                      if os.environ.get("FAKE_AGENT_PERMISSION_PROMPTS") else ""))
+        return
+    open_session(prompt)
     for line in prompt.splitlines():
         if not line.startswith("@"):
             continue

@@ -4,17 +4,19 @@ from pipeline.agent.presets import build_argv, build_env, parse_result, result_f
 from pipeline.domain.settings import Settings
 
 
-def test_minimal_argv():
+def test_minimal_argv_streams_by_default():
     argv = build_argv({"prompt": "x", "id": "t"}, Settings(), "/w", "/p")
-    assert argv == ["claude", "-p", "--output-format", "json"]
+    assert argv == ["claude", "-p", "--output-format", "stream-json", "--verbose"]
+    plain = build_argv({"prompt": "x", "id": "t"}, Settings(agent_stream=False), "/w", "/p")
+    assert plain == ["claude", "-p", "--output-format", "json"]
 
 
 def test_every_task_option_becomes_a_flag():
     task = {"prompt": "x", "autoApprove": True, "allowedTools": ["Bash", "Read"],
             "disallowedTools": ["Write"], "model": "opus", "maxTurns": 5, "maxBudgetUsd": 1.5,
             "appendSystemPrompt": "be brief", "permissionMode": "plan", "resume": "abc-1"}
-    argv = build_argv(task, Settings(agent_command="/bin/agent", agent_extra_args=("--verbose",)),
-                      "/w", "/p")
+    argv = build_argv(task, Settings(agent_command="/bin/agent", agent_extra_args=("--verbose",),
+                                     agent_stream=False), "/w", "/p")
     assert argv == ["/bin/agent", "-p", "--output-format", "json",
                     "--dangerously-skip-permissions", "--allowedTools=Bash", "--allowedTools=Read",
                     "--disallowedTools=Write", "--model=opus", "--max-turns=5",

@@ -74,10 +74,10 @@ def test_a_queued_task_that_cannot_be_started_is_parked(tmp_path: Path, monkeypa
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     TaskQueue(layout, Settings()).enqueue([{"id": "poison", "prompt": "p"}], now)
 
-    def broken(task: dict, moment: datetime) -> dict:
+    def broken(task: dict, moment: datetime, settings: object) -> dict:
         raise TypeError("cannot build its running entry")
 
-    monkeypatch.setattr(run, "running_entry", broken)
+    monkeypatch.setattr(run, "entry_for", broken)
     runner = Runner(layout, Settings(), lambda signal: None)
     runner.tick(now)
 

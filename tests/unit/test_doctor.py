@@ -65,12 +65,23 @@ def test_all_good(layout: Layout, settings: Settings, probes: Probes,
     (layout.tasks / "queue.json.lock").touch()  # a lock file nobody holds is fine
     assert doctor.main(layout, settings, probes) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 10 and all(line.startswith("✓") for line in lines), lines
+    assert len(lines) == 11 and all(line.startswith("✓") for line in lines), lines
     assert "9.9.9 (Fake Code)" in lines[0] and "4242" in "\n".join(lines)
 
 
 def test_the_test_fake_agent_passes(layout: Layout, probes: Probes) -> None:
     assert by_name(layout, Settings(agent_command=str(FAKE_AGENT)), probes)["agent CLI"].ok
+
+
+def test_says_whether_the_cli_has_permission_prompts(layout: Layout, probes: Probes,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(agent_command=str(FAKE_AGENT))
+    check = by_name(layout, settings, probes)["permission prompts"]
+    assert check.ok and "has no --permission-prompts" in check.detail
+    newer = dataclasses.replace(probes, environ={**probes.environ,
+                                                 "FAKE_AGENT_PERMISSION_PROMPTS": "1"})
+    check = by_name(layout, settings, newer)["permission prompts"]
+    assert check.ok and "passes `--permission-prompts none`" in check.detail
 
 
 def test_agent_missing(layout: Layout, probes: Probes,

@@ -105,12 +105,12 @@ def test_workspace_roots_make_a_workspace_required(tmp_path) -> None:
 def test_argv_values_are_glued_to_their_flags() -> None:
     task = {"prompt": "p", "allowedTools": ["Read", "Bash(git log:*)"], "model": "opus",
             "appendSystemPrompt": "--settings /x.json", "resume": "abc"}
-    argv = build_argv(task, Settings(), "/w", "/p")
+    argv = build_argv(task, Settings(agent_stream=False), "/w", "/p")
     assert argv[4:] == ["--allowedTools=Read", "--allowedTools=Bash(git log:*)", "--model=opus",
                         "--append-system-prompt=--settings /x.json", "--resume=abc"]
     assert flag_names(argv) == ["claude", "-p", "--output-format", "--allowedTools",
                                 "--allowedTools", "--model", "--append-system-prompt",
-                                "--resume"]
+                                "--resume=abc"]  # a session id is no secret; it says what resumes
 
 
 def test_custom_preset_never_turns_a_placeholder_into_a_flag() -> None:

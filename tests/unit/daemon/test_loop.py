@@ -32,6 +32,7 @@ class FakeExecution:
     on_progress: Any = None
     stopped: list[str] = field(default_factory=list)
     stop_reason: str | None = None
+    git_before: Any = None  # no git workspace here
 
     def start(self) -> int:
         return 4_000_000  # no such process: nothing here ever signals a real one
