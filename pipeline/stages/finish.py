@@ -51,15 +51,20 @@ class Settler:
     def _pause_for_usage_limit(self, verdict: Verdict, now: datetime) -> None:
         limit = verdict.usage_limit
         assert limit is not None
-        margin = timedelta(seconds=self.settings.usage_limit_margin)
-        default = timedelta(seconds=self.settings.usage_limit_default_pause)
-        until = _end_of_reset(limit, now) + margin if limit.resets_at else now + default
+        until = pause_end(limit, now, self.settings)
         if self.queue.state.paused_until() == until:
             return  # a retried write of the same end: already paused
         self.queue.state.set_pause(until, limit.message)
         logger.warning("usage limit reached ({}); pausing all runs until {}", limit.message,
                        until.isoformat())
         emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message)
+
+
+def pause_end(limit: UsageLimit, now: datetime, settings: Settings) -> datetime:
+    """Until when a usage limit pauses runs: its reset plus the margin, else the default."""
+    if not limit.resets_at:
+        return now + timedelta(seconds=settings.usage_limit_default_pause)
+    return _end_of_reset(limit, now) + timedelta(seconds=settings.usage_limit_margin)
 
 
 def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:
