@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="the runner's log, or one task's")
     logs.add_argument("id", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true")
+    node = sub.add_parser("node", help="a worker node of the postgres backend")
+    node.add_argument("--account", required=True, help="the agent account this node uses")
+    node.add_argument("--slots", type=int, default=1, help="agents run at once (default 1)")
+    node.add_argument("--name", help="node name (default: <host>-<account>)")
     return parser
 
 
@@ -116,7 +120,16 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
 
         log.setup(layout)
         return Daemon(layout, settings).serve()
+    if args.command == "node":
+        from pipeline.postgres.cli import node
+
+        log.setup(None)
+        return node(layout, settings, args)
     log.quiet()
+    if settings.backend_kind == "postgres" and args.command in ("cancel", "clear"):
+        from pipeline.postgres import cli as postgres_cli
+
+        return getattr(postgres_cli, args.command)(layout, settings, args)
     from pipeline.cli import queue as commands
 
     simple = {"add": commands.add, "cancel": commands.cancel, "retry": commands.retry,

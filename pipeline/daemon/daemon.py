@@ -36,7 +36,7 @@ class Daemon:
         self.layout = layout
         self.settings = settings
         self.signals: queue.Queue[Signal] = queue.Queue()
-        self.runner = Runner(layout, settings, self.signals.put)
+        self.runner = _runner_class(settings)(layout, settings, self.signals.put)
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
@@ -202,6 +202,15 @@ class Daemon:
         self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
         emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")
+
+
+def _runner_class(settings: Settings) -> type[Runner]:
+    """The files backend runs tasks itself; the postgres head hands them to nodes."""
+    if settings.backend_kind == "postgres":
+        from pipeline.postgres.head import HeadRunner
+
+        return HeadRunner
+    return Runner
 
 
 def _max_rss_mb() -> float | None:

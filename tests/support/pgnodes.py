@@ -1,0 +1,105 @@
+"""A head and nodes of the postgres backend as real processes on one temp root."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from helpers import REPO, DaemonProcess, history, records, wait_for, write_settings
+
+FAST_BACKEND = """
+[backend]
+kind = "postgres"
+lease_seconds = 3
+renew_every = 0.5
+start_grace = 1
+reap_every = 1
+"""
+
+
+def setup_root(root: Path, dsn: str, extra: str = "") -> None:
+    for folder in ("tasks", "inbox", "logs"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    write_settings(root, FAST_BACKEND + f'dsn = "{dsn}"\n' + extra)
+
+
+class NodeProcess:
+    def __init__(self, root: Path, account: str, name: str, slots: int = 1,
+                 env: dict[str, str] | None = None) -> None:
+        self.root, self.account, self.name, self.slots = root, account, name, slots
+        self.env = {**os.environ, **(env or {})}
+        self.env.pop("CLAUDE_RUNNER_ROOT", None)
+        self.output = root / f"node-{name}.txt"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, conn: Any = None) -> NodeProcess:
+        with open(self.output, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "--root", str(self.root), "node",
+                 "--account", self.account, "--name", self.name, "--slots", str(self.slots)],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO)
+        if conn is not None:
+            wait_for(lambda: self.registered(conn), timeout=20, message=f"node {self.name}")
+        return self
+
+    def registered(self, conn: Any) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"node exited {self.process.returncode}: {self.text()}")
+        row = conn.execute("SELECT pid FROM claude_runner_nodes WHERE name = %s AND "
+                           "stopped_at IS NULL", (self.name,)).fetchone()
+        return bool(row and row[0] == self.process.pid)
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")[-4000:] if self.output.exists() else ""
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float = 20) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def head(root: Path) -> DaemonProcess:
+    return DaemonProcess(root, output=root / "head-output.txt")
+
+
+def terminal_counts(root: Path) -> tuple[Counter, Counter]:
+    files = Counter(r["id"] for which in ("completed", "failed") for r in records(root, which))
+    return files, Counter(r["id"] for r in history(root))
+
+
+def done(root: Path, ids: list[str]) -> bool:
+    files, lines = terminal_counts(root)
+    return all(files[i] >= 1 and lines[i] >= 1 for i in ids)
+
+
+def assert_one_record_each(root: Path, ids: list[str]) -> None:
+    """Every task id in exactly one terminal record, in the files and in history."""
+    files, lines = terminal_counts(root)
+    assert {i: files[i] for i in ids} == dict.fromkeys(ids, 1), files
+    assert {i: lines[i] for i in ids} == dict.fromkeys(ids, 1), lines
+    assert set(files) == set(ids) and set(lines) == set(ids)
+
+
+def record(root: Path, task_id: str) -> dict[str, Any]:
+    found = [r for w in ("completed", "failed") for r in records(root, w) if r["id"] == task_id]
+    assert len(found) == 1, found
+    return found[0]
