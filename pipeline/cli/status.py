@@ -78,6 +78,8 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
     """The contract's status object; with `detail`, also uptime, today's counts, the last
     failure and the next schedule firings (what a person wants on one screen)."""
     status = _core(layout, settings, now)
+    if settings.backend_kind == "postgres":
+        _add_cluster(status, settings, now)
     if detail:
         status.update(
             uptime={"last24h": uptime_percent(layout, settings, now, 24),
@@ -114,6 +116,15 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "counts": {"completed": _count(JsonFile(layout.completed, "list")),
                    "failed": _count(JsonFile(layout.failed, "list"))},
     }
+
+
+def _add_cluster(status: dict[str, Any], settings: Settings, now: datetime) -> None:
+    """Nodes, accounts and the tasks running on them (postgres backend)."""
+    from pipeline.postgres.status import cluster_status
+
+    status.update(cluster_status(settings, now))
+    if status["runningTasks"] and not status["running"]:
+        status["running"] = status["runningTasks"][0]["id"]
 
 
 def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
@@ -170,6 +181,10 @@ def render(status: dict[str, Any]) -> str:
                  + (f"; next: {', '.join(queue['next'])}" if queue["next"] else ""))
     if status["pausedUntil"]:
         lines.append(f"paused   until {status['pausedUntil']} ({status['pauseReason']})")
+    if "nodes" in status:
+        from pipeline.postgres.status import render_lines
+
+        lines += render_lines(status)
     counts = status["counts"]
     lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed (recent)")
     return "\n".join(lines + _detail_lines(status))

@@ -28,7 +28,12 @@ from pipeline.storage.layout import Layout
 # ----- putting it together -------------------------------------------------------------
 def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None) -> list[Check]:
     probes = probes or Probes()
-    return [
+    extra = []
+    if settings.backend_kind == "postgres":
+        from pipeline.postgres.doctor import check_backend
+
+        extra.append(check_backend(settings))
+    return extra + [
         check_agent(settings, probes),
         check_auth(settings, probes),
         check_root_auto_approve(layout, settings, probes),

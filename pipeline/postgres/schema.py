@@ -118,6 +118,8 @@ def installed_procrastinate() -> str:
 
 def problems(conn: Any) -> list[str]:
     """What keeps this database from serving claude-runner (empty: all good)."""
+    if conn.execute("SELECT to_regtype('procrastinate_job_to_defer_v1')").fetchone()[0] is None:
+        return ["procrastinate's schema is missing"]
     found = []
     for signature in PROCRASTINATE_FUNCTIONS:
         row = conn.execute("SELECT to_regprocedure(%s)", (signature,)).fetchone()

@@ -10,54 +10,9 @@ import time
 
 import pytest
 from helpers import cli, drop, queue_ids, read_json, task_log, wait_for, write_json
-from pgnodes import NodeProcess, assert_one_record_each, done, head, record, setup_root
-
-from pipeline.postgres import db
+from pgnodes import Cluster, assert_one_record_each, record, setup_root, wait_done
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]
-
-
-class Cluster:
-    def __init__(self, root, dsn) -> None:
-        self.root, self.dsn = root, dsn
-        self.head = head(root)
-        self.nodes: dict[str, NodeProcess] = {}
-        self.conn = None
-
-    def start(self) -> Cluster:
-        self.head.start()
-        self.conn = db.connect(self.dsn)
-        wait_for(lambda: self._schema(), message="the head's schema")
-        return self
-
-    def _schema(self) -> bool:
-        return self.conn.execute("SELECT to_regclass('claude_runner_nodes')").fetchone()[0]
-
-    def node(self, name: str, account: str | None = None, **kwargs) -> NodeProcess:
-        process = NodeProcess(self.root, account or f"acct-{name}", name, **kwargs)
-        self.nodes[name] = process
-        return process.start(self.conn)
-
-    def add(self, prompt: str, *args: str) -> str:
-        done_ = cli(self.root, "add", prompt, *args)
-        assert done_.returncode == 0, done_.stderr
-        return done_.stdout.strip()
-
-    def state(self, task_id: str) -> str | None:
-        row = self.conn.execute("SELECT state FROM claude_runner_tasks WHERE id = %s",
-                                (task_id,)).fetchone()
-        return row[0] if row else None
-
-    def lease(self, task_id: str):
-        return self.conn.execute("SELECT node, token::text FROM claude_runner_leases "
-                                 "WHERE task_id = %s", (task_id,)).fetchone()
-
-    def stop(self) -> None:
-        for process in self.nodes.values():
-            process.stop()
-        self.head.stop()
-        if self.conn:
-            self.conn.close()
 
 
 @pytest.fixture
@@ -69,11 +24,6 @@ def cluster(tmp_path, pg_dsn):
         yield running.start()
     finally:
         running.stop()
-
-
-def wait_done(cluster: Cluster, ids: list[str], timeout: float = 40) -> None:
-    wait_for(lambda: done(cluster.root, ids), timeout=timeout,
-             message=f"records of {ids}; head: {cluster.head.output()[-1500:]}")
 
 
 def no_overlap_per_account(conn) -> bool:

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from helpers import REPO, DaemonProcess, history, records, wait_for, write_settings
+from helpers import REPO, DaemonProcess, cli, history, records, wait_for, write_settings
 
 FAST_BACKEND = """
 [backend]
@@ -103,3 +103,53 @@ def record(root: Path, task_id: str) -> dict[str, Any]:
     found = [r for w in ("completed", "failed") for r in records(root, w) if r["id"] == task_id]
     assert len(found) == 1, found
     return found[0]
+
+
+class Cluster:
+    def __init__(self, root, dsn) -> None:
+        self.root, self.dsn = root, dsn
+        self.head = head(root)
+        self.nodes: dict[str, NodeProcess] = {}
+        self.conn = None
+
+    def start(self) -> Cluster:
+        self.head.start()
+        from pipeline.postgres import db
+
+        self.conn = db.connect(self.dsn)
+        wait_for(lambda: self._schema(), message="the head's schema")
+        return self
+
+    def _schema(self) -> bool:
+        return self.conn.execute("SELECT to_regclass('claude_runner_nodes')").fetchone()[0]
+
+    def node(self, name: str, account: str | None = None, **kwargs) -> NodeProcess:
+        process = NodeProcess(self.root, account or f"acct-{name}", name, **kwargs)
+        self.nodes[name] = process
+        return process.start(self.conn)
+
+    def add(self, prompt: str, *args: str) -> str:
+        done_ = cli(self.root, "add", prompt, *args)
+        assert done_.returncode == 0, done_.stderr
+        return done_.stdout.strip()
+
+    def state(self, task_id: str) -> str | None:
+        row = self.conn.execute("SELECT state FROM claude_runner_tasks WHERE id = %s",
+                                (task_id,)).fetchone()
+        return row[0] if row else None
+
+    def lease(self, task_id: str):
+        return self.conn.execute("SELECT node, token::text FROM claude_runner_leases "
+                                 "WHERE task_id = %s", (task_id,)).fetchone()
+
+    def stop(self) -> None:
+        for process in self.nodes.values():
+            process.stop()
+        self.head.stop()
+        if self.conn:
+            self.conn.close()
+
+
+def wait_done(cluster: Cluster, ids: list[str], timeout: float = 40) -> None:
+    wait_for(lambda: done(cluster.root, ids), timeout=timeout,
+             message=f"records of {ids}; head: {cluster.head.output()[-1500:]}")
