@@ -46,4 +46,17 @@ if (process.env.CLAUDE_RUNNER_CRON_RESTART) {
   app.cron_restart = "0 12 * * *";
 }
 
-module.exports = { apps: [app] };
+// Postgres backend (README, "Several machines and accounts"): CLAUDE_RUNNER_NODES="alice,bob"
+// adds one node per account; CLAUDE_RUNNER_HEAD=0 leaves the head out (a machine with nodes only).
+const nodes = (process.env.CLAUDE_RUNNER_NODES || "").split(",").map((s) => s.trim()).filter(Boolean);
+const nodeApps = nodes.map((account) => ({
+  ...app,
+  name: `${app.name}-node-${account}`,
+  args: ["-u", "-m", "pipeline", "node", "--account", account],
+  cron_restart: undefined,
+  out_file: path.join(root, "logs", `node-${account}-out.log`),
+  error_file: path.join(root, "logs", `node-${account}-error.log`),
+}));
+const head = process.env.CLAUDE_RUNNER_HEAD === "0" ? [] : [app];
+
+module.exports = { apps: [...head, ...nodeApps] };

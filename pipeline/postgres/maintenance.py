@@ -18,6 +18,7 @@ from pipeline.postgres.dsn import with_timeouts
 from pipeline.postgres.leases import reap
 
 RESTART_PAUSE = 2.0
+KEEP_DAYS = 7  # finished jobs and shipped logs are pruned after this many days
 
 
 def build_app(dsn: str, settings: Settings) -> Any:
@@ -35,7 +36,26 @@ def build_app(dsn: str, settings: Settings) -> Any:
             for task_id in reap(conn, settings, settings.backend_start_grace, clock.now()):
                 logger.bind(task=task_id).warning("lease expired: taken back by the reaper")
 
+    @app.periodic(cron="17 * * * *")
+    @app.task(queue=db.MAINTENANCE_QUEUE, name="claude_runner.prune",
+              queueing_lock="claude_runner.prune")
+    def prune_finished(timestamp: int) -> None:
+        with db.connect(dsn, "claude-runner-prune") as conn:
+            prune(conn, KEEP_DAYS)
+
     return app
+
+
+def prune(conn: Any, days: int) -> None:
+    """Jobs of tasks finished (and archived) days ago, and the attempts' shipped logs
+    (copied to the head long since). Task rows stay: they make admission idempotent."""
+    with conn.transaction():
+        conn.execute(
+            "DELETE FROM procrastinate_jobs j USING claude_runner_tasks t, claude_runner_results r "
+            "WHERE t.job_id = j.id AND t.state = 'done' AND r.task_id = t.id AND "
+            "r.archived_at < now() - make_interval(days => %s)", (days,))
+        conn.execute("UPDATE claude_runner_attempts SET log = NULL WHERE log_copied AND "
+                      "log IS NOT NULL AND ended_at < now() - make_interval(days => %s)", (days,))
 
 
 class Maintenance(threading.Thread):

@@ -161,3 +161,20 @@ def test_readmission_of_an_archived_task(conn):
     assert readmit(conn, task("a", attempts=0)) is True
     assert results(conn) == {}
     assert claim(conn, "n1", "alice", 30, NOW).entry["attempt"] == 1
+
+
+def test_prune_drops_old_finished_jobs_only(conn):
+    from pipeline.postgres.maintenance import prune
+
+    for task_id in ("old", "new", "waiting"):
+        admit(conn, task(task_id))
+    for _ in range(2):
+        held = claim(conn, "n1", "alice", 30, NOW)
+        settle(conn, held.token, Verdict(Outcome.SUCCESS), SETTINGS, NOW)
+    conn.execute("UPDATE claude_runner_results SET archived_at = now() - interval '8 days' "
+                 "WHERE task_id = 'old'")
+    conn.execute("UPDATE claude_runner_results SET archived_at = now() WHERE task_id = 'new'")
+    prune(conn, 7)
+    jobs = conn.execute("SELECT args->>'task_id' FROM procrastinate_jobs").fetchall()
+    assert sorted(row[0] for row in jobs) == ["new", "waiting"]
+    assert admit(conn, task("old")) is Admitted.DONE  # still known: never admitted twice
