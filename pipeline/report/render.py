@@ -86,7 +86,11 @@ def _cost(report: dict[str, Any]) -> list[str]:
              f"({cost['tasksWithCost']} task(s) reported a cost).", ""]
     rows = [[role, entry["tasks"], entry["failed"], usd(entry["costUsd"])]
             for role, entry in cost["byRole"].items()]
-    return lines + (_table(["Role", "Tasks", "Failed", "Cost"], rows, "lrrr") if rows else [])
+    lines += _table(["Role", "Tasks", "Failed", "Cost"], rows, "lrrr") if rows else []
+    accounts = [[name, entry["tasks"], entry["failed"], usd(entry["costUsd"])]
+                for name, entry in cost.get("byAccount", {}).items()]
+    return lines + (_table(["Account", "Tasks", "Failed", "Cost"], accounts, "lrrr")
+                    if accounts else [])
 
 
 def _pauses(report: dict[str, Any]) -> list[str]:
