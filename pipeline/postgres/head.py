@@ -33,6 +33,7 @@ from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
 RETRY_DB = 1.0  # seconds before trying an unreachable database again
+HEAD_LOCK = 7_243_118  # a session advisory lock: one head per database
 
 
 class HeadRunner(Runner):
@@ -83,8 +84,12 @@ class HeadRunner(Runner):
 
     def _db(self) -> Any:
         if self.conn is None or self.conn.closed:
-            self.conn = db.connect(self.dsn, "claude-runner-head")
-            schema.apply(self.conn)
+            conn = db.connect(self.dsn, "claude-runner-head")
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (HEAD_LOCK,)).fetchone()[0]:
+                conn.close()
+                raise RuntimeError("another head serves this database; run exactly one")
+            schema.apply(conn)
+            self.conn = conn
         return self.conn
 
     def _lost_database(self, error: Exception) -> None:

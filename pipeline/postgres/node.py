@@ -169,7 +169,7 @@ class Node:
         self.conn = None
 
     def _tokens(self) -> list[str]:
-        return [slot.claim.token for slot in list(self.slots.values())]
+        return [slot.claim.token for slot in self.slots.copy().values()]  # another thread
 
     # ----- recovery --------------------------------------------------------------------
     def _recover(self) -> bool:

@@ -173,3 +173,18 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as handle:
         return handle.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_second_head_on_the_same_database_stays_out(cluster, tmp_path):
+    from pgnodes import head as head_process
+
+    other = tmp_path / "other"
+    setup_root(other, cluster.dsn)
+    second = head_process(other).start()
+    try:
+        wait_for(lambda: "another head serves this database" in second.output(),
+                 message="the second head's refusal")
+        cluster.add("still served by the first head", "--id", "first")
+        wait_for(lambda: cluster.state("first") == "queued", message="the first head working")
+    finally:
+        second.stop()
