@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import queue
 import signal
 import socket
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
 from loguru import logger
@@ -36,9 +34,10 @@ from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup
 from pipeline.execution.slot import Execution
 from pipeline.log import preview
-from pipeline.postgres import db, schema
+from pipeline.postgres import db
 from pipeline.postgres.background import Listener, Renewer
 from pipeline.postgres.leases import AttemptReport, Claim, claim, paused_until, settle
+from pipeline.postgres.link import NodeLink
 from pipeline.postgres.slots import SlotFiles, recovered_verdict
 from pipeline.stages import run
 from pipeline.storage.layout import Layout
@@ -76,7 +75,7 @@ class Node:
                     "CLAUDE_RUNNER_ACCOUNT": account}
         self.signals: queue.Queue[Signal] = queue.Queue()
         self.slots: dict[int, Slot] = {}
-        self.conn: Any = None
+        self.link = NodeLink(settings.backend_dsn, self.name)
         self.stopping = False
         self.pause_seen: datetime | None = None
         self.dsn = settings.backend_dsn
@@ -118,55 +117,18 @@ class Node:
         self._shut_down(reason)
         renewer.stop()
         listener.stop()
-        self._mark_stopped()
+        self.link.mark_stopped()
         return EXIT_OK
 
     def _wait_for_database(self) -> bool:
         said = None
-        while True:
-            try:
-                problems = schema.problems(self._db())
-                if not problems:
-                    self._register()
-                    return True
-                reason = "; ".join(problems)
-            except Exception as error:  # noqa: BLE001 - database down: keep trying
-                self._drop()
-                reason = str(error).strip()[:200]
+        while (reason := self.link.ready(self.account, self.capacity)) is not None:
             if reason != said:
                 logger.warning("waiting for the database: {}", reason)
                 said = reason
             if any(item.kind == "stop" for item in self._wait(1.0)):
                 return False
-
-    def _register(self) -> None:
-        conn = self._db()
-        conn.execute(
-            "INSERT INTO claude_runner_nodes (name, account, host, pid, slots) VALUES "
-            "(%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET account = EXCLUDED.account, "
-            "host = EXCLUDED.host, pid = EXCLUDED.pid, slots = EXCLUDED.slots, "
-            "started_at = now(), seen_at = now(), stopped_at = NULL",
-            (self.name, self.account, socket.gethostname(), os.getpid(), self.capacity))
-        conn.execute("INSERT INTO claude_runner_accounts (name) VALUES (%s) "
-                     "ON CONFLICT (name) DO NOTHING", (self.account,))
-
-    def _mark_stopped(self) -> None:
-        with contextlib.suppress(Exception):
-            self._db().execute("UPDATE claude_runner_nodes SET stopped_at = now() "
-                               "WHERE name = %s", (self.name,))
-            self.conn.close()
-
-    # ----- the database ----------------------------------------------------------------
-    def _db(self) -> Any:
-        if self.conn is None or self.conn.closed:
-            self.conn = db.connect(self.dsn, f"claude-runner-node-{self.name}")
-        return self.conn
-
-    def _drop(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.conn is not None:
-                self.conn.close()
-        self.conn = None
+        return True
 
     def _tokens(self) -> list[str]:
         return [slot.claim.token for slot in self.slots.copy().values()]  # another thread
@@ -193,8 +155,17 @@ class Node:
             for item in self._wait(max(0.0, (wake - clock.now()).total_seconds())):
                 if item.kind == "stop":
                     return str(item.payload)
-                self._note(item, clock.now())
-            wake = self._tick(clock.now())
+                self._guarded(self._note, item)
+            wake = self._guarded(self._tick) or clock.now() + timedelta(seconds=1)
+
+    def _guarded(self, step, *args):  # noqa: ANN001, ANN202
+        """As in the daemon: an unexpected error (a full disk) is logged and the step
+        is tried again a second later; the node never dies of it."""
+        try:
+            return step(*args, clock.now())
+        except Exception:  # noqa: BLE001
+            logger.exception("unexpected error in {}; retrying in a second", step.__name__)
+            return None
 
     def _wait(self, timeout: float) -> list[Signal]:
         items: list[Signal] = []
@@ -245,16 +216,16 @@ class Node:
     def _fill(self, now: datetime) -> datetime | None:
         free = [i for i in range(self.capacity) if i not in self.slots]
         try:
-            until = paused_until(self._db(), self.account)
+            until = paused_until(self.link.conn(), self.account)
             self._note_pause(until)
             while free and not until:
-                claimed = claim(self._db(), self.name, self.account,
+                claimed = claim(self.link.conn(), self.name, self.account,
                                 self.settings.backend_lease_seconds, now)
                 if claimed is None:
                     break
                 self._start(free.pop(0), claimed, now)
         except Exception as error:  # noqa: BLE001 - database trouble: try again soon
-            self._drop()
+            self.link.drop()
             logger.warning("cannot claim work now: {}", str(error).strip()[:200])
             return now + timedelta(seconds=1)
         return until
@@ -308,7 +279,8 @@ class Node:
                 end = dataclasses.replace(end, stop_reason="shutdown")
             slot.verdict = judge(end, now, self.settings.fail_on_permission_denials,
                                  speaks_claude_json(self.settings))
-        log = (slot.header + slot.end.output)[-LOG_SHIPPED:]
+        where = f"      (on node {self.name}, account {self.account})\n"
+        log = (slot.header + where + slot.end.output)[-LOG_SHIPPED:]
         if not self._settle_once(slot.claim.token, slot.verdict, log, slot.claim.entry["id"]):
             return now + timedelta(seconds=1)
         self.files.clear(slot.index)
@@ -317,10 +289,10 @@ class Node:
 
     def _settle_once(self, token: str, verdict: Verdict, log: str | None, task_id: str) -> bool:
         try:
-            result = settle(self._db(), token, verdict, self.settings, clock.now(),
+            result = settle(self.link.conn(), token, verdict, self.settings, clock.now(),
                             AttemptReport(log))
         except Exception as error:  # noqa: BLE001 - kept; tried again in a second
-            self._drop()
+            self.link.drop()
             logger.bind(task=task_id).warning("cannot record the end yet ({}); will retry",
                                               str(error).strip()[:200])
             return False
