@@ -115,6 +115,12 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
     from pipeline.storage import events
 
     events.configure(dict(settings.hooks), settings.hook_timeout)
+    if settings.backend_kind == "postgres" and args.command in ("run", "node"):
+        from pipeline.postgres import missing_extra
+
+        if missing_extra():
+            print(f"claude-runner: {missing_extra()}", file=sys.stderr)
+            return 2
     if args.command == "run":
         from pipeline.daemon.daemon import Daemon
 

@@ -4,12 +4,11 @@ files and in history."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
 
 import pytest
-from helpers import cli, drop, queue_ids, read_json, task_log, wait_for, write_json
+from helpers import cli, drop, pid_gone, queue_ids, read_json, task_log, wait_for, write_json
 from pgnodes import Cluster, assert_one_record_each, record, setup_root, wait_done
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]
@@ -92,11 +91,10 @@ def test_kill_9_of_a_node_with_restart(cluster, tmp_path):
                    message="the agent's pid")
     first.signal(signal.SIGKILL)
     first.wait()
-    with contextlib.suppress(ProcessLookupError):
-        assert _alive(pid)  # the orphan lives on until the node comes back
+    assert not pid_gone(pid)  # the orphan lives on until the node comes back
     cluster.node("n1")  # same name: its crash recovery ends the orphan first
     wait_done(cluster, [task_id])
-    assert not _alive(pid)
+    assert pid_gone(pid)
     result = record(cluster.root, task_id)
     assert result["status"] == "success" and result["attempts"] == 2  # interrupted counted
     assert_one_record_each(cluster.root, [task_id])
@@ -162,17 +160,6 @@ def test_cancel_queued_and_running(cluster, tmp_path):
     assert record(cluster.root, queued)["outcome"] == "cancelled"
     assert record(cluster.root, running)["outcome"] == "cancelled"
     assert_one_record_each(cluster.root, [queued, running])
-
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as handle:
-        return handle.read().split(")")[-1].split()[0] != "Z"
 
 
 def test_a_second_head_on_the_same_database_stays_out(cluster, tmp_path):

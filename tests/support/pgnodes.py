@@ -15,7 +15,7 @@ from helpers import REPO, DaemonProcess, cli, history, records, wait_for, write_
 FAST_BACKEND = """
 [backend]
 kind = "postgres"
-lease_seconds = 3
+lease_seconds = 4
 renew_every = 0.5
 start_grace = 1
 reap_every = 1
