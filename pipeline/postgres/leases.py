@@ -104,6 +104,8 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
         if row is None:
             return Settled.FENCED
         task_id, job_id, entry, account = row
+        # lock order everywhere: job, then task (as a claim and a cancel do)
+        conn.execute("SELECT id FROM procrastinate_jobs WHERE id = %s FOR UPDATE", (job_id,))
         cancel_requested = conn.execute(
             "SELECT cancel_requested FROM claude_runner_tasks WHERE id = %s FOR UPDATE",
             (task_id,)).fetchone()[0]

@@ -78,6 +78,9 @@ class Cancelled(StrEnum):
 def cancel(conn: Any, task_id: str, now: datetime) -> Cancelled | None:
     """Cancel a queued or running task; None when it is neither."""
     with conn.transaction():
+        # the job row first, as a claim locks it (then the task): never a deadlock
+        conn.execute("SELECT j.id FROM procrastinate_jobs j JOIN claude_runner_tasks t ON "
+                     "t.job_id = j.id WHERE t.id = %s FOR UPDATE OF j", (task_id,))
         row = conn.execute("SELECT task, state, job_id FROM claude_runner_tasks WHERE id = %s "
                            "FOR UPDATE", (task_id,)).fetchone()
         if row is None or row[1] == "done":
