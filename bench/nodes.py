@@ -12,6 +12,7 @@ tasks are queued (nodes already up) to the last record in completed.json.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -34,8 +35,9 @@ def one_run(cluster: Cluster, database: str, tasks: int, sleep: float, nodes: in
     setup_root(root, cluster.dsn(database), "[queue]\nhigh_watermark = 1000\nlow_watermark = 1\n")
     runner = head(root).start()
     workers = []
+    from pipeline.postgres import db
+
     try:
-        from pipeline.postgres import db
 
         with db.connect(cluster.dsn(database)) as conn:
             schema_made = "SELECT to_regclass('claude_runner_nodes')"
@@ -51,6 +53,13 @@ def one_run(cluster: Cluster, database: str, tasks: int, sleep: float, nodes: in
                  interval=0.05)
         elapsed = time.monotonic() - started
         assert queue_ids(root) == []
+        with db.connect(cluster.dsn(database)) as conn:
+            spans = [row[0] for row in conn.execute(
+                "SELECT extract(epoch FROM ended_at - started_at) FROM claude_runner_attempts")]
+        attempt = statistics.median(float(x) for x in spans)
+        between = elapsed * nodes / tasks - attempt
+        print(f"  median attempt (claim to recorded end, agent start included) {attempt:.2f} s; "
+              f"per task outside attempts, per node: {between * 1000:.0f} ms")
         return elapsed
     finally:
         for worker in workers:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -28,17 +27,16 @@ def setup_root(root: Path, dsn: str, extra: str = "") -> None:
     write_settings(root, FAST_BACKEND + f'dsn = "{dsn}"\n' + extra)
 
 
-class NodeProcess:
+class NodeProcess(DaemonProcess):
+    """`claude-runner node` as a real subprocess on the head's root."""
+
     def __init__(self, root: Path, account: str, name: str, slots: int = 1,
                  env: dict[str, str] | None = None) -> None:
-        self.root, self.account, self.name, self.slots = root, account, name, slots
-        self.env = {**os.environ, **(env or {})}
-        self.env.pop("CLAUDE_RUNNER_ROOT", None)
-        self.output = root / f"node-{name}.txt"
-        self.process: subprocess.Popen | None = None
+        super().__init__(root, env, output=root / f"node-{name}.txt")
+        self.account, self.name, self.slots = account, name, slots
 
-    def start(self, conn: Any = None) -> NodeProcess:
-        with open(self.output, "ab") as log:
+    def start(self, conn: Any = None) -> NodeProcess:  # type: ignore[override]
+        with open(self.output_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "--root", str(self.root), "node",
                  "--account", self.account, "--name", self.name, "--slots", str(self.slots)],
@@ -50,31 +48,18 @@ class NodeProcess:
     def registered(self, conn: Any) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise AssertionError(f"node exited {self.process.returncode}: {self.text()}")
+            raise AssertionError(f"node exited {self.process.returncode}: {self.output()}")
         row = conn.execute("SELECT pid FROM claude_runner_nodes WHERE name = %s AND "
                            "stopped_at IS NULL", (self.name,)).fetchone()
         return bool(row and row[0] == self.process.pid)
 
     def text(self) -> str:
-        return self.output.read_text(errors="replace")[-4000:] if self.output.exists() else ""
-
-    def signal(self, sig: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    def wait(self, timeout: float = 20) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout=timeout)
+        return self.output()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            self.process.send_signal(signal.SIGCONT)  # a test may have frozen it
+        super().stop()
 
 
 def head(root: Path) -> DaemonProcess:
