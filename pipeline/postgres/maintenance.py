@@ -22,7 +22,12 @@ KEEP_DAYS = 7  # finished jobs and shipped logs are pruned after this many days
 
 
 def build_app(dsn: str, settings: Settings) -> Any:
+    import logging
+
     import procrastinate
+
+    # its pool retries a database that is down with a line per try; the head says it once
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=with_timeouts(dsn, "claude-runner-maintenance")))
