@@ -150,3 +150,14 @@ def test_same_id_admitted_twice_across_a_head_crash(make_cluster, tmp_path):
     assert record(cluster.root, "twice")["prompt"] == "only once"
     assert done(cluster.root, ["twice"])
     assert_one_record_each(cluster.root, ["twice"])
+
+
+def test_each_account_has_its_own_agent_environment(make_cluster, tmp_path):
+    cluster = make_cluster('[backend.accounts.alice]\nAGENT_LOGIN = "alice-login"\n')
+    cluster.node("n1", "alice")
+    seen = tmp_path / "seen"
+    task_id = cluster.add(f"who am I\n@echo-env AGENT_LOGIN {seen}")
+    wait_done(cluster, [task_id])
+    assert seen.read_text() == "alice-login"
+    assert record(cluster.root, task_id)["account"] == "alice"
+    assert_one_record_each(cluster.root, [task_id])
