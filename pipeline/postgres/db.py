@@ -39,14 +39,18 @@ def rank(task: dict[str, Any], requeued: bool) -> int:
     return (2 if task.get("priority") == "high" else 0) + (1 if requeued else 0)
 
 
-def defer(conn: Any, task_id: str, priority: int, not_before: datetime | None) -> int:
-    """A new job for the task (the queueing lock keeps one waiting job per task)."""
+def jsonb(value: Any) -> Any:
     from psycopg.types.json import Jsonb
 
+    return Jsonb(value)
+
+
+def defer(conn: Any, task_id: str, priority: int, not_before: datetime | None) -> int:
+    """A new job for the task (the queueing lock keeps one waiting job per task)."""
     row = conn.execute(
         "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, NULL, %s, %s, %s)]"
         "::procrastinate_job_to_defer_v1[]))",
-        (QUEUE, TASK_NAME, priority, task_id, Jsonb({"task_id": task_id}), not_before),
+        (QUEUE, TASK_NAME, priority, task_id, jsonb({"task_id": task_id}), not_before),
     ).fetchone()
     return int(row[0])
 

@@ -17,14 +17,17 @@ from enum import StrEnum
 from typing import Any
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.postgres import db
-from pipeline.postgres.tasks import _jsonb, close
+from pipeline.postgres.tasks import close
 from pipeline.stages.archive import build_record
 from pipeline.stages.finish import pause_end
 from pipeline.stages.retry import Requeue, next_step
 from pipeline.stages.run import running_entry
+
+PLACE_FIELDS = ("node", "account")  # where an attempt ran: in its record, not in the queue
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def claim(conn: Any, node: str, account: str, lease_seconds: float,
         conn.execute(
             "INSERT INTO claude_runner_leases (task_id, token, job_id, node, account, entry, "
             "expires_at) VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
-            (task_id, token, job_id, node, account, _jsonb(entry), lease_seconds))
+            (task_id, token, job_id, node, account, db.jsonb(entry), lease_seconds))
         conn.execute("INSERT INTO claude_runner_attempts (token, task_id, node, account) "
                      "VALUES (%s, %s, %s, %s)", (token, task_id, node, account))
         db.notify(conn, "claimed")
@@ -117,9 +120,9 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
         step = next_step(entry, verdict, settings, now)
         _attempt_ended(conn, token, verdict, report)
         if isinstance(step, Requeue):
-            task = step.task
+            task = {k: v for k, v in step.task.items() if k not in PLACE_FIELDS}
             conn.execute("UPDATE claude_runner_tasks SET state = 'queued', task = %s, "
-                         "updated_at = now() WHERE id = %s", (_jsonb(task), task_id))
+                         "updated_at = now() WHERE id = %s", (db.jsonb(task), task_id))
             db.retry(conn, job_id, _not_before(task), db.rank(task, requeued=True))
             db.notify(conn, "requeued")
             return Settled.REQUEUED
@@ -131,8 +134,6 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
 
 
 def _not_before(task: dict[str, Any]) -> datetime | None:
-    from pipeline.domain.clock import parse_iso_or_none
-
     return parse_iso_or_none(task.get("notBefore"))
 
 

@@ -26,18 +26,12 @@ class Admitted(StrEnum):
     DONE = "already-done"          # finished, result not archived yet: try again later
 
 
-def _jsonb(value: Any) -> Any:
-    from psycopg.types.json import Jsonb
-
-    return Jsonb(value)
-
-
 def admit(conn: Any, task: dict[str, Any]) -> Admitted:
     """Insert a queued task and its job; a known id changes nothing."""
     with conn.transaction():
         row = conn.execute(
             "INSERT INTO claude_runner_tasks (id, task, state) VALUES (%s, %s, 'queued') "
-            "ON CONFLICT (id) DO NOTHING RETURNING id", (task["id"], _jsonb(task))).fetchone()
+            "ON CONFLICT (id) DO NOTHING RETURNING id", (task["id"], db.jsonb(task))).fetchone()
         if row is None:
             state = conn.execute("SELECT state FROM claude_runner_tasks WHERE id = %s",
                                  (task["id"],)).fetchone()[0]
@@ -54,7 +48,7 @@ def readmit(conn: Any, task: dict[str, Any]) -> bool:
             "UPDATE claude_runner_tasks SET state = 'queued', task = %s, cancel_requested = "
             "false, updated_at = now() WHERE id = %s AND state = 'done' AND NOT EXISTS ("
             "SELECT 1 FROM claude_runner_results WHERE task_id = %s AND archived_at IS NULL) "
-            "RETURNING id", (_jsonb(task), task["id"], task["id"])).fetchone()
+            "RETURNING id", (db.jsonb(task), task["id"], task["id"])).fetchone()
         if row is None:
             return False
         conn.execute("DELETE FROM claude_runner_results WHERE task_id = %s", (task["id"],))
@@ -102,9 +96,9 @@ def close(conn: Any, task_id: str, task: dict[str, Any], record: dict[str, Any],
           token: str | None) -> None:
     """The task is done: its one result (the first one written wins)."""
     conn.execute("UPDATE claude_runner_tasks SET state = 'done', task = %s, updated_at = now() "
-                 "WHERE id = %s", (_jsonb(task), task_id))
+                 "WHERE id = %s", (db.jsonb(task), task_id))
     conn.execute("INSERT INTO claude_runner_results (task_id, token, record) VALUES (%s, %s, %s) "
-                 "ON CONFLICT (task_id) DO NOTHING", (task_id, token, _jsonb(record)))
+                 "ON CONFLICT (task_id) DO NOTHING", (task_id, token, db.jsonb(record)))
     db.notify(conn, "result")
 
 
