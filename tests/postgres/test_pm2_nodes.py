@@ -1,6 +1,7 @@
 """A head and a node under a real PM2 (ecosystem.config.js with CLAUDE_RUNNER_NODES):
 `kill -9` of the node, PM2 restarts it, its recovery ends the orphaned agent and the task
-completes once, its interrupted attempt counted."""
+completes once, its interrupted attempt counted; `pm2 restart` of the node (SIGINT to it
+and its agent) requeues the task without counting the attempt."""
 
 from __future__ import annotations
 
@@ -53,7 +54,15 @@ def test_pm2_restarts_a_killed_node(tmp_path, pg_dsn):
         wait_for(lambda: done(root, [task_id]), timeout=30, message="the task's record")
         assert pid_gone(agent)
         assert record(root, task_id)["attempts"] == 2
-        assert_one_record_each(root, [task_id])
+        # `pm2 restart` sends SIGINT to the node and to its agent: requeued, uncounted
+        second, marker2 = "restarted", tmp_path / "ran2"
+        (root / "inbox" / "t2.json").write_text(
+            f'{{"id": "{second}", "prompt": "@once {marker2} sleep 60"}}')
+        wait_for(marker2.exists, timeout=30, message="the second agent running")
+        pm2("restart", f"{app}-node-alice")
+        wait_for(lambda: done(root, [second]), timeout=30, message="the second record")
+        assert record(root, second)["attempts"] == 1
+        assert_one_record_each(root, [task_id, second])
     finally:
         if conn is not None:
             conn.close()
