@@ -178,3 +178,51 @@ def test_prune_drops_old_finished_jobs_only(conn):
     jobs = conn.execute("SELECT args->>'task_id' FROM procrastinate_jobs").fetchall()
     assert sorted(row[0] for row in jobs) == ["new", "waiting"]
     assert admit(conn, task("old")) is Admitted.DONE  # still known: never admitted twice
+
+
+def test_a_cancel_waiting_on_a_claim_does_not_deadlock(pg_dsn, conn):
+    """A claim locks the job, then the task; cancel (and settle) take them in the same
+    order, so a cancel arriving mid-claim waits instead of deadlocking."""
+    import threading
+
+    from helpers import wait_for
+
+    admit(conn, task("a"))
+    answers: list = []
+    with db.connect(pg_dsn) as other, db.connect(pg_dsn) as watcher:
+        def cancel_it() -> None:
+            try:
+                answers.append(cancel(other, "a", NOW))
+            except Exception as error:  # noqa: BLE001
+                answers.append(error)
+
+        with conn.transaction():
+            assert db.fetch(conn) is not None  # the job row is now locked, as in a claim
+            thread = threading.Thread(target=cancel_it)
+            thread.start()
+            wait_for(lambda: watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE "
+                                             "wait_event_type = 'Lock'").fetchone()[0],
+                     message="the cancel waiting for a lock")
+            conn.execute("SELECT 1 FROM claude_runner_tasks WHERE id = 'a' FOR UPDATE")
+            conn.execute("UPDATE claude_runner_tasks SET state = 'running' WHERE id = 'a'")
+        thread.join(timeout=10)
+    assert answers == [Cancelled.RUNNING]
+
+
+def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path):
+    from helpers import history
+
+    from pipeline.postgres.collect import ResultCollector
+    from pipeline.stages.archive import Archive
+    from pipeline.storage.layout import Layout
+
+    layout = Layout(tmp_path)
+    layout.ensure()
+    admit(conn, task("a"))
+    held = claim(conn, "n1", "alice", 30, NOW)
+    settle(conn, held.token, Verdict(Outcome.SUCCESS), SETTINGS, NOW)
+    record = results(conn)["a"]
+    Archive(layout, SETTINGS).publish(record)  # the head wrote it, then died before marking
+    assert ResultCollector(layout, Archive(layout, SETTINGS)).collect(conn) == 1
+    assert [r["id"] for r in history(tmp_path)] == ["a"]
+    assert conn.execute("SELECT archived_at FROM claude_runner_results").fetchone()[0]
