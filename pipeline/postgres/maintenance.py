@@ -16,6 +16,7 @@ from pipeline.domain.settings import Settings
 from pipeline.postgres import db
 from pipeline.postgres.dsn import with_timeouts
 from pipeline.postgres.leases import reap
+from pipeline.postgres.link import NodeLink
 
 RESTART_PAUSE = 2.0
 KEEP_DAYS = 7  # finished jobs and shipped logs are pruned after this many days
@@ -32,14 +33,19 @@ def build_app(dsn: str, settings: Settings) -> Any:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=with_timeouts(dsn, "claude-runner-maintenance")))
     every = max(1, int(settings.backend_reap_every))
+    reaper = NodeLink(dsn, "reaper")  # one connection, kept between runs
 
     @app.periodic(cron=f"* * * * * */{every}")
     @app.task(queue=db.MAINTENANCE_QUEUE, name="claude_runner.reap",
               queueing_lock="claude_runner.reap")
     def reap_expired_leases(timestamp: int) -> None:
-        with db.connect(dsn, "claude-runner-reaper") as conn:
+        try:
+            conn = reaper.conn()
             for task_id in reap(conn, settings, settings.backend_start_grace, clock.now()):
                 logger.bind(task=task_id).warning("lease expired: taken back by the reaper")
+        except Exception:
+            reaper.drop()  # a new connection next time
+            raise
 
     @app.periodic(cron="17 * * * *")
     @app.task(queue=db.MAINTENANCE_QUEUE, name="claude_runner.prune",
@@ -88,7 +94,7 @@ class Maintenance(threading.Thread):
         async with self.app.open_async():
             self.worker = Worker(self.app, queues=[db.MAINTENANCE_QUEUE], name="maintenance",
                                  install_signal_handlers=False, delete_jobs="successful",
-                                 fetch_job_polling_interval=1.0)
+                                 fetch_job_polling_interval=30.0)  # LISTEN wakes it
             if self.stopped.is_set():
                 return
             await self.worker.run()
