@@ -76,6 +76,8 @@ class Maintenance(threading.Thread):
     def __init__(self, dsn: str, settings: Settings) -> None:
         super().__init__(name="maintenance", daemon=True)
         self.app = build_app(dsn, settings)
+        # LISTEN wakes the worker too, but may miss a job deferred while it fetches
+        self.every = float(max(1, int(settings.backend_reap_every)))
         self.stopped = threading.Event()
         self.worker: Any = None
 
@@ -94,7 +96,7 @@ class Maintenance(threading.Thread):
         async with self.app.open_async():
             self.worker = Worker(self.app, queues=[db.MAINTENANCE_QUEUE], name="maintenance",
                                  install_signal_handlers=False, delete_jobs="successful",
-                                 fetch_job_polling_interval=30.0)  # LISTEN wakes it
+                                 fetch_job_polling_interval=self.every)
             if self.stopped.is_set():
                 return
             await self.worker.run()
