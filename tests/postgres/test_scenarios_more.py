@@ -102,7 +102,8 @@ def test_schedule_with_three_nodes_and_a_head_restart(make_cluster, tmp_path):
     data = read_json(scheduled)
     data["tasks"][0]["enabled"] = False
     write_json(scheduled, data)
-    time.sleep(0.5)
+    wait_for(lambda: "nextRun" not in read_json(scheduled)["tasks"][0],
+             message="the head seeing the schedule disabled")
     ids = sorted(copies())
     wait_done(cluster, ids)
     slots = [int(i.rsplit("-", 1)[1]) for i in ids]
