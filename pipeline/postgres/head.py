@@ -22,12 +22,12 @@ from pipeline.daemon.loop import Runner
 from pipeline.daemon.sources import Signal
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import valid_id
+from pipeline.domain.task import Outcome, valid_id
 from pipeline.postgres import db, mirror, schema, tasks
 from pipeline.postgres.background import Listener
 from pipeline.postgres.collect import ResultCollector
 from pipeline.postgres.maintenance import Maintenance
-from pipeline.stages import cancel
+from pipeline.stages import admit, cancel
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
@@ -55,8 +55,7 @@ class HeadRunner(Runner):
         if self._readable_queue() is not None:
             wakes.append(self._admit_inbox(now))
         queued = self._readable_queue()
-        if queued is not None:
-            queued = self._sweep(queued, now)
+        if queued is not None:  # (no sweep: new entries are validated in _sync_queue)
             wakes.append(self._schedule(queued + self.running_tasks, now))
         wakes.append(self._with_database(now))
         queued = self._readable_queue()
@@ -105,8 +104,8 @@ class HeadRunner(Runner):
     # ----- queue.json <-> database -------------------------------------------------------
     def _sync_queue(self, conn: Any, now: datetime) -> None:
         def change(data: dict[str, Any]) -> None:
-            entries = [t for t in data["list"] if isinstance(t, dict) and valid_id(t.get("id"))]
             shown = [t for t in self.mirror_file.items() if isinstance(t, dict)]
+            entries = self._valid_entries(data["list"], {t["id"] for t in shown}, now)
             ids = list({t["id"] for t in entries} | {t["id"] for t in shown})
             for step in mirror.plan(entries, shown, tasks.states(conn, ids)).steps:
                 self._apply(conn, step, now)
@@ -116,6 +115,17 @@ class HeadRunner(Runner):
         self.queue.file.update(change)
         self.queue_seen = (None, [])
         self.running_tasks = [r.entry for r in tasks.running(conn)]
+
+    def _valid_entries(self, raw: list[Any], shown: set[str], now: datetime) -> list[Any]:
+        """Mirrored entries as they are (the database validated them once); new ones
+        validated as the files backend's sweep does, the invalid archived as `invalid`."""
+        mirrored = [t for t in raw if isinstance(t, dict) and t.get("id") in shown]
+        fresh = [t for t in raw if not (isinstance(t, dict) and t.get("id") in shown)]
+        keep, invalid = admit.split_queue(fresh, self.settings, now)
+        for task, errors in invalid:
+            reason = "; ".join(str(e) for e in errors)
+            self.archive.record_end(task, Outcome.INVALID, now, reason, attempts=0)
+        return mirrored + keep
 
     def _apply(self, conn: Any, step: mirror.Step, now: datetime) -> None:
         log = logger.bind(task=step.task_id)

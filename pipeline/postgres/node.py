@@ -241,31 +241,39 @@ class Node:
     def _start(self, index: int, claimed: Claim, now: datetime) -> None:
         slot = Slot(index, claimed)
         self.slots[index] = slot
-        entry = claimed.entry
-        self.files.save(index, claimed)
+        try:
+            problem = self._launch(slot)
+        except Exception as error:  # noqa: BLE001 - a failed attempt, never a stuck slot
+            problem = f"cannot start the agent: {error}"
+            slot.verdict = Verdict(Outcome.ERROR, problem, retryable=True)
+        if problem:
+            slot.end = AttemptEnd(None, False, None, "", spawn_error=problem)
+            slot.verdict = slot.verdict or Verdict(Outcome.ERROR, problem)
+
+    def _launch(self, slot: Slot) -> str | None:
+        """Start the agent of a claimed slot; a reason it cannot run at all, or None."""
+        claimed, entry = slot.claim, slot.claim.entry
+        self.files.save(slot.index, claimed)
         launch = run.launch_for(entry, self.home, self.settings, self.env)
         launch = dataclasses.replace(launch, cwd=Path(entry.get("workspace") or self.root))
         slot.header = launch.header
-        problem = run.preflight(entry, self.settings, self.env)
         if not launch.cwd.is_dir():
-            problem = f"workspace {launch.cwd} does not exist on node {self.name}"
+            return f"workspace {launch.cwd} does not exist on node {self.name}"
+        problem = run.preflight(entry, self.settings, self.env)
         if problem:
-            slot.end, slot.verdict = AttemptEnd(None, False, None, ""), Verdict(
-                Outcome.ERROR, problem)
-            return
+            return problem
         execution = Execution(launch, on_end=lambda end: self.signals.put(
-            Signal("finished", payload=(index, end))))
-        try:
-            pid = execution.start()
-        except OSError as error:
-            slot.end = AttemptEnd(None, False, None, "", spawn_error=str(error))
-            slot.verdict = Verdict(Outcome.ERROR, f"cannot start the agent: {error}",
-                                   retryable=True)
-            return
+            Signal("finished", payload=(slot.index, end))))
+        pid = execution.start()
         slot.execution = execution
-        self.files.save(index, claimed, pid=pid, pidStartTicks=procgroup.start_ticks(pid))
+        try:
+            self.files.save(slot.index, claimed, pid=pid,
+                            pidStartTicks=procgroup.start_ticks(pid))
+        except OSError as error:  # the agent runs; only a crash recovery would miss its pid
+            logger.bind(task=entry["id"]).error("cannot note the agent's pid: {}", error)
         logger.bind(task=entry["id"]).info("started attempt {} (pid {}) - {}", entry["attempt"],
                                            pid, preview(entry["prompt"]))
+        return None
 
     # ----- settle ------------------------------------------------------------------------
     def _settle_slot(self, slot: Slot, now: datetime) -> datetime | None:

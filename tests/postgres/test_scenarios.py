@@ -67,6 +67,7 @@ def test_inbox_and_queue_json_edits(cluster, tmp_path):
         entries = [t for t in entries if t["id"] != "drop-me"]
         entries.reverse()
         entries.append({"id": "edited-in", "prompt": "added by an agent"})
+        entries.append({"id": "bad-entry", "prompt": ""})
         write_json(queue_file, {"list": entries})
     wait_for(lambda: cluster.state("edited-in") == "queued", message="the new entry")
     wait_done(cluster, ["drop-me"])
@@ -75,8 +76,10 @@ def test_inbox_and_queue_json_edits(cluster, tmp_path):
              message="the mirror rewritten in run order")
     events = (cluster.root / "logs" / "events.jsonl").read_text()
     assert "queue_edit_ignored" in events and "new order" in events
+    assert record(cluster.root, "bad-entry")["outcome"] == "invalid"
+    assert cluster.state("bad-entry") is None  # never in the database
     cluster.node("n1")
-    ids = ["from-inbox", "keep", "third", "edited-in", "drop-me"]
+    ids = ["from-inbox", "keep", "third", "edited-in", "drop-me", "bad-entry"]
     wait_done(cluster, ids)
     assert_one_record_each(cluster.root, ids)
 

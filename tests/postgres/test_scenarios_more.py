@@ -162,3 +162,18 @@ def test_each_account_has_its_own_agent_environment(make_cluster, tmp_path):
     assert seen.read_text() == "alice-login"
     assert record(cluster.root, task_id)["account"] == "alice"
     assert_one_record_each(cluster.root, [task_id])
+
+
+def test_an_agent_that_cannot_start_fails_the_attempt(make_cluster, tmp_path):
+    cluster = make_cluster(f'[agent]\ncommand = "{tmp_path / "no-such-agent"}"\n')
+    gone = tmp_path / "workspace"
+    gone.mkdir()
+    missing = cluster.add("no agent", "--max-retries", "0")
+    elsewhere = cluster.add("no workspace", "-w", str(gone), "--max-retries", "0")
+    wait_for(lambda: cluster.state(elsewhere) == "queued", message="both queued")
+    gone.rmdir()
+    cluster.node("n1")
+    wait_done(cluster, [missing, elsewhere])
+    assert "cannot start the agent" in record(cluster.root, missing)["error"]
+    assert "does not exist on node n1" in record(cluster.root, elsewhere)["error"]
+    assert_one_record_each(cluster.root, [missing, elsewhere])
