@@ -73,6 +73,9 @@ class HeadRunner(Runner):
             self._track_pauses(conn)
         except CorruptFile as error:
             self._report_damage(error)
+        except OSError as error:  # a full disk: the files wait, the database is fine
+            logger.error("cannot write the files now ({}); will retry", error)
+            return now + timedelta(seconds=RETRY_DB)
         except Exception as error:  # noqa: BLE001 - the database is down or restarting
             self._lost_database(error)
             return now + timedelta(seconds=RETRY_DB)
