@@ -48,6 +48,7 @@ class HeadRunner(Runner):
         self.maintenance: Maintenance | None = None
         self.running_tasks: list[dict[str, Any]] = []
         self.pauses: dict[str, datetime] = {}
+        self.whole_pause: datetime | None | str = "unknown"  # written at the first look
 
     # ----- the tick ----------------------------------------------------------------------
     def tick(self, now: datetime) -> datetime | None:
@@ -173,6 +174,19 @@ class HeadRunner(Runner):
             logger.info("account {}: pause over", name)
             emit(self.layout, "pause_end", account=name, until=iso(self.pauses[name]))
         self.pauses = current
+        self._whole_pause(conn, current)
+
+    def _whole_pause(self, conn: Any, paused: dict[str, datetime]) -> None:
+        """state.json's `pausedUntil` (status, the contract's pause): set while every
+        account with a live node is paused - nothing can run until the earliest reset."""
+        stale = max(3 * self.settings.backend_renew_every, 10.0)
+        live = {row[0] for row in conn.execute(
+            "SELECT DISTINCT account FROM claude_runner_nodes WHERE stopped_at IS NULL AND "
+            "seen_at > now() - make_interval(secs => %s)", (stale,)).fetchall()}
+        until = min(paused[a] for a in live) if live and live <= set(paused) else None
+        if until != self.whole_pause:
+            self.queue.state.set_pause(until, "every account is paused" if until else None)
+            self.whole_pause = until
 
     # ----- services ----------------------------------------------------------------------
     def _start_services(self) -> None:

@@ -55,4 +55,5 @@ class NodeLink:
         with contextlib.suppress(Exception):
             self.conn().execute("UPDATE claude_runner_nodes SET stopped_at = now() "
                                 "WHERE name = %s", (self.name,))
+            db.notify(self.conn(), "node stopped")  # the head re-checks the pauses
         self.drop()

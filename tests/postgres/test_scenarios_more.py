@@ -55,7 +55,7 @@ def test_usage_limit_pauses_one_account(make_cluster, tmp_path):
     cluster = make_cluster("[runner]\nusage_limit_margin = 0\n")
     cluster.node("n1", "alice")
     cluster.node("n2", "bob")
-    reset = int(time.time()) + 5
+    reset = int(time.time()) + 7
     limited = cluster.add(f"limited\n@usage-limit-once {tmp_path / 'hit'} "
                           f"Claude AI usage limit reached|{reset}")
     wait_done(cluster, [limited])
@@ -71,8 +71,13 @@ def test_usage_limit_pauses_one_account(make_cluster, tmp_path):
     assert shown[account]["pausedUntil"] and not shown[result["account"]]["pausedUntil"]
     other = "n2" if account == "alice" else "n1"
     cluster.nodes[other].stop()
+    state_file = cluster.root / "tasks" / "state.json"
+    wait_for(lambda: (read_json(state_file) or {}).get("pausedUntil"),
+             message="the whole pause once every live account is paused")
     after = cluster.add("after the reset")
     wait_done(cluster, [after], timeout=30)
+    wait_for(lambda: not (read_json(state_file) or {}).get("pausedUntil"),
+             message="the whole pause over")
     assert record(cluster.root, after)["account"] == account  # the account resumed
     assert time.time() >= reset
     events = (cluster.root / "logs" / "events.jsonl").read_text()
