@@ -38,27 +38,13 @@ from pipeline.postgres import db
 from pipeline.postgres.background import Listener, Renewer
 from pipeline.postgres.leases import AttemptReport, Claim, claim, paused_until, settle
 from pipeline.postgres.link import NodeLink
-from pipeline.postgres.slots import SlotFiles, recovered_verdict
+from pipeline.postgres.slots import SELF_FENCED, Slot, SlotFiles, recovered_verdict
 from pipeline.stages import run
 from pipeline.storage.layout import Layout
 
 EXIT_OK, EXIT_ALREADY_RUNNING = 0, 1
 LOG_SHIPPED = 200_000     # characters of an attempt's output sent to the head
 INTERRUPT_SETTLE = 1.0    # as in the daemon: wait for our own stop signal first
-SELF_FENCED = Verdict(Outcome.INTERRUPTED, "the node lost the database and ended the attempt "
-                      "(self-fencing)", retryable=True, counts=False)
-
-
-@dataclasses.dataclass
-class Slot:
-    index: int
-    claim: Claim
-    header: str = ""
-    execution: Execution | None = None
-    end: AttemptEnd | None = None
-    verdict: Verdict | None = None
-    judge_at: datetime | None = None
-
 
 class Node:
     def __init__(self, root: Path, settings: Settings, account: str, slots: int = 1,

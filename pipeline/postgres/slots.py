@@ -7,6 +7,7 @@ attempt (if its lease is still its own): as the files backend's running.json doe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,29 @@ from loguru import logger
 
 from pipeline.agent.verdict import Verdict
 from pipeline.daemon import recovery
+from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
+from pipeline.execution.slot import Execution
 from pipeline.postgres.leases import Claim
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
+
+SELF_FENCED = Verdict(Outcome.INTERRUPTED, "the node lost the database and ended the attempt "
+                      "(self-fencing)", retryable=True, counts=False)
+
+
+@dataclass
+class Slot:
+    """One running attempt of a node, from its claim until its end is recorded."""
+    index: int
+    claim: Claim
+    header: str = ""
+    execution: Execution | None = None
+    end: AttemptEnd | None = None
+    verdict: Verdict | None = None
+    judge_at: datetime | None = None
 
 
 class SlotFiles:
