@@ -54,7 +54,20 @@ if (!["off", "0", "false", "no"].includes(cronWord)) {
   app.cron_restart = isCron ? cronSetting : "0 12 * * *";
 }
 
-const apps = [app];
+// Postgres backend (README, "Several machines and accounts"): CLAUDE_RUNNER_NODES="alice,bob"
+// adds one node per account; CLAUDE_RUNNER_HEAD=0 leaves the head out (a machine with nodes only).
+const nodes = (process.env.CLAUDE_RUNNER_NODES || "").split(",").map((s) => s.trim()).filter(Boolean);
+const nodeApps = nodes.map((account) => ({
+  ...app,
+  name: `${app.name}-node-${account}`,
+  args: ["-u", "-m", "pipeline", "node", "--account", account],
+  cron_restart: undefined,
+  out_file: path.join(root, "logs", `node-${account}-out.log`),
+  error_file: path.join(root, "logs", `node-${account}-error.log`),
+}));
+const head = process.env.CLAUDE_RUNNER_HEAD === "0" ? [] : [app];
+
+const apps = [...head, ...nodeApps];
 if (process.env.CLAUDE_RUNNER_WEB) {
   apps.push({
     name: `${app.name}-web`,

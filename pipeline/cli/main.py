@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", help="a new or empty folder to run it in (default: a temp one)")
     demo.add_argument("--lang", choices=["en", "zh"], default="en",
                       help="the prompts' language (default en)")
+    node = sub.add_parser("node", help="a worker node of the postgres backend")
+    node.add_argument("--account", required=True, help="the agent account this node uses")
+    node.add_argument("--slots", type=int, default=1, help="agents run at once (default 1)")
+    node.add_argument("--name", help="node name (default: <host>-<account>)")
     return parser
 
 
@@ -184,13 +188,28 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
     from pipeline.storage import events
 
     events.configure(dict(settings.hooks), settings.hook_timeout)
+    if settings.backend_kind == "postgres" and args.command in ("run", "node"):
+        from pipeline.postgres import missing_extra
+
+        if missing_extra():
+            print(f"claude-runner: {missing_extra()}", file=sys.stderr)
+            return 2
     if args.command == "run":
         from pipeline.daemon.daemon import Daemon
 
         log.setup(layout)
         return Daemon(layout, settings,
                       reload=lambda: load_settings(layout.root, flags=args.set)).serve()
+    if args.command == "node":
+        from pipeline.postgres.cli import node
+
+        log.setup(None)
+        return node(layout, settings, args)
     log.quiet()
+    if settings.backend_kind == "postgres" and args.command in ("cancel", "clear"):
+        from pipeline.postgres import cli as postgres_cli
+
+        return getattr(postgres_cli, args.command)(layout, settings, args)
     from pipeline.cli import queue as commands
 
     simple = {"add": commands.add, "cancel": commands.cancel, "retry": commands.retry,

@@ -132,6 +132,8 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
     """The contract's status object; with `detail`, also uptime, today's counts, the last
     failure and the next schedule firings (what a person wants on one screen)."""
     status = _core(layout, settings, now)
+    if settings.backend_kind == "postgres":
+        _add_cluster(status, settings, now)
     if detail:
         status.update(
             uptime={"last24h": uptime_percent(layout, settings, now, 24),
@@ -172,6 +174,15 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "root": str(layout.root),
         "agentProblem": state.get("agentProblem"),
     }
+
+
+def _add_cluster(status: dict[str, Any], settings: Settings, now: datetime) -> None:
+    """Nodes, accounts and the tasks running on them (postgres backend)."""
+    from pipeline.postgres.status import cluster_status
+
+    status.update(cluster_status(settings, now))
+    if status["runningTasks"] and not status["running"]:
+        status["running"] = status["runningTasks"][0]["id"]
 
 
 def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
@@ -244,6 +255,10 @@ def render(status: dict[str, Any]) -> str:
         kind = f"{status['pauseClass']} limit: " if status.get("pauseClass") else ""
         lines.append(f"paused   {_until(status['pausedUntil'])} ({kind}{status['pauseReason']}; "
                      "`claude-runner resume` lifts it)")
+    if "nodes" in status:
+        from pipeline.postgres.status import render_lines
+
+        lines += render_lines(status)
     counts = status["counts"]
     lines.append(f"results  {counts['completed']} completed, {counts['failed']} failed, "
                  f"{counts.get('cancelled', 0)} cancelled (recent)")

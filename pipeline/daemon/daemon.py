@@ -46,7 +46,7 @@ class Daemon:
         self.settings = settings
         self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
-        self.runner = Runner(layout, settings, self.signals.put)
+        self.runner = _runner_class(settings)(layout, settings, self.signals.put)
         self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
@@ -225,7 +225,7 @@ class Daemon:
 
         events.configure(dict(settings.hooks), settings.hook_timeout)
         self.settings = settings
-        self.runner = Runner(self.layout, settings, self.signals.put)
+        self.runner = _runner_class(settings)(self.layout, settings, self.signals.put)
         self.runner.note_agent(executable.missing(settings, self.runner.env))
         self.next_heartbeat = clock.now()
         logger.info("settings reloaded from runner.toml")
@@ -285,6 +285,15 @@ def split_stop(items: list[Signal]) -> tuple[str | None, list[Signal]]:
     the runner together) must not lose the finished signal."""
     stops = [str(item.payload) for item in items if item.kind == "stop"]
     return (stops[0] if stops else None), [item for item in items if item.kind != "stop"]
+
+
+def _runner_class(settings: Settings) -> type[Runner]:
+    """The files backend runs tasks itself; the postgres head hands them to nodes."""
+    if settings.backend_kind == "postgres":
+        from pipeline.postgres.head import HeadRunner
+
+        return HeadRunner
+    return Runner
 
 
 def _max_rss_mb() -> float | None:

@@ -39,7 +39,12 @@ def check_notify() -> Check:
 # ----- putting it together -------------------------------------------------------------
 def run_checks(layout: Layout, settings: Settings, probes: Probes | None = None) -> list[Check]:
     probes = probes or Probes()
-    return [
+    extra = []
+    if settings.backend_kind == "postgres":
+        from pipeline.postgres.doctor import check_backend
+
+        extra.append(check_backend(settings))
+    return extra + [
         check_agent(settings, probes),
         check_agent_reaches_queue(layout, settings, probes),
         check_auth(settings, probes),

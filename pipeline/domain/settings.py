@@ -79,6 +79,13 @@ class Settings:
     continuation_prompt: str = DEFAULT_CONTINUATION
     verify_timeout: float = 600.0
     fallback_model: str = ""        # a model-class usage limit: "" = wait, else run on this model
+    backend_kind: str = "files"      # "files" or "postgres" (pipeline/postgres)
+    backend_dsn: str = ""
+    backend_lease_seconds: float = 60.0
+    backend_renew_every: float = 10.0
+    backend_start_grace: float = 30.0
+    backend_reap_every: int = 5       # seconds between the head's reaper runs
+    backend_accounts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def heartbeat_max_age(self) -> float:
@@ -134,16 +141,23 @@ _KEYS: dict[str, tuple[str, type]] = {
     "runner.continuation_prompt": ("continuation_prompt", str),
     "runner.verify_timeout": ("verify_timeout", float),
     "runner.fallback_model": ("fallback_model", str),
+    "backend.kind": ("backend_kind", str),
+    "backend.dsn": ("backend_dsn", str),
+    "backend.lease_seconds": ("backend_lease_seconds", float),
+    "backend.renew_every": ("backend_renew_every", float),
+    "backend.start_grace": ("backend_start_grace", float),
+    "backend.reap_every": ("backend_reap_every", int),
 }
 HOOK_NAMES = ("on_level_change", "on_task_done", "on_task_failed", "on_pause",
               "on_task_cancelled")
 _POSITIVE = {"hook_timeout", "poll_interval", "default_timeout", "kill_grace", "history_limit",
              "high_watermark", "task_log_retention_days", "max_inbox_file_bytes",
              "max_prompt_bytes", "max_timeout", "notify_timeout", "heartbeat_every",
-             "budget_per_hours", "verify_timeout"}
+             "budget_per_hours", "verify_timeout", "backend_lease_seconds",
+             "backend_renew_every", "backend_reap_every"}
 _NON_NEGATIVE = {"max_retries", "retry_delay", "low_watermark", "usage_limit_margin",
                  "usage_limit_default_pause", "idle_timeout", "notify_retry_delay", "daily_usd",
-                 "max_task_cost_usd", "budget_usd", "max_resumes"}
+                 "max_task_cost_usd", "budget_usd", "max_resumes", "backend_start_grace"}
 PRESETS = ("claude", "qoder", "codex", "gemini", "custom")
 NOTIFY_EVENTS = ("task_failed", "pause_start", "pause_end", "queue_full", "queue_recovered",
                  "budget_reached", "budget_reset", "daemon_crash", "schedule_late",
@@ -231,6 +245,7 @@ def _validate(settings: Settings) -> Settings:
     if settings.default_timeout > settings.max_timeout:
         raise SettingsError("runner.default_timeout: must not exceed limits.timeout_ms")
     _check_continuation(settings.continuation_prompt)
+    _validate_backend(settings)
     for root in settings.workspace_roots:
         if not os.path.isabs(root):
             raise SettingsError(f"security.workspace_roots: {root!r} is not an absolute path")
@@ -249,6 +264,24 @@ def _check_continuation(template: str) -> None:
     except (KeyError, IndexError, ValueError) as error:
         raise SettingsError(f"runner.continuation_prompt: {error!r}; the placeholders are "
                             "{reason}, {prompt} and {feedback} ({{ and }} for braces)") from None
+
+
+def _validate_backend(settings: Settings) -> None:
+    if settings.backend_kind not in ("files", "postgres"):
+        raise SettingsError('backend.kind: must be "files" or "postgres"')
+    if settings.backend_kind == "postgres" and not settings.backend_dsn:
+        raise SettingsError("backend.dsn: the postgres backend needs a dsn")
+    if settings.backend_renew_every * 2 > settings.backend_lease_seconds:
+        raise SettingsError("backend.renew_every: must be at most half of lease_seconds")
+
+
+def _accounts(merged: dict[str, Any]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """[backend.accounts.NAME] KEY = "value": each account's agent environment."""
+    table = merged.pop("backend.accounts", {})
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise SettingsError("backend.accounts: expected [backend.accounts.NAME] tables")
+    return tuple(sorted((name, _coerce(f"backend.accounts.{name}", dict, env))
+                        for name, env in table.items()))
 
 
 def _hooks(merged: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -296,7 +329,7 @@ def load_settings(root: Path, environ: dict[str, str] | None = None,
     merged = _toml_values(root / "runner.toml")
     merged.update(_env_values(dict(os.environ) if environ is None else environ))
     merged.update(parse_flag(flag) for flag in flags or [])
-    kwargs: dict[str, Any] = {"hooks": _hooks(merged)}
+    kwargs: dict[str, Any] = {"hooks": _hooks(merged), "backend_accounts": _accounts(merged)}
     for key, value in merged.items():
         if key.startswith("hooks.on_"):
             continue

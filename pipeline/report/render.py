@@ -88,8 +88,12 @@ def _cost(report: dict[str, Any]) -> list[str]:
              f"{usd(cost['failedAttemptsUsd'])} spent on failed attempts.", ""]
     rows = [[role, entry["tasks"], entry["failed"], usd(entry["costUsd"]),
              usd(entry["failedAttemptsUsd"])] for role, entry in cost["byRole"].items()]
-    return lines + (_table(["Role", "Tasks", "Failed", "Cost", "On failed attempts"], rows,
-                           "lrrrr") if rows else [])
+    lines += _table(["Role", "Tasks", "Failed", "Cost", "On failed attempts"], rows,
+                    "lrrrr") if rows else []
+    accounts = [[name, entry["tasks"], entry["failed"], usd(entry["costUsd"])]
+                for name, entry in cost.get("byAccount", {}).items()]
+    return lines + (_table(["Account", "Tasks", "Failed", "Cost"], accounts, "lrrr")
+                    if accounts else [])
 
 
 def _pauses(report: dict[str, Any]) -> list[str]:

@@ -118,8 +118,12 @@ def cost_figures(records: list[Record]) -> dict[str, Any]:
         entry["costUsd"] = round(entry["costUsd"], 6)
         entry["failedAttemptsUsd"] = round(entry["failedAttemptsUsd"], 6)
     ordered = sorted(roles.items(), key=lambda item: (-item[1]["costUsd"], item[0]))
-    return {"totalUsd": round(total, 6), "tasksWithCost": priced,
-            "failedAttemptsUsd": round(wasted, 6), "byRole": dict(ordered)}
+    figures = {"totalUsd": round(total, 6), "tasksWithCost": priced,
+               "failedAttemptsUsd": round(wasted, 6), "byRole": dict(ordered)}
+    accounts = by_account(records)
+    if accounts:  # the postgres backend's records name the account that ran them
+        figures["byAccount"] = accounts
+    return figures
 
 
 def _spend(record: Record) -> tuple[float | None, float]:
@@ -132,6 +136,19 @@ def _spend(record: Record) -> tuple[float | None, float]:
     if not _succeeded(record):
         return total, total
     return total, max(0.0, total - (last or 0.0))
+
+
+def by_account(records: list[Record]) -> dict[str, dict[str, Any]]:
+    """Per account (postgres backend): tasks, failures and cost of the last attempt."""
+    accounts: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if not isinstance(record.get("account"), str):
+            continue
+        entry = accounts.setdefault(record["account"], {"tasks": 0, "failed": 0, "costUsd": 0.0})
+        entry["tasks"] += 1
+        entry["failed"] += 0 if _succeeded(record) else 1
+        entry["costUsd"] = round(entry["costUsd"] + (_number(record.get("costUsd")) or 0.0), 6)
+    return dict(sorted(accounts.items()))
 
 
 def reason_key(text: str) -> str:

@@ -79,22 +79,28 @@ class Archive:
         log_path = self.layout.task_log(task["id"]) if valid_id(task.get("id")) else None
         log_file = str(log_path) if log_path and log_path.exists() else None
         record = build_record(task, outcome, now, attempts, error, fields or {}, log_file)
+        self.publish(record)
+        return record
+
+    def publish(self, record: dict[str, Any]) -> None:
+        """Write a finished record, with its log line and event (hooks)."""
         self.write(record)
-        log = logger.bind(task=task["id"])
+        outcome = Outcome(record["outcome"])
+        log = logger.bind(task=record["id"])
         if outcome is Outcome.SUCCESS:
-            log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
-            emit(self.layout, "task_done", id=task["id"], role=task.get("role"),
-                 scheduledId=task.get("scheduledId"))
+            log.info("success after {} attempt(s) in {} ms", record["attempts"],
+                     record["durationMs"])
+            emit(self.layout, "task_done", id=record["id"], role=record.get("role"),
+                 scheduledId=record.get("scheduledId"))
         elif outcome is Outcome.CANCELLED:  # the user's decision, not a failure
             log.info("cancelled (archived in failed.json)")
-            emit(self.layout, "task_cancelled", id=task["id"], role=task.get("role"),
+            emit(self.layout, "task_cancelled", id=record["id"], role=record.get("role"),
                  outcome=outcome.value, error=record["error"])
         else:
             log.warning("{}: {}", outcome, record["error"])
-            emit(self.layout, "task_failed", id=task["id"], role=task.get("role"),
+            emit(self.layout, "task_failed", id=record["id"], role=record.get("role"),
                  outcome=outcome.value, error=record["error"],
-                 scheduledId=task.get("scheduledId"))
-        return record
+                 scheduledId=record.get("scheduledId"))
 
     def holds_run(self, task_id: str, started_at: str | None) -> bool:
         """Whether this exact run (id and startedAt) was already archived."""

@@ -75,9 +75,7 @@ class Settler:
     def _pause_for_usage_limit(self, verdict: Verdict, now: datetime, task_id: str) -> None:
         limit = verdict.usage_limit
         assert limit is not None
-        margin = timedelta(seconds=self.settings.usage_limit_margin)
-        default = timedelta(seconds=self.settings.usage_limit_default_pause)
-        until = _end_of_reset(limit, now) + margin if limit.resets_at else now + default
+        until = pause_end(limit, now, self.settings)
         current = self.queue.state.paused_until()
         if current == until:
             return  # a retried write of the same end: already paused
@@ -90,6 +88,13 @@ class Settler:
         self.queue.state.update(pauseTask=task_id)
         emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message,
              task=task_id, pauseClass=limit.kind)
+
+
+def pause_end(limit: UsageLimit, now: datetime, settings: Settings) -> datetime:
+    """Until when a usage limit pauses runs: its reset plus the margin, else the default."""
+    if not limit.resets_at:
+        return now + timedelta(seconds=settings.usage_limit_default_pause)
+    return _end_of_reset(limit, now) + timedelta(seconds=settings.usage_limit_margin)
 
 
 def _end_of_reset(limit: UsageLimit, now: datetime) -> datetime:

@@ -1,0 +1,98 @@
+"""The pure parts of the postgres backend: settings, the DSN's timeouts and the
+queue.json mirror diff (no database needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.postgres.mirror import Act, plan
+
+
+def settings_from(tmp_path, text: str):
+    (tmp_path / "runner.toml").write_text(text)
+    return load_settings(tmp_path, environ={})
+
+
+def test_backend_defaults_to_files(tmp_path):
+    settings = settings_from(tmp_path, "")
+    assert settings.backend_kind == "files" and settings.backend_accounts == ()
+
+
+def test_postgres_backend_settings_and_accounts(tmp_path):
+    settings = settings_from(tmp_path, """
+[backend]
+kind = "postgres"
+dsn = "postgresql://db/runner"
+lease_seconds = 30
+renew_every = 5
+
+[backend.accounts.alice]
+HOME = "/srv/alice"
+""")
+    assert settings.backend_lease_seconds == 30.0
+    assert dict(settings.backend_accounts) == {"alice": (("HOME", "/srv/alice"),)}
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[backend]\nkind = "redis"\n', "backend.kind"),
+    ('[backend]\nkind = "postgres"\n', "backend.dsn"),
+    ('[backend]\nlease_seconds = 10\nrenew_every = 6\n', "backend.renew_every"),
+    ('[backend]\naccounts = 3\n', "backend.accounts"),
+])
+def test_bad_backend_settings_name_the_key(tmp_path, text, key):
+    with pytest.raises(SettingsError, match=key):
+        settings_from(tmp_path, text)
+
+
+def test_the_dsn_gets_timeouts_unless_set():
+    pytest.importorskip("psycopg")
+    from pipeline.postgres.dsn import with_timeouts
+
+    dsn = with_timeouts("postgresql://u@h/db?connect_timeout=2")
+    assert "connect_timeout=2" in dsn and "keepalives=1" in dsn and "tcp_user_timeout" in dsn
+
+
+def t(task_id: str, **fields) -> dict:
+    return {"id": task_id, "prompt": task_id, **fields}
+
+
+def test_mirror_unchanged_means_nothing():
+    shown = [t("a"), t("b")]
+    assert plan(shown, shown, {"a": "queued", "b": "queued"}).steps == []
+
+
+def test_mirror_new_removed_and_retried_entries():
+    shown = [t("a"), t("b"), t("c")]
+    now = [t("a"), t("c"), t("new"), t("again")]
+    steps = plan(now, shown, {"a": "queued", "b": "queued", "c": "running",
+                              "again": "done"}).steps
+    assert [(s.act, s.task_id) for s in steps] == [
+        (Act.ADMIT, "new"), (Act.READMIT, "again"), (Act.CANCEL, "b")]
+
+
+def test_mirror_answers_what_it_cannot_honour():
+    shown = [t("a"), t("b"), t("run")]
+    now = [t("b"), t("a", prompt="edited"), t("dup")]
+    steps = plan(now, shown, {"a": "queued", "b": "queued", "run": "running",
+                              "dup": "running"}).steps
+    assert all(s.act is Act.IGNORE for s in steps)
+    reasons = " | ".join(s.reason for s in steps)
+    for words in ("editing a queued task", "already running", "does not end it", "new order"):
+        assert words in reasons
+
+
+def test_a_finished_task_dropped_from_the_mirror_is_not_cancelled():
+    assert plan([], [t("a")], {"a": "done"}).steps == []
+
+
+def test_the_report_splits_cost_by_account_when_records_name_one():
+    from pipeline.report.tasks import cost_figures
+
+    records = [{"id": "a", "status": "success", "account": "alice", "costUsd": 0.5},
+               {"id": "b", "status": "failed", "account": "alice", "costUsd": 0.25},
+               {"id": "c", "status": "success", "account": "bob"}]
+    figures = cost_figures(records)
+    assert figures["byAccount"] == {"alice": {"tasks": 2, "failed": 1, "costUsd": 0.75},
+                                    "bob": {"tasks": 1, "failed": 0, "costUsd": 0.0}}
+    assert "byAccount" not in cost_figures([{"id": "x", "status": "success"}])
