@@ -62,5 +62,9 @@ events = ["budget_reached", "budget_reset"]
                  message="budget_reset")
         told = wait_for(lambda: len(receiver.messages()) >= 2 and receiver.messages(),
                         message="both budget messages")
-        assert [m["title"].split(": ", 1)[1] for m in told] == [
+        titles = [m["title"].split(": ", 1)[1] for m in told]
+        assert titles[:2] == [
             "0.001h budget reached ($0.0246 of $0.02)", "budget window passed, runs resume"]
+        # on a slow machine b and c may fill a later window again: a new episode, but never
+        # the same message twice in a row (one message per stop and per reset)
+        assert all(one != two for one, two in zip(titles, titles[1:], strict=False))
