@@ -133,7 +133,7 @@ class EventClock:
 def drop_latencies(root: Path, clock: EventClock, drops: int) -> dict[str, list[float]]:
     sys.path.insert(0, str(REPO))
     from pipeline.cli.queue import add_task
-    from pipeline.domain.settings import load_settings
+    from pipeline.domain.settings_load import load_settings
     from pipeline.storage.layout import Layout
 
     layout, settings = Layout(root), load_settings(root)

@@ -62,7 +62,7 @@ def test_queue_check_fails_on_a_damaged_queue_and_status_helps(root):
 
 
 def test_every_option_and_subcommand_has_help():
-    from pipeline.cli.main import build_parser
+    from pipeline.cli.parser import build_parser
 
     def walk(parser):
         for action in parser._actions:

@@ -4,7 +4,8 @@ import pytest
 from helpers import wait_for
 from loguru import logger
 
-from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.domain.settings import SettingsError
+from pipeline.domain.settings_load import load_settings
 from pipeline.execution.procgroup import running
 from pipeline.storage.events import hook_argv, run_hook
 

@@ -11,7 +11,8 @@ from pipeline.agent.presets import build_argv
 from pipeline.agent.verdict import Verdict
 from pipeline.domain import limits
 from pipeline.domain.gate import batch_fits
-from pipeline.domain.settings import Settings, SettingsError, load_settings
+from pipeline.domain.settings import Settings, SettingsError
+from pipeline.domain.settings_load import load_settings
 from pipeline.domain.task import Outcome, max_retries, timeout_ms, validate
 from pipeline.log_once import QUIET, Repeats, gist
 from pipeline.stages.retry import MAX_BACKOFF, Requeue, backoff, next_step

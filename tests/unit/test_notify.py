@@ -101,7 +101,8 @@ def test_an_episode_open_before_a_restart_still_ends_with_one_message() -> None:
 def test_notify_settings_are_checked(tmp_path) -> None:
     import pytest
 
-    from pipeline.domain.settings import SettingsError, load_settings
+    from pipeline.domain.settings import SettingsError
+    from pipeline.domain.settings_load import load_settings
 
     (tmp_path / "runner.toml").write_text('[notify]\nevents = ["task_failed", "oops"]\n')
     with pytest.raises(SettingsError, match="notify.events: unknown oops"):

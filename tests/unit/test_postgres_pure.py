@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.domain.settings import SettingsError
+from pipeline.domain.settings_load import load_settings
 from pipeline.postgres.mirror import Act, plan
 
 

@@ -10,7 +10,8 @@ from pipeline.agent import session
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict, judge
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.domain.settings import Settings, SettingsError, load_settings
+from pipeline.domain.settings import Settings, SettingsError
+from pipeline.domain.settings_load import load_settings
 from pipeline.domain.task import Outcome
 from pipeline.execution.progress import is_progress
 from pipeline.stages.resume import carry

@@ -1,6 +1,7 @@
 import pytest
 
-from pipeline.domain.settings import Settings, SettingsError, load_settings
+from pipeline.domain.settings import Settings, SettingsError
+from pipeline.domain.settings_load import load_settings
 
 
 def test_defaults_without_a_file(tmp_path):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipeline.domain.settings import SettingsError, load_settings
+from pipeline.domain.settings import SettingsError
+from pipeline.domain.settings_load import load_settings
 
 
 @pytest.mark.parametrize(("flag", "suggested"), [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import cli, queue_ids, read_json, records, write_json
 
-from pipeline.domain.settings import load_settings
+from pipeline.domain.settings_load import load_settings
 from pipeline.storage.layout import Layout
 
 pytest.importorskip("httpx2", reason="httpx2 (the test extra) is not installed")
