@@ -14,7 +14,8 @@ from pipeline.domain.settings import Settings
 from pipeline.scheduling.checks import is_enabled
 from pipeline.scheduling.cron import CronError, next_n, zone_for
 from pipeline.scheduling.health import report, seen_from
-from pipeline.scheduling.plan import jitter_seconds, task_copy
+from pipeline.scheduling.plan import task_copy
+from pipeline.scheduling.slots import jitter_seconds
 from pipeline.scheduling.validity import problem_of
 from pipeline.stages.prompt_context import with_context
 from pipeline.stages.schedule import active_schedule_ids

@@ -41,15 +41,22 @@ decision cannot produce two copies of one slot.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from pipeline.domain.clock import parse_iso
 from pipeline.scheduling.checks import duration_seconds, is_enabled, schedule_problem
-from pipeline.scheduling.cron import CronError, next_after, zone_for
+from pipeline.scheduling.cron import CronError, zone_for
+from pipeline.scheduling.slots import (
+    epoch_ms,
+    format_time,
+    is_slot,
+    jitter_seconds,
+    latest_slot,
+    next_slot,
+    read_time,
+)
 
 __all__ = [
     "REMOVE",
@@ -98,12 +105,6 @@ SCHEDULE_ONLY = frozenset(
 SKIP_ACTIVE = "previous run still queued or running"
 SKIP_FULL = "queue full"
 SKIP_MISSED = "missed while down"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-# windows searched backwards for the latest missed slot before stepping forward through it
-_LOOKBACKS = tuple(timedelta(seconds=s) for s in (60, 3600, 86400, 32 * 86400, 367 * 86400))
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -155,7 +156,7 @@ def task_copy(schedule: dict, slot: datetime) -> dict:
     schedule_id = schedule.get("id")
     fields = {k: copy.deepcopy(v) for k, v in schedule.items() if k not in SCHEDULE_ONLY}
     return {
-        "id": f"{schedule_id}-{_epoch_ms(slot)}",
+        "id": f"{schedule_id}-{epoch_ms(slot)}",
         **fields,
         "scheduled": True,
         "scheduledId": schedule_id,
@@ -201,24 +202,24 @@ def _timing(schedule: dict, schedule_id: str, tick: _Tick):
     """(changes, fire, skip_reason) for an enabled, valid schedule."""
     expr = schedule["cron"]
     zone = zone_for(schedule.get("timezone"))
-    jitter = timedelta(seconds=_jitter(schedule_id, schedule.get("jitterSeconds")))
+    jitter = timedelta(seconds=jitter_seconds(schedule_id, schedule.get("jitterSeconds")))
     clock = tick.now - jitter  # slots are compared with this clock; firings are slot + jitter
-    changes: dict[str, Any] = {"nextRun": _format(_next(expr, zone, clock) + jitter, zone)}
-    last = _read_time(schedule.get("lastRun"), zone)
-    due = _due(expr, zone, clock, _read_time(schedule.get("nextRun"), zone), last, jitter)
+    changes: dict[str, Any] = {"nextRun": format_time(next_slot(expr, zone, clock) + jitter, zone)}
+    last = read_time(schedule.get("lastRun"), zone)
+    due = _due(expr, zone, clock, read_time(schedule.get("nextRun"), zone), last, jitter)
     if due is None:
         return _deferred(schedule, schedule_id, zone, changes, tick)
-    slot = _latest_slot(expr, zone, due, clock)
+    slot = latest_slot(expr, zone, due, clock)
     if last is not None and last >= slot:
         return changes, None, None
     reason = _skip_reason(schedule, schedule_id, slot + jitter, tick)
     if reason is not None:
-        changes["lastSkip"] = {"at": _format(tick.now, zone), "reason": reason}
+        changes["lastSkip"] = {"at": format_time(tick.now, zone), "reason": reason}
         changes["skipCount"] = _count(schedule.get("skipCount")) + 1
         if reason == SKIP_FULL and schedule.get("whenFull") == "defer":
-            changes["deferredSlot"] = _format(slot, zone)
+            changes["deferredSlot"] = format_time(slot, zone)
         return changes, None, reason
-    changes["lastRun"] = _format(slot, zone)
+    changes["lastRun"] = format_time(slot, zone)
     changes["deferredSlot"] = REMOVE  # a newer slot fires: it covers a deferred one
     return changes, task_copy(schedule, slot.astimezone(zone)), None
 
@@ -227,13 +228,13 @@ def _deferred(schedule: dict, schedule_id: str, zone: tzinfo, changes: dict[str,
               tick: _Tick):
     """`whenFull: "defer"`: the slot a full queue skipped fires once the gate is open
     again (the queue back at or below the low watermark) and no copy is active."""
-    slot = _read_time(schedule.get("deferredSlot"), zone)
+    slot = read_time(schedule.get("deferredSlot"), zone)
     if slot is None or tick.queue_full or schedule_id in tick.active:
         return changes, None, None
     changes["deferredSlot"] = REMOVE
-    last = _read_time(schedule.get("lastRun"), zone)
+    last = read_time(schedule.get("lastRun"), zone)
     if last is None or slot > last:
-        changes["lastRun"] = _format(slot, zone)
+        changes["lastRun"] = format_time(slot, zone)
     return changes, task_copy(schedule, slot.astimezone(zone)), None
 
 
@@ -241,28 +242,11 @@ def _due(expr, zone, clock, stored, last, jitter) -> datetime | None:
     """The oldest slot that is due now, or None when nothing is due."""
     if stored is not None:
         slot = stored - jitter
-        return slot if slot <= clock and _is_slot(expr, zone, slot) else None
+        return slot if slot <= clock and is_slot(expr, zone, slot) else None
     if last is not None:
-        slot = _next(expr, zone, last)
+        slot = next_slot(expr, zone, last)
         return slot if slot <= clock else None
     return None
-
-
-def _latest_slot(expr: str, zone: tzinfo, first: datetime, clock: datetime) -> datetime:
-    """The latest slot in [first, clock], `first` being a slot <= clock. Looks back in
-    growing windows first, so a long downtime of a frequent cron is not stepped through."""
-    slot = first
-    for lookback in _LOOKBACKS:
-        probe = clock - lookback
-        if probe <= first:
-            break
-        candidate = _next(expr, zone, probe)
-        if candidate <= clock:
-            slot = candidate
-            break
-    while (following := _next(expr, zone, slot)) <= clock:
-        slot = following
-    return slot
 
 
 def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick) -> str | None:
@@ -279,50 +263,8 @@ def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick
     return None
 
 
-def jitter_seconds(schedule_id: str, jitter: Any) -> int:
-    """The schedule's stable firing delay (`schedule next` shows it)."""
-    return _jitter(schedule_id, jitter)
-
-
-def _jitter(schedule_id: str, jitter_seconds: Any) -> int:
-    """A stable offset in [0, jitter_seconds) whole seconds (not Python's salted hash())."""
-    span = int(jitter_seconds or 0)
-    if span < 1:
-        return 0
-    digest = hashlib.sha256(schedule_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % span
-
-
-def _next(expr: str, zone: tzinfo, after: datetime) -> datetime:
-    """next_after in UTC: aware datetimes sharing a ZoneInfo compare by wall time, which is
-    wrong in a repeated (fall-back) hour, so all comparisons here are made in UTC."""
-    return next_after(expr, zone, after).astimezone(UTC)
-
-
-def _is_slot(expr: str, zone: tzinfo, moment: datetime) -> bool:
-    return _next(expr, zone, moment - _MICRO) == moment
-
-
-def _read_time(value: Any, zone: tzinfo) -> datetime | None:
-    """A stored time in UTC; a value without offset is local time in `zone`."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return parse_iso(value, zone).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _format(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).isoformat(timespec="seconds")
-
-
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _epoch_ms(moment: datetime) -> int:
-    return (moment.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _effective(schedule: dict, changes: dict[str, Any]) -> dict[str, Any]:
