@@ -18,6 +18,7 @@ from pipeline.domain.task import Outcome, valid_id
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
+from pipeline.storage.pending import PendingRecords
 
 # fields that describe a run, not the task; stripped when a record becomes a task again
 RUN_FIELDS = {
@@ -55,18 +56,35 @@ class Archive:
         self.completed = JsonFile(layout.completed, "list")
         self.failed = JsonFile(layout.failed, "list")
         self.limit = settings.history_limit
+        self.pending = PendingRecords(layout)
+        # runs whose list part is written but whose history line is not yet
+        self.half_written: dict[tuple[Any, Any], dict[str, Any]] = {}
 
-    def write(self, record: dict[str, Any]) -> None:
-        """Raises OSError / CorruptFile; the caller keeps the task where it was."""
-        ended = parse_iso_or_none(record.get("completedAt") or record.get("failedAt"))
+    def write(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Raises OSError; the caller keeps the task where it was and calls again.
+
+        Two parts, each done once: the bounded list (or the pending file when the list
+        cannot be parsed), then the history line. A retry after a failed history append
+        only appends (the list already holds the record) - returns the record written.
+        """
+        key = (record.get("id"), record.get("startedAt"))
+        written = self.half_written.get(key)
+        if written is None:
+            self._add_to_list(record)
+            self.half_written[key] = written = record
+        ended = parse_iso_or_none(written.get("completedAt") or written.get("failedAt"))
         day = (ended.astimezone() if ended else datetime.now().astimezone()).date().isoformat()
+        self.history.append(day, written)
+        del self.half_written[key]
+        return written
+
+    def _add_to_list(self, record: dict[str, Any]) -> None:
         target = self.completed if record["status"] == "success" else self.failed
-
-        def change(data: dict[str, Any]) -> None:
-            data["list"] = (data["list"] + [record])[-self.limit:]
-
-        target.update(change)
-        self.history.append(day, record)
+        try:
+            self.pending.flush_into(target, self.limit)
+            target.update(lambda data: _append_bounded(data, [record], self.limit))
+        except CorruptFile as error:
+            self.pending.park(record, error)
 
     def record_end(self, task: dict[str, Any], outcome: Outcome, now: datetime,
                    error: str | None, attempts: int,
@@ -74,8 +92,8 @@ class Archive:
         """Archive how a task ended, with its event and log line; returns the record."""
         log_path = self.layout.task_log(task["id"]) if valid_id(task.get("id")) else None
         log_file = str(log_path) if log_path and log_path.exists() else None
-        record = build_record(task, outcome, now, attempts, error, fields or {}, log_file)
-        self.write(record)
+        record = self.write(build_record(task, outcome, now, attempts, error, fields or {},
+                                         log_file))
         log = logger.bind(task=task["id"])
         if outcome is Outcome.SUCCESS:
             log.info("success after {} attempt(s) in {} ms", attempts, record["durationMs"])
@@ -98,7 +116,11 @@ class Archive:
                 continue
             if any(_same_run(r, task_id, started_at) for r in records):
                 return True
-        return False
+        return any(_same_run(r, task_id, started_at) for r in self.pending.records())
+
+
+def _append_bounded(data: dict[str, Any], records: list[dict[str, Any]], limit: int) -> None:
+    data["list"] = (data["list"] + records)[-limit:]
 
 
 def _same_run(record: Any, task_id: str, started_at: str | None) -> bool:

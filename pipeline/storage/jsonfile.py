@@ -190,6 +190,11 @@ def append_text(path: Path, line: str, sync: bool = True) -> None:
         os.close(fd)
 
 
+def dumps_lines(records: list[dict[str, Any]]) -> bytes:
+    """JSON lines, one record each (what `append_line` writes)."""
+    return b"".join(orjson.dumps(record) + b"\n" for record in records)
+
+
 def read_lines(path: Path) -> list[dict[str, Any]]:
     """Every parseable line of a JSON-lines file (a torn last line is skipped)."""
     raw = read_bytes(path)

@@ -1,0 +1,77 @@
+"""The archive never duplicates a record when one part fails, and a damaged list file
+does not stop the pipeline (D6, D14)."""
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome
+from pipeline.stages.archive import Archive
+from pipeline.storage import jsonfile
+from pipeline.storage.layout import Layout
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+TASK = {"id": "t1", "prompt": "x", "startedAt": "2026-11-25T11:59:00+00:00", "attempt": 1}
+
+
+@pytest.fixture
+def archive(tmp_path):
+    layout = Layout(tmp_path)
+    layout.ensure()
+    return Archive(layout, Settings())
+
+
+def history_lines(archive):
+    return [line for path in archive.history.folder.glob("*.jsonl")
+            for line in path.read_text().splitlines()]
+
+
+def test_a_failed_history_append_is_retried_alone(archive, monkeypatch):
+    real = jsonfile.append_text
+    failures = iter([OSError(28, "No space left on device")] * 3)
+
+    def flaky_append(path, line, sync=True):
+        error = next(failures, None)
+        if error:
+            raise error
+        real(path, line, sync)
+
+    monkeypatch.setattr(jsonfile, "append_text", flaky_append)
+    for _ in range(3):
+        with pytest.raises(OSError):
+            archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
+    archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
+
+    assert [r["id"] for r in archive.completed.items()] == ["t1"]
+    assert len(history_lines(archive)) == 1
+
+
+def test_a_damaged_list_keeps_its_bytes_and_the_record_waits_beside_it(archive):
+    damaged = b'{"list": [{"id": "old"'
+    archive.completed.path.write_bytes(damaged)
+
+    record = archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
+
+    assert archive.completed.path.read_bytes() == damaged
+    assert archive.holds_run("t1", TASK["startedAt"])
+    assert [orjson.loads(line)["id"] for line in history_lines(archive)] == ["t1"]
+    assert record["id"] == "t1"
+
+    archive.completed.path.write_bytes(b'{"list": [{"id": "old"}]}')  # someone fixes it
+    later = {**TASK, "id": "t2", "startedAt": "2026-11-25T12:00:00+00:00"}
+    archive.record_end(later, Outcome.SUCCESS, NOW, None, attempts=1)
+
+    assert [r["id"] for r in archive.completed.items()] == ["old", "t1", "t2"]
+    assert not archive.pending.path.exists()
+
+
+def test_failed_records_wait_apart_from_completed_ones(archive):
+    archive.failed.path.write_bytes(b"not json")
+    archive.record_end(TASK, Outcome.ERROR, NOW, "boom", attempts=1)
+    ok = {**TASK, "id": "t2"}
+    archive.record_end(ok, Outcome.SUCCESS, NOW, None, attempts=1)
+
+    assert [r["id"] for r in archive.completed.items()] == ["t2"]
+    assert [r["id"] for r in archive.pending.records()] == ["t1"]
