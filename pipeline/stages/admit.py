@@ -7,6 +7,7 @@ inbox/rejected/ with `<name>.error.json` beside it; its content is never changed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,15 +100,17 @@ class Admitter:
         errors = errors or validate_entries(entries, self.settings)
         if errors:
             return self.reject(path, errors, now)
-        return self._enqueue(path, entries, now)
+        return self._enqueue(path, with_file_ids(entries, path, info, raw), now)
 
     def _enqueue(self, path: Path, entries: list[dict[str, Any]], now: datetime) -> Admission:
         try:
             admitted = self.queue.enqueue(entries, now)
-        except QueueFull:
-            return Admission.WAITING
-        except DuplicateIds as duplicate:
-            return self.reject(path, duplicate.errors, now)
+        except (QueueFull, DuplicateIds) as refusal:
+            if self._admitted_before(path, entries):
+                return Admission.ADMITTED
+            if isinstance(refusal, QueueFull):
+                return Admission.WAITING
+            return self.reject(path, refusal.errors, now)
         except (CorruptFile, OSError) as error:
             logger.error("cannot admit {} now: {}", path.name, error)
             return Admission.DEFERRED
@@ -116,6 +119,18 @@ class Admitter:
             logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,
                                               preview(task["prompt"]))
         return Admission.ADMITTED
+
+    def _admitted_before(self, path: Path, entries: list[dict[str, Any]]) -> bool:
+        """A crash between enqueueing a file and deleting it leaves it in the inbox: its
+        tasks are all queued, running or archived already - delete it, admit nothing."""
+        try:
+            known = self.queue.holds_all(entries)
+        except (CorruptFile, OSError):
+            return False
+        if known:
+            path.unlink(missing_ok=True)
+            logger.info("{} was admitted before a restart; removed", path.name)
+        return known
 
     def reject(self, path: Path, errors: list[FieldError], now: datetime) -> Admission:
         target = _free_name(self.layout.rejected, path.name, now)
@@ -131,6 +146,22 @@ class Admitter:
         reasons = "; ".join(str(e) for e in errors[:5])
         logger.warning("rejected {} -> rejected/{}: {}", path.name, target.name, reasons)
         return Admission.REJECTED
+
+
+def with_file_ids(entries: list[Any], path: Path, info: os.stat_result, raw: bytes
+                  ) -> list[Any]:
+    """Entries without an id get one derived from the file itself (its name, inode,
+    mtime and bytes), so admitting the same file again after a crash yields the same
+    ids - and is recognised - instead of a second copy of every task."""
+    stamp = datetime.fromtimestamp(info.st_mtime).strftime("%Y%m%d-%H%M%S")
+    named = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict) and not entry.get("id"):
+            seed = f"{path.name}\0{info.st_ino}\0{info.st_mtime_ns}\0{index}\0".encode()
+            digest = hashlib.sha256(seed + raw).hexdigest()[:8]
+            entry = {**entry, "id": f"{stamp}-{digest}"}
+        named.append(entry)
+    return named
 
 
 def _free_name(folder: Path, name: str, now: datetime) -> Path:
