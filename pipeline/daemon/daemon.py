@@ -22,6 +22,7 @@ from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
+from pipeline.execution import procgroup
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
@@ -54,6 +55,7 @@ class Daemon:
             self.instance_lock.release()
 
     def _serve_locked(self) -> int:
+        procgroup.become_subreaper()  # the agent's orphans stay ours to end (Linux)
         self._recover(clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
         watcher.start()
@@ -173,7 +175,8 @@ class Daemon:
         runner = self.runner
         task_id = entry["id"]
         output = None
-        if recovery.end_leftover_group(entry, self.settings.kill_grace):
+        group_ended = recovery.end_leftover_group(entry, self.settings.kill_grace)
+        if recovery.end_marked(entry, self.settings.kill_grace) or group_ended:
             logger.bind(task=task_id).warning("ended the agent left running by a crash")
         elif entry.get("attempt") and entry.get("startedAt"):
             output = recovery.output_of_attempt(self.layout.task_log(task_id),

@@ -21,7 +21,7 @@ from pipeline.agent.verdict import Verdict, judge
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
-from pipeline.execution import procgroup
+from pipeline.execution import procgroup, proctree
 from pipeline.storage.layout import Layout
 
 
@@ -79,6 +79,18 @@ def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
         time.sleep(0.05)
     procgroup.kill(pid)
     return agent_running
+
+
+def end_marked(entry: dict[str, Any], grace: float) -> bool:
+    """End every process still carrying the attempt's marker - found even when the
+    crash came between the spawn and the pid write, or after a double fork. Returns
+    whether there was any."""
+    marker = entry.get("attemptId")
+    if not isinstance(marker, str) or not marker:
+        return False
+    found = proctree.marked_anywhere(marker)
+    proctree.end(found, grace)
+    return bool(found)
 
 
 def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:

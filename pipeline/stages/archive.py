@@ -25,6 +25,7 @@ RUN_FIELDS = {
     "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
     "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
     "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "notBefore", "lastError",
+    "attemptId",
 }
 
 

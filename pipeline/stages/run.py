@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from pipeline.agent.presets import build_argv, speaks_claude_json
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import timeout_ms
+from pipeline.execution.proctree import MARKER_ENV
 from pipeline.execution.slot import Launch
 from pipeline.storage.layout import Layout
 
@@ -31,7 +33,8 @@ def preflight(task: dict[str, Any], settings: Settings, env: dict[str, str]) -> 
 
 def running_entry(task: dict[str, Any], now: datetime) -> dict[str, Any]:
     attempt = int(task.get("attempts") or 0) + 1
-    return {**task, "startedAt": iso(now), "attempt": attempt, "pid": None}
+    return {**task, "startedAt": iso(now), "attempt": attempt, "pid": None,
+            "attemptId": uuid.uuid4().hex}
 
 
 def attempt_marker(entry: dict[str, Any]) -> str:
@@ -49,7 +52,7 @@ def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
     return Launch(
         argv=argv,
         cwd=workspace,
-        env=env,
+        env={**env, MARKER_ENV: entry.get("attemptId", "")},
         prompt=entry["prompt"],
         prompt_file=prompt_file,
         log_path=layout.task_log(entry["id"]),
@@ -58,4 +61,5 @@ def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
         kill_grace=settings.kill_grace,
         idle_timeout=settings.idle_timeout,
         watch_output=settings.agent_stream,
+        marker=entry.get("attemptId", ""),
     )

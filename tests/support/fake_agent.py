@@ -20,6 +20,8 @@ Each prompt line starting with `@` is a directive, run in order:
   @once FILE DIRECTIVE  run DIRECTIVE (e.g. `sleep 30`) only if FILE does not exist yet,
                         creating FILE first (one-shot across runs)
   @usage-limit-once FILE TEXT   `@usage-limit TEXT`, but only on the first run
+  @orphan FILE          double-fork a grandchild in its own session that ignores SIGINT,
+                        SIGTERM and SIGHUP and sleeps for ever; append its pid to FILE
 Otherwise it prints a success result whose `result` echoes the prompt.
 """
 
@@ -97,8 +99,29 @@ def directive(word, rest):
             time.sleep(0.01)
     elif word == "once":
         once(args[0], rest.split(None, 1)[1] if len(args) > 1 else "")
+    elif word == "orphan":
+        orphan(args[0])
     elif word == "usage-limit-once":
         once(args[0], "usage-limit " + (rest.split(None, 1)[1] if len(args) > 1 else ""))
+
+
+def orphan(pid_file):
+    """What a background process started by a tool does: escape the agent's group."""
+    read, write = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+            with open(pid_file, "a") as handle:
+                handle.write(f"{os.getpid()}\n")
+            os.write(write, b"x")
+            os.closerange(0, 3)
+            time.sleep(3600)
+        os._exit(0)
+    os.read(read, 1)
+    os.close(read)
+    os.close(write)
 
 
 def once(marker, line):
