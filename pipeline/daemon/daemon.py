@@ -22,6 +22,7 @@ from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome, valid_id
 from pipeline.execution import procgroup
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.events import emit
@@ -165,11 +166,42 @@ class Daemon:
         try:
             entry = self.runner.running_file.load()
         except CorruptFile as error:
-            logger.error("running.json cannot be parsed ({}); left as it is", error.reason)
-            return
+            entry = self._recover_damaged(error, now)
         if not entry.get("id"):
             return
         self._recover_entry(entry, now)
+
+    def _recover_damaged(self, error: CorruptFile, now: datetime) -> dict:
+        """A damaged running.json is kept under another name - never overwritten - and
+        what can still be read of it is recovered like an intact entry."""
+        raw = error.path.read_bytes()
+        aside = recovery.set_aside(error.path, now)
+        salvaged = recovery.salvage(raw)
+        logger.error("running.json cannot be parsed ({}); kept as {}; recovering task {}",
+                     error.reason, aside.name, salvaged.get("id", "(no id readable)"))
+        if not valid_id(salvaged.get("id")):
+            return {}
+        attempt = salvaged.get("attempt")
+        salvaged["attempt"] = attempt if isinstance(attempt, int) and attempt > 0 else 1
+        if isinstance(salvaged.get("prompt"), str):
+            return salvaged
+        try:
+            self._archive_unrecoverable(salvaged, aside.name, now)
+        except (CorruptFile, OSError) as problem:
+            logger.error("cannot archive {} now: {}", salvaged["id"], problem)
+        return {}
+
+    def _archive_unrecoverable(self, salvaged: dict, aside: str, now: datetime) -> None:
+        """Only the id is readable: the task cannot run again; it gets a failed record."""
+        runner, task_id = self.runner, salvaged["id"]
+        recovery.end_marked(salvaged, self.settings.kill_grace)
+        queued = task_id in {t.get("id") for t in runner.queue.tasks() if isinstance(t, dict)}
+        if queued or runner.archive.holds_run(task_id, salvaged.get("startedAt")):
+            return
+        runner.archive.record_end(
+            {"id": task_id, "startedAt": salvaged.get("startedAt")}, Outcome.ERROR, now,
+            f"running.json was damaged (kept as {aside}); the task could not be recovered",
+            attempts=salvaged["attempt"])
 
     def _recover_entry(self, entry: dict, now: datetime) -> None:
         runner = self.runner

@@ -10,6 +10,9 @@ cancelled meanwhile.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
 import time
 from datetime import datetime
 from enum import StrEnum
@@ -91,6 +94,26 @@ def end_marked(entry: dict[str, Any], grace: float) -> bool:
     found = proctree.marked_anywhere(marker)
     proctree.end(found, grace)
     return bool(found)
+
+
+def salvage(raw: bytes) -> dict[str, Any]:
+    """The top-level fields still readable in a damaged running.json (pure): each
+    `"key": value` whose value parses on its own, e.g. id and prompt before a tear."""
+    text = raw.decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder()
+    found: dict[str, Any] = {}
+    for match in re.finditer(r'"([A-Za-z][A-Za-z0-9_]*)"\s*:\s*', text):
+        with contextlib.suppress(ValueError):
+            value, _ = decoder.raw_decode(text, match.end())
+            found.setdefault(match.group(1), value)
+    return found
+
+
+def set_aside(path: Path, now: datetime) -> Path:
+    """Move a damaged file out of the way, never overwriting it (raises OSError)."""
+    aside = path.with_name(f"{path.name}.damaged-{now:%Y%m%dT%H%M%S}")
+    os.replace(path, aside)
+    return aside
 
 
 def remove_stale_temp_files(layout: Layout, older_than: float = 60.0) -> None:
