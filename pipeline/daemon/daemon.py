@@ -13,10 +13,10 @@ import signal
 import threading
 from datetime import date, datetime, timedelta
 
-from filelock import FileLock, Timeout
 from loguru import logger
 
 from pipeline.daemon import housekeeping, recovery
+from pipeline.daemon.instance import AlreadyRunning, InstanceLock
 from pipeline.daemon.loop import Runner
 from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
@@ -39,7 +39,7 @@ class Daemon:
         self.settings = settings
         self.signals: queue.Queue[Signal] = queue.Queue()
         self.runner = Runner(layout, settings, self.signals.put)
-        self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
+        self.instance_lock = InstanceLock(layout.tasks)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
 
@@ -47,7 +47,7 @@ class Daemon:
         self.layout.ensure()
         try:
             self.instance_lock.acquire()
-        except Timeout:
+        except AlreadyRunning:
             logger.error("another daemon already runs on {}", self.layout.root)
             return EXIT_ALREADY_RUNNING
         try:
@@ -142,6 +142,7 @@ class Daemon:
             except OSError as error:
                 logger.error("cannot write the heartbeat: {}", error)
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
+            self.instance_lock.recheck()
             self._housekeeping(now)
         return self.next_heartbeat
 
