@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from loguru import logger
 
-from pipeline.daemon import housekeeping, recovery
+from pipeline.daemon import heartbeat, housekeeping, recovery
 from pipeline.daemon.instance import AlreadyRunning, InstanceLock
 from pipeline.daemon.loop import Runner
 from pipeline.daemon.sources import Signal, Watcher
@@ -25,8 +25,9 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
 from pipeline.execution import procgroup
 from pipeline.stages.run import attempt_marker
+from pipeline.storage import jsonfile
 from pipeline.storage.events import emit
-from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
+from pipeline.storage.jsonfile import CorruptFile, read_lines, signature
 from pipeline.storage.layout import Layout
 
 EXIT_OK = 0
@@ -42,6 +43,7 @@ class Daemon:
         self.instance_lock = InstanceLock(layout.tasks)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
+        self.beats = heartbeat.Heartbeat(layout, settings.poll_interval)
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -73,6 +75,7 @@ class Daemon:
         return EXIT_OK
 
     def _on_signal(self, signum: int, _frame: object) -> None:
+        jsonfile.stop_waiting()  # a lock wait of the loop gives up: the stop comes first
         self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
 
     def _is_own_write(self, path: str | None) -> bool:
@@ -131,16 +134,12 @@ class Daemon:
         return min((m for m in moments if m), default=None)
 
     def _heartbeat(self, now: datetime, first: bool = False) -> datetime:
+        """The first beat; later ones come from the heartbeat thread. Here: the chores
+        of each heartbeat interval."""
         if first or now >= self.next_heartbeat:
-            fields = {"pid": os.getpid(), "heartbeatAt": iso(now)}
             if first:
-                fields.update(startedAt=iso(now), stoppedAt=None)
-            try:
-                self.runner.queue.state.update(**fields)
-                day = now.astimezone().date().isoformat()
-                append_text(self.layout.heartbeats / f"{day}.txt", iso(now), sync=False)
-            except OSError as error:
-                logger.error("cannot write the heartbeat: {}", error)
+                heartbeat.beat(self.layout, self.runner.queue.state, now, first=True)
+                self.beats.start()
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self.instance_lock.recheck()
             self._housekeeping(now)
@@ -235,6 +234,7 @@ class Daemon:
             with contextlib.suppress(queue.Empty):
                 self._guarded(self.runner.note, self.signals.get(timeout=0.1))
             self._guarded(self.runner.tick)
+        self.beats.stop()
         self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
         emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")

@@ -10,16 +10,39 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 T = TypeVar("T")
 LOCK_TIMEOUT = 30.0
+STOP_WAIT = 0.2  # seconds a lock is still waited for once the process is stopping
+_stopping = threading.Event()
+
+
+def stop_waiting() -> None:
+    """The process is stopping: lock waits give up after STOP_WAIT (a writer holding a
+    lock must not hold up a SIGTERM; what could not be written is retried later)."""
+    _stopping.set()
+
+
+def acquire(lock: FileLock, timeout: float = LOCK_TIMEOUT) -> None:
+    """Wait for `lock` at most `timeout` s, or STOP_WAIT once stopping; raises
+    filelock.Timeout (an OSError) when it stays busy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        slice_ = STOP_WAIT if _stopping.is_set() else min(0.1, timeout)
+        try:
+            lock.acquire(timeout=slice_, poll_interval=0.005)
+            return
+        except Timeout:
+            if _stopping.is_set() and slice_ == STOP_WAIT or time.monotonic() >= deadline:
+                raise
 
 
 class CorruptFile(Exception):
@@ -148,13 +171,16 @@ class JsonFile:
 
         The file is not written if the document is unchanged.
         """
-        with self.lock:
+        acquire(self.lock)
+        try:
             data = self.load()
             before = dumps(data)
             result = change(data)
             if dumps(data) != before or not self.path.exists():
                 self._write(dumps(data))
             return result
+        finally:
+            self.lock.release()
 
 
 class HistoryLog:
