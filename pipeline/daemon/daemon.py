@@ -196,7 +196,7 @@ class Daemon:
         runner, task_id = self.runner, salvaged["id"]
         recovery.end_marked(salvaged, self.settings.kill_grace)
         queued = task_id in {t.get("id") for t in runner.queue.tasks() if isinstance(t, dict)}
-        if queued or runner.archive.holds_run(task_id, salvaged.get("startedAt")):
+        if queued or runner.archive.holds_run(task_id, salvaged.get("startedAt"), now):
             return
         runner.archive.record_end(
             {"id": task_id, "startedAt": salvaged.get("startedAt")}, Outcome.ERROR, now,
@@ -221,7 +221,7 @@ class Daemon:
             return
         finished = recovery.finished_verdict(output, now, self.settings)
         decision = recovery.disposition(
-            runner.archive.holds_run(task_id, entry.get("startedAt")), queued,
+            runner.archive.holds_run(task_id, entry.get("startedAt"), now), queued,
             recovery.cancel_requested(self.layout, task_id), finished is not None)
         logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
         runner.recover(entry, decision, finished, now)

@@ -7,7 +7,7 @@ written), then the append-only history line, which is never trimmed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from loguru import logger
@@ -64,18 +64,17 @@ class Archive:
     def write(self, record: dict[str, Any]) -> dict[str, Any]:
         """Raises OSError; the caller keeps the task where it was and calls again.
 
-        Two parts, each done once: the bounded list (or the pending file when the list
-        cannot be parsed), then the history line. A retry after a failed history append
-        only appends (the list already holds the record) - returns the record written.
+        Two parts, each done once: first the history line (append-only, the record of
+        truth), then the bounded list (or the pending file when the list cannot be
+        parsed). A retry after a failed list write only writes the list; a crash in
+        between is completed at start-up (holds_run). Returns the record written.
         """
         key = (record.get("id"), record.get("startedAt"))
         written = self.half_written.get(key)
         if written is None:
-            self._add_to_list(record)
+            self.history.append(_day(record), record)
             self.half_written[key] = written = record
-        ended = parse_iso_or_none(written.get("completedAt") or written.get("failedAt"))
-        day = (ended.astimezone() if ended else datetime.now().astimezone()).date().isoformat()
-        self.history.append(day, written)
+        self._add_to_list(written)
         del self.half_written[key]
         return written
 
@@ -108,8 +107,10 @@ class Archive:
                  outcome=outcome.value, error=record["error"])
         return record
 
-    def holds_run(self, task_id: str, started_at: str | None) -> bool:
-        """Whether this exact run (id and startedAt) was already archived."""
+    def holds_run(self, task_id: str, started_at: str | None, now: datetime) -> bool:
+        """Whether this exact run (id and startedAt) was already archived; a run whose
+        history line was written but not its list entry (a crash in between) gets the
+        entry now."""
         for file in (self.completed, self.failed):
             try:
                 records = file.items()
@@ -117,7 +118,28 @@ class Archive:
                 continue
             if any(_same_run(r, task_id, started_at) for r in records):
                 return True
-        return any(_same_run(r, task_id, started_at) for r in self.pending.records())
+        if any(_same_run(r, task_id, started_at) for r in self.pending.records()):
+            return True
+        logged = self._logged_run(task_id, started_at, now)
+        if logged:
+            self._add_to_list(logged)
+        return logged is not None
+
+    def _logged_run(self, task_id: str, started_at: str | None, now: datetime
+                    ) -> dict[str, Any] | None:
+        started = parse_iso_or_none(started_at) or now
+        first = started.astimezone().date()
+        days = {first, first + timedelta(days=1), now.astimezone().date()}
+        for day in sorted(days):
+            for record in self.history.read(day.isoformat()):
+                if _same_run(record, task_id, started_at):
+                    return record
+        return None
+
+
+def _day(record: dict[str, Any]) -> str:
+    ended = parse_iso_or_none(record.get("completedAt") or record.get("failedAt"))
+    return (ended.astimezone() if ended else datetime.now().astimezone()).date().isoformat()
 
 
 def _append_bounded(data: dict[str, Any], records: list[dict[str, Any]], limit: int) -> None:

@@ -55,7 +55,7 @@ def test_a_damaged_list_keeps_its_bytes_and_the_record_waits_beside_it(archive):
     record = archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
 
     assert archive.completed.path.read_bytes() == damaged
-    assert archive.holds_run("t1", TASK["startedAt"])
+    assert archive.holds_run("t1", TASK["startedAt"], NOW)
     assert [orjson.loads(line)["id"] for line in history_lines(archive)] == ["t1"]
     assert record["id"] == "t1"
 
@@ -75,3 +75,18 @@ def test_failed_records_wait_apart_from_completed_ones(archive):
 
     assert [r["id"] for r in archive.completed.items()] == ["t2"]
     assert [r["id"] for r in archive.pending.records()] == ["t1"]
+
+
+def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeypatch):
+    def crash(*_args):
+        raise KeyboardInterrupt  # the process dies here
+
+    with monkeypatch.context() as patch:
+        patch.setattr(archive, "_add_to_list", crash)
+        with pytest.raises(KeyboardInterrupt):
+            archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
+    restarted = Archive(archive.layout, Settings())
+
+    assert restarted.holds_run("t1", TASK["startedAt"], NOW)
+    assert [r["id"] for r in restarted.completed.items()] == ["t1"]
+    assert len(history_lines(restarted)) == 1
