@@ -4,18 +4,24 @@ CLAUDE_RUNNER_TORTURE=big runs the campaign's sizes."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import DaemonProcess, write_settings
+from helpers import FAKE_AGENT, DaemonProcess, write_settings
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
+    """A root whose agent is the fake agent run by this interpreter directly (the
+    `#!/usr/bin/env python3` line may go through a slow version-manager shim)."""
     folder = tmp_path / "root"
     folder.mkdir()
-    write_settings(folder)
+    agent = tmp_path / "fake_agent.py"
+    agent.write_text(f"#!{sys.executable}\n" + FAKE_AGENT.read_text())
+    agent.chmod(0o755)
+    write_settings(folder, f'[agent]\ncommand = "{agent}"\n')
     return folder
 
 
