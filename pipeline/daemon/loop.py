@@ -55,6 +55,7 @@ class Runner:
         self.entry: dict[str, Any] | None = None
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
+        self.settled = False  # the running task's end is recorded; running.json not cleared
         self.closed_inbox: set[str] = set()
         self.reported_damage: dict[Path, Any] = {}
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
@@ -241,12 +242,15 @@ class Runner:
         assert entry is not None
         self.unfinished = verdict
         try:
-            self.settler.settle(entry, verdict, now)
+            if not self.settled:  # a retry after a failed clear does not settle twice
+                self.settler.settle(entry, verdict, now)
+                self.settled = True
+            self.running_file.save({})
         except (CorruptFile, OSError) as error:
             logger.bind(task=entry["id"]).error("cannot record the end yet ({}); will retry",
                                                 error)
             return
-        self.running_file.save({})
+        self.settled = False
         cancel.clear_request(self.layout, entry["id"])
         self.unfinished = None
         self.execution = None

@@ -209,9 +209,17 @@ def append_text(path: Path, line: str, sync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode() + b"\n")
-        if sync:
-            os.fsync(fd)
+        size = os.fstat(fd).st_size
+        try:
+            os.write(fd, line.encode() + b"\n")
+            if sync:
+                os.fsync(fd)
+        except OSError:
+            # not durable (a short write, a failed fsync): take it back, so the caller's
+            # retry appends the line once, not twice
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
     finally:
         os.close(fd)
 

@@ -90,3 +90,43 @@ def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeyp
     assert restarted.holds_run("t1", TASK["startedAt"], NOW)
     assert [r["id"] for r in restarted.completed.items()] == ["t1"]
     assert len(history_lines(restarted)) == 1
+
+
+def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeypatch):
+    from pipeline.agent.verdict import Verdict
+    from pipeline.daemon.loop import Runner
+
+    layout = Layout(tmp_path)
+    layout.ensure()
+    runner = Runner(layout, Settings(), lambda _signal: None)
+    runner.entry = dict(TASK)
+    real_save, failures = runner.running_file.save, [OSError(28, "No space left")]
+
+    def flaky_save(data):
+        if failures:
+            raise failures.pop()
+        real_save(data)
+
+    monkeypatch.setattr(runner.running_file, "save", flaky_save)
+    runner._complete(Verdict(Outcome.SUCCESS), NOW)
+    assert runner.unfinished is not None  # kept: retried on the next tick
+    runner._complete(runner.unfinished, NOW)
+
+    assert runner.entry is None
+    assert [r["id"] for r in runner.archive.completed.items()] == ["t1"]
+    assert len(history_lines(runner.archive)) == 1
+
+
+def test_an_append_that_cannot_be_made_durable_is_taken_back(tmp_path, monkeypatch):
+    path = tmp_path / "h.jsonl"
+    jsonfile.append_text(path, "first")
+
+    def no_fsync(_fd):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonfile.os, "fsync", no_fsync)
+        with pytest.raises(OSError):
+            jsonfile.append_text(path, "second")
+    jsonfile.append_text(path, "second")
+    assert path.read_text().splitlines() == ["first", "second"]
