@@ -6,7 +6,6 @@ is procgroup_windows.py beside it. Finding descendants is portable (proctree.py)
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -22,6 +21,8 @@ def become_subreaper() -> bool:
     still finds them. Returns whether it worked (False elsewhere)."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only the daemon needs it (CLI start-up)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from loguru import logger
 
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
-from pipeline.log import preview
+from pipeline.log import logger, preview
 from pipeline.stages.archive import Archive
 from pipeline.storage.jsonfile import CorruptFile, dumps, write_atomic
 from pipeline.storage.layout import Layout, is_candidate

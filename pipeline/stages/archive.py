@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.clock import iso, parse_iso_or_none
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
+from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout

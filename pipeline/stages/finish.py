@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.settings import Settings
+from pipeline.log import logger
 from pipeline.stages.archive import Archive
 from pipeline.stages.retry import Finish, Requeue, next_step
 from pipeline.storage.events import emit

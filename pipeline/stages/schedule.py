@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.clock import parse_iso_or_none
+from pipeline.log import logger
 from pipeline.scheduling.plan import Decision, apply_changes, plan
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import JsonFile

@@ -8,14 +8,15 @@ with `configure()`, like the log sinks.
 
 from __future__ import annotations
 
-import subprocess
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loguru import logger
+if TYPE_CHECKING:
+    import subprocess
 
 from pipeline.domain.clock import iso, now
 from pipeline.execution import procgroup
+from pipeline.log import logger
 from pipeline.storage.jsonfile import append_line
 from pipeline.storage.layout import Layout
 
@@ -57,6 +58,8 @@ def hook_argv(template: tuple[str, ...], record: dict[str, Any]) -> list[str]:
 
 def run_hook(argv: list[str], timeout: float) -> None:
     try:
+        import subprocess  # only when a hook runs: CLI start-up
+
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, **procgroup.spawn_options())
     except OSError as error:
@@ -66,6 +69,8 @@ def run_hook(argv: list[str], timeout: float) -> None:
 
 
 def _reap(process: subprocess.Popen, argv: list[str], timeout: float) -> None:
+    import subprocess
+
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -14,10 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from filelock import FileLock, Timeout
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 T = TypeVar("T")
 LOCK_TIMEOUT = 30.0
@@ -34,6 +36,8 @@ def stop_waiting() -> None:
 def acquire(lock: FileLock, timeout: float = LOCK_TIMEOUT) -> None:
     """Wait for `lock` at most `timeout` s, or STOP_WAIT once stopping; raises
     filelock.Timeout (an OSError) when it stays busy."""
+    from filelock import Timeout
+
     deadline = time.monotonic() + timeout
     while True:
         slice_ = STOP_WAIT if _stopping.is_set() else min(0.1, timeout)
@@ -128,8 +132,18 @@ class JsonFile:
     def __init__(self, path: Path, key: str | None = None) -> None:
         self.path = path
         self.key = key
-        self.lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT)
+        self._lock: FileLock | None = None
         self.written: tuple[int, int, int] | None = None  # the version this process wrote last
+
+    @property
+    def lock(self) -> FileLock:
+        """The file's lock, made when first needed (a read-only command never imports
+        filelock)."""
+        if self._lock is None:
+            from filelock import FileLock
+
+            self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT)
+        return self._lock
 
     def _write(self, payload: bytes) -> None:
         write_atomic(self.path, payload)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loguru import logger
-
+from pipeline.log import logger
 from pipeline.storage.jsonfile import (
     CorruptFile,
     JsonFile,
