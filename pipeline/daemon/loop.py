@@ -56,6 +56,7 @@ class Runner:
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
         self.settled = False  # the running task's end is recorded; running.json not cleared
+        self.validated: dict[str, Any] = {}  # queue entries found valid, by id (admit.py)
         self.closed_inbox: set[str] = set()
         self.reported_damage: dict[Path, Any] = {}
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
@@ -159,7 +160,8 @@ class Runner:
 
     def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
         try:
-            return admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
+            return admit.sweep_queue(queued, self.queue, self.archive, self.settings, now,
+                                     self.validated)
         except (CorruptFile, OSError) as error:
             logger.error("cannot clean queue.json: {}", error)
             return queued
@@ -231,7 +233,8 @@ class Runner:
             return
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid))
-        self.running_file.save(entry)
+        # not fsynced: after a power cut the attempt marker finds the agent without it
+        self.running_file.save(entry, durable=False)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  preview(entry["prompt"]))
 
@@ -245,7 +248,9 @@ class Runner:
             if not self.settled:  # a retry after a failed clear does not settle twice
                 self.settler.settle(entry, verdict, now)
                 self.settled = True
-            self.running_file.save({})
+            # not fsynced: if a crash brings the entry back, the archive or the queue
+            # already holds the task and recovery only clears it (ALREADY_DONE)
+            self.running_file.save({}, durable=False)
         except (CorruptFile, OSError) as error:
             logger.bind(task=entry["id"]).error("cannot record the end yet ({}); will retry",
                                                 error)

@@ -53,14 +53,54 @@ def carries(process: psutil.Process, marker: str) -> bool:
         return False
 
 
-def marked_children(marker: str) -> list[psutil.Process]:
-    """Our own (re-parented) descendants that belong to the run `marker`: cheap, as
-    only the daemon's children are looked at (see procgroup.become_subreaper)."""
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process (one pass over /proc on Linux)."""
+    if os.path.isdir("/proc/self"):
+        found = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                        stat = handle.read()
+                    found[int(entry.name)] = int(stat.rsplit(b")", 1)[1].split()[1])
+        return found
+    return {p.pid: p.ppid() for p in psutil.process_iter() if _safe(p)}
+
+
+def _safe(process: psutil.Process) -> bool:
     try:
-        children = psutil.Process().children(recursive=True)
+        process.ppid()
     except psutil.Error:
-        return []
-    return [child for child in children if carries(child, marker)]
+        return False
+    return True
+
+
+def below(pid: int, tree: dict[int, int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for child, parent in tree.items():
+        children.setdefault(parent, []).append(child)
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def marked_children(marker: str) -> list[psutil.Process]:
+    """Our own (re-parented) descendants that belong to the run `marker`, after
+    reaping those that already ended: one pass over the process table (the daemon is
+    a subreaper on Linux, see procgroup.become_subreaper)."""
+    me = os.getpid()
+    tree = parents()
+    procgroup.reap({pid for pid, parent in tree.items() if parent == me})  # only zombies go
+    found = []
+    for pid in below(me, tree):
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            if carries(process, marker):
+                found.append(process)
+    return found
 
 
 def marked_anywhere(marker: str) -> list[psutil.Process]:
@@ -90,16 +130,3 @@ def end(processes: list[psutil.Process], grace: float) -> None:
     psutil.wait_procs(alive, timeout=1.0)
     procgroup.reap({p.pid for p in processes})
 
-
-def reap_zombies() -> None:
-    """Orphans re-parented to the daemon that ended on their own wait to be reaped."""
-    with contextlib.suppress(psutil.Error):
-        procgroup.reap({child.pid for child in psutil.Process().children()
-                        if _is_zombie(child)})
-
-
-def _is_zombie(process: psutil.Process) -> bool:
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False

@@ -165,7 +165,6 @@ class Execution:
         procgroup.kill(pgid)
         proctree.send(alive, proctree.KILL)
         psutil.wait_procs(alive, timeout=1.0)
-        proctree.reap_zombies()
 
     def _leftovers(self) -> list[psutil.Process]:
         found = {p.pid: p for p in proctree.still_running(self._seen())}

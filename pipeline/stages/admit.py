@@ -172,17 +172,24 @@ def _free_name(folder: Path, name: str, now: datetime) -> Path:
     return folder / (f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}")
 
 
-def split_queue(entries: list[Any], settings: Settings, now: datetime
+def split_queue(entries: list[Any], settings: Settings, now: datetime,
+                known: dict[str, Any] | None = None
                 ) -> tuple[list[Any], list[tuple[dict[str, Any], list[FieldError]]]]:
     """queue.json entries -> (the entries to keep, normalized; the invalid ones with reasons).
 
     Entries another agent wrote without an id or createdAt get them here; an
-    invalid entry without a usable id gets a generated one for its record.
+    invalid entry without a usable id gets a generated one for its record. `known`:
+    entries found valid before, by id - an equal entry is not validated again (the
+    queue is swept after every change: this keeps the sweep cheap as it grows).
     """
     keep: list[Any] = []
     invalid: list[tuple[dict[str, Any], list[FieldError]]] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
+        if _known_valid(entry, known, seen):
+            seen.add(entry["id"])
+            keep.append(entry)
+            continue
         errors = validate(entry, settings, index)
         task = dict(entry) if isinstance(entry, dict) else {"value": entry}
         if not errors and task.get("id") in seen:
@@ -192,18 +199,31 @@ def split_queue(entries: list[Any], settings: Settings, now: datetime
                 task["id"] = new_id(now)
             invalid.append((task, errors))
             continue
-        task.setdefault("id", new_id(now))
-        task.setdefault("createdAt", iso(now))
+        if not task.get("id"):
+            task["id"] = new_id(now)
+        if "createdAt" not in task:
+            task["createdAt"] = iso(now)
         seen.add(task["id"])
         keep.append(task if task != entry else entry)
     return keep, invalid
 
 
+def _known_valid(entry: Any, known: dict[str, Any] | None, seen: set[str]) -> bool:
+    if known is None or not isinstance(entry, dict):
+        return False
+    task_id = entry.get("id")
+    return isinstance(task_id, str) and task_id not in seen and known.get(task_id) == entry
+
+
 def sweep_queue(queued: list[Any], queue: TaskQueue, archive: Archive, settings: Settings,
-                now: datetime) -> list[Any]:
+                now: datetime, known: dict[str, Any] | None = None) -> list[Any]:
     """Give agent-written queue entries ids; move invalid ones to failed.json (archived
-    under the queue's lock before the queue is written: never lost)."""
-    keep, invalid = split_queue(queued, settings, now)
+    under the queue's lock before the queue is written: never lost). `known` is
+    refreshed with the entries found valid (see split_queue)."""
+    keep, invalid = split_queue(queued, settings, now, known)
+    if known is not None:
+        known.clear()
+        known.update((t["id"], t) for t in keep)
     if not invalid and keep == queued:
         return queued
 

@@ -92,20 +92,24 @@ def signature(path: Path) -> tuple[int, int, int] | None:
     return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder."""
+def write_atomic(path: Path, payload: bytes, durable: bool = True) -> None:
+    """Temp file in the same folder, fsync, rename, fsync the folder. Not `durable`:
+    still atomic (old or new content, never a mix), but a power cut may bring the old
+    version back - for writes that recovery can do without."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         _replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -145,8 +149,8 @@ class JsonFile:
             self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT)
         return self._lock
 
-    def _write(self, payload: bytes) -> None:
-        write_atomic(self.path, payload)
+    def _write(self, payload: bytes, durable: bool = True) -> None:
+        write_atomic(self.path, payload, durable)
         self.written = signature(self.path)
 
     def empty(self) -> dict[str, Any]:
@@ -174,11 +178,11 @@ class JsonFile:
     def items(self) -> list[Any]:
         return self.load()[self.key] if self.key else []
 
-    def save(self, data: dict[str, Any]) -> None:
+    def save(self, data: dict[str, Any], durable: bool = True) -> None:
         payload = dumps(data)
         if read_bytes(self.path) == payload:
             return
-        self._write(payload)
+        self._write(payload, durable)
 
     def update(self, change: Callable[[dict[str, Any]], T]) -> T:
         """Read-modify-write under the lock; `change` edits the document in place.

@@ -102,10 +102,10 @@ def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeyp
     runner.entry = dict(TASK)
     real_save, failures = runner.running_file.save, [OSError(28, "No space left")]
 
-    def flaky_save(data):
+    def flaky_save(data, **options):
         if failures:
             raise failures.pop()
-        real_save(data)
+        real_save(data, **options)
 
     monkeypatch.setattr(runner.running_file, "save", flaky_save)
     runner._complete(Verdict(Outcome.SUCCESS), NOW)
