@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from helpers import DaemonProcess, drop, records, wait_for, write_settings
 
 from tests.torture.invariants import assert_no_corrupt_json, size
@@ -27,6 +28,7 @@ def push(root: Path, first: int, count: int, batch: int = 50) -> None:
         drop(root, f"batch-{start}.json", {"list": tasks})
 
 
+@pytest.mark.timeout(size(120, 3600))
 def test_thousands_of_tasks_leave_files_threads_and_memory_flat(root: Path, tmp_path: Path,
                                                                  quick_agent: Path):
     write_settings(root, f'[agent]\ncommand = "{quick_agent}"\n[runner]\nhistory_limit = 100\n'
