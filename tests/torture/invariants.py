@@ -23,8 +23,9 @@ def assert_no_corrupt_json(root: Path) -> None:
         assert text.strip(), f"{path.name} is empty"
         json.loads(text)  # raises on damage
     for path in (root / "tasks" / "history").glob("*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            json.loads(line)
+        for line in path.read_text(encoding="utf-8").split("\n"):  # not splitlines: U+2028
+            if line:
+                json.loads(line)
 
 
 def terminal_counts(root: Path) -> tuple[collections.Counter, collections.Counter]:
