@@ -188,7 +188,8 @@ def _add_cluster(status: dict[str, Any], settings: Settings, now: datetime) -> N
 def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
     """The run order, then the tasks waiting out a retry delay."""
     ready = run_order(queued, now)
-    return ready + [t for t in queued if isinstance(t, dict) and t not in ready]
+    placed = {id(t) for t in ready}  # identity, not equality: linear in the queue's length
+    return ready + [t for t in queued if isinstance(t, dict) and id(t) not in placed]
 
 
 def _label(task: dict[str, Any], now: datetime) -> str:

@@ -10,10 +10,9 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
-from loguru import logger
-
 from pipeline.domain.task import valid_id
 from pipeline.execution.slot import Execution
+from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages import cancel
 from pipeline.stages.archive import Archive

@@ -14,10 +14,8 @@ import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from filelock import FileLock, Timeout
-from loguru import logger
-
-from pipeline.daemon import housekeeping, recovery
+from pipeline.daemon import heartbeat, housekeeping, recovery
+from pipeline.daemon.instance import AlreadyRunning, InstanceLock
 from pipeline.daemon.loop import Runner
 from pipeline.daemon.pm2_metrics import Pm2Metrics
 from pipeline.daemon.reload import Reloader
@@ -26,12 +24,15 @@ from pipeline.daemon.sources import Signal, Watcher
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
-from pipeline.execution import executable
+from pipeline.domain.task import Outcome, valid_id
+from pipeline.execution import executable, procgroup
+from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.notify.hub import NotifyHub
 from pipeline.stages.run import attempt_marker
+from pipeline.storage import jsonfile
 from pipeline.storage.events import emit, listen, unlisten
-from pipeline.storage.jsonfile import CorruptFile, append_text, read_lines, signature
+from pipeline.storage.jsonfile import CorruptFile, read_lines, signature
 from pipeline.storage.layout import Layout
 
 EXIT_OK = 0
@@ -47,9 +48,10 @@ class Daemon:
         self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
         self.runner = _runner_class(settings)(layout, settings, self.signals.put)
-        self.instance_lock = FileLock(str(layout.tasks / "daemon.lock"), timeout=0)
+        self.instance_lock = InstanceLock(layout.tasks)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
+        self.beats = heartbeat.Heartbeat(layout, settings.poll_interval)
         self.metrics = Pm2Metrics()
         self.loop_finished = False  # set only when the loop thread ends by a stop
         self.loop_started = clock.now()
@@ -60,7 +62,7 @@ class Daemon:
         self.layout.ensure()
         try:
             self.instance_lock.acquire()
-        except Timeout:
+        except AlreadyRunning:
             logger.error("another daemon already runs on {}", self.layout.root)
             return EXIT_ALREADY_RUNNING
         try:
@@ -72,6 +74,7 @@ class Daemon:
         self.notify.start(self.runner.queue.state.read())
         self.late_watch = LateWatch(self.layout, clock.now())
         listen(self.late_watch.on_event)
+        procgroup.become_subreaper()  # the agent's orphans stay ours to end (Linux)
         self._recover(clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
         watcher.start()
@@ -95,6 +98,7 @@ class Daemon:
         return EXIT_OK
 
     def _on_signal(self, signum: int, _frame: object) -> None:
+        jsonfile.stop_waiting()  # a lock wait of the loop gives up: the stop comes first
         self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
 
     def _on_hangup(self, _signum: int, _frame: object) -> None:
@@ -180,22 +184,23 @@ class Daemon:
         return min((m for m in moments if m), default=None)
 
     def _heartbeat(self, now: datetime, first: bool = False) -> datetime:
+        """The first beat; later ones come from the heartbeat thread. Here: the chores
+        of each heartbeat interval."""
         if first or now >= self.next_heartbeat:
-            # tickAt: the last tick that completed (the start until one has): status tells
-            # a wedged loop from a live one by it
-            ticked = self.runner.ticked_at or self.loop_started
-            fields = {"pid": os.getpid(), "heartbeatAt": iso(now), "tickAt": iso(ticked)}
             if first:
-                fields.update(startedAt=iso(now), stoppedAt=None)
+                heartbeat.beat(self.layout, self.runner.queue.state, now, first=True)
+                self.beats.start()
+            # tickAt, the last tick that completed (the start until one has), is written by
+            # the loop itself: status tells a wedged loop (still beating on its own thread)
+            # from a live one by it
+            ticked = self.runner.ticked_at or self.loop_started
             try:
-                self.runner.queue.state.update(**fields)
-                day = now.astimezone().date().isoformat()
-                append_text(self.layout.heartbeats / f"{day}.txt", iso(now), sync=False)
+                self.runner.queue.state.update(tickAt=iso(ticked))
             except OSError as error:
-                self.repeats.log("heartbeat", f"cannot write the heartbeat: {error}",
-                                 logger.error)
+                self.repeats.log("tick", f"cannot write tickAt: {error}", logger.error)
             self.metrics.send(self.runner.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
+            self.instance_lock.recheck()
             self._housekeeping(now)
             self._guarded(self.late_watch.check)
         return self._earliest(self.next_heartbeat, self.notify.beat(now))
@@ -238,17 +243,49 @@ class Daemon:
         try:
             entry = self.runner.running_file.load()
         except CorruptFile as error:
-            logger.error("running.json cannot be parsed ({}); left as it is", error.reason)
-            return
+            entry = self._recover_damaged(error, now)
         if not entry.get("id"):
             return
         self._recover_entry(entry, now)
+
+    def _recover_damaged(self, error: CorruptFile, now: datetime) -> dict:
+        """A damaged running.json is kept under another name - never overwritten - and
+        what can still be read of it is recovered like an intact entry."""
+        raw = error.path.read_bytes()
+        aside = recovery.set_aside(error.path, now)
+        salvaged = recovery.salvage(raw)
+        logger.error("running.json cannot be parsed ({}); kept as {}; recovering task {}",
+                     error.reason, aside.name, salvaged.get("id", "(no id readable)"))
+        if not valid_id(salvaged.get("id")):
+            return {}
+        attempt = salvaged.get("attempt")
+        salvaged["attempt"] = attempt if isinstance(attempt, int) and attempt > 0 else 1
+        if isinstance(salvaged.get("prompt"), str):
+            return salvaged
+        try:
+            self._archive_unrecoverable(salvaged, aside.name, now)
+        except (CorruptFile, OSError) as problem:
+            logger.error("cannot archive {} now: {}", salvaged["id"], problem)
+        return {}
+
+    def _archive_unrecoverable(self, salvaged: dict, aside: str, now: datetime) -> None:
+        """Only the id is readable: the task cannot run again; it gets a failed record."""
+        runner, task_id = self.runner, salvaged["id"]
+        recovery.end_marked(salvaged, self.settings.kill_grace)
+        queued = task_id in {t.get("id") for t in runner.queue.tasks() if isinstance(t, dict)}
+        if queued or runner.archive.holds_run(task_id, salvaged.get("startedAt"), now):
+            return
+        runner.archive.record_end(
+            {"id": task_id, "startedAt": salvaged.get("startedAt")}, Outcome.ERROR, now,
+            f"running.json was damaged (kept as {aside}); the task could not be recovered",
+            attempts=salvaged["attempt"])
 
     def _recover_entry(self, entry: dict, now: datetime) -> None:
         runner = self.runner
         task_id = entry["id"]
         output = None
-        if recovery.end_leftover_group(entry, self.settings.kill_grace):
+        group_ended = recovery.end_leftover_group(entry, self.settings.kill_grace)
+        if recovery.end_marked(entry, self.settings.kill_grace) or group_ended:
             logger.bind(task=task_id).warning("ended the agent left running by a crash")
         elif entry.get("attempt") and entry.get("startedAt"):
             output = recovery.output_of_attempt(self.layout.task_log(task_id),
@@ -261,7 +298,7 @@ class Daemon:
             return
         finished = recovery.finished_verdict(output, now, self.settings)
         decision = recovery.disposition(
-            runner.archive.holds_run(task_id, entry.get("startedAt")), queued,
+            runner.archive.holds_run(task_id, entry.get("startedAt"), now), queued,
             recovery.cancel_requested(self.layout, task_id), finished is not None)
         logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
         runner.recover(entry, decision, finished, now)
@@ -274,6 +311,7 @@ class Daemon:
             with contextlib.suppress(queue.Empty):
                 self._guarded(self.runner.note, self.signals.get(timeout=0.1))
             self._guarded(self.runner.tick)
+        self.beats.stop()
         self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
         emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from loguru import logger
-
 from pipeline.domain.settings import Settings
+from pipeline.log import logger
 from pipeline.report.build import reports_folder, write_report
 from pipeline.report.uptime import first_start
 from pipeline.storage.events import emit

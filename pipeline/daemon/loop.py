@@ -11,8 +11,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.agent.preflight import preflight
 from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
@@ -26,6 +24,7 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.execution import cli_features, executable, procgroup
 from pipeline.execution.slot import Execution
+from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages import admit, cancel, review, run
 from pipeline.stages.archive import Archive
@@ -71,6 +70,8 @@ class Runner:
         self.entry: dict[str, Any] | None = None
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
+        self.settled = False  # the running task's end is recorded; running.json not cleared
+        self.validated: dict[str, Any] = {}  # queue entries found valid, by id (admit.py)
         self.closed_inbox: set[str] = set()
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.level: Level | None = None
@@ -185,7 +186,8 @@ class Runner:
 
     def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
         try:
-            swept = admit.sweep_queue(queued, self.queue, self.archive, self.settings, now)
+            swept = admit.sweep_queue(queued, self.queue, self.archive, self.settings, now,
+                                      self.validated)
         except Exception as error:  # noqa: BLE001 - a bad entry must not stop the tick
             self.repeats.log("sweep", f"cannot clean queue.json: {error!r}", logger.error)
             return queued
@@ -272,7 +274,8 @@ class Runner:
         self.execution = execution
         entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid),
                      **run.git_baseline(entry, execution.git_before))
-        self.running_file.save(entry)
+        # not fsynced: after a power cut the attempt marker finds the agent without it
+        self.running_file.save(entry, durable=False)
         log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
                  one_line(entry["prompt"], PROMPT_PREVIEW))
 
@@ -291,13 +294,18 @@ class Runner:
         assert entry is not None
         self.unfinished = verdict
         try:
-            self.settler.settle(entry, verdict, now)
+            if not self.settled:  # a retry after a failed clear does not settle twice
+                self.settler.settle(entry, verdict, now)
+                self.settled = True
+            # not fsynced: if a crash brings the entry back, the archive or the queue
+            # already holds the task and recovery only clears it (ALREADY_DONE)
+            self.running_file.save({}, durable=False)
         except (CorruptFile, OSError) as error:
             self.repeats.log("complete", f"cannot record the end of {entry['id']} yet "
                              f"({error}); will retry", logger.bind(task=entry["id"]).error)
             return
         self.repeats.clear("complete")
-        self.running_file.save({})
+        self.settled = False
         cancel.clear_request(self.layout, entry["id"])
         self.unfinished = None
         self.execution = None

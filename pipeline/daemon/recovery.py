@@ -10,7 +10,9 @@ cancelled meanwhile.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import stat
 import time
 from datetime import datetime
@@ -23,7 +25,7 @@ from pipeline.agent.verdict import Verdict, judge
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
-from pipeline.execution import procgroup
+from pipeline.execution import procgroup, proctree
 from pipeline.storage.layout import Layout, remove_older_than
 
 
@@ -81,6 +83,38 @@ def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
         time.sleep(0.05)
     procgroup.kill(pid)
     return agent_running
+
+
+def end_marked(entry: dict[str, Any], grace: float) -> bool:
+    """End every process still carrying the attempt's marker - found even when the
+    crash came between the spawn and the pid write, or after a double fork. Returns
+    whether there was any."""
+    marker = entry.get("attemptId")
+    if not isinstance(marker, str) or not marker:
+        return False
+    found = proctree.marked_anywhere(marker)
+    proctree.end(found, grace)
+    return bool(found)
+
+
+def salvage(raw: bytes) -> dict[str, Any]:
+    """The top-level fields still readable in a damaged running.json (pure): each
+    `"key": value` whose value parses on its own, e.g. id and prompt before a tear."""
+    text = raw.decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder()
+    found: dict[str, Any] = {}
+    for match in re.finditer(r'"([A-Za-z][A-Za-z0-9_]*)"\s*:\s*', text):
+        with contextlib.suppress(ValueError):
+            value, _ = decoder.raw_decode(text, match.end())
+            found.setdefault(match.group(1), value)
+    return found
+
+
+def set_aside(path: Path, now: datetime) -> Path:
+    """Move a damaged file out of the way, never overwriting it (raises OSError)."""
+    aside = path.with_name(f"{path.name}.damaged-{now:%Y%m%dT%H%M%S}")
+    os.replace(path, aside)
+    return aside
 
 
 def remove_stale_temp_files(layout: Layout, now: datetime, older_than: float = 60.0) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.settings import Settings, SettingsError
+from pipeline.log import logger
 
 
 class Reloader:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.clock import iso
+from pipeline.log import logger
 from pipeline.scheduling.health import WEEK, lateness, seen_from
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile

@@ -3,9 +3,13 @@ only the daemon and the CLI call `now()` here, so tests can use a fixed clock.""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 
 def now() -> datetime:
@@ -38,6 +42,12 @@ def parse_iso(text: str, naive_zone: ZoneInfo | None = None) -> datetime:
 def parse_iso_or_none(text: object) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
+    return _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> datetime | None:
+    """The loop reads every queued task's notBefore on each tick: parse each text once."""
     try:
         return parse_iso(text)
     except ValueError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -53,6 +52,8 @@ def valid_id(value: object) -> bool:
 
 
 def new_id(now: datetime) -> str:
+    import secrets  # imported when needed: CLI start-up
+
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
 

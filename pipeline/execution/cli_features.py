@@ -9,11 +9,10 @@ from __future__ import annotations
 import subprocess
 import threading
 
-from loguru import logger
-
 from pipeline.agent.presets import executable, speaks_claude_json
 from pipeline.agent.session import supports_permission_prompts
 from pipeline.domain.settings import Settings
+from pipeline.log import logger
 
 HELP_TIMEOUT = 15.0
 

@@ -1,12 +1,14 @@
-"""The POSIX-only part of running an agent: its own session / process group,
-and signals to the whole group. A Windows branch (CREATE_NEW_PROCESS_GROUP and a
-tree kill) would live here and nowhere else."""
+"""The platform part of running an agent, fenced here: its own session / process
+group, signals to the whole group, the child subreaper and reaping. POSIX below;
+the Windows branch (CREATE_NEW_PROCESS_GROUP, CTRL_BREAK_EVENT, psutil's tree kill)
+is procgroup_windows.py beside it. Finding descendants is portable (proctree.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,31 @@ def go_private() -> None:
     previous = os.umask(PRIVATE_UMASK)
     if _user_umask is None:
         _user_umask = previous
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Linux: orphaned descendants of the agent (a double fork, Claude Code's background
+    Bash processes) are re-parented to the daemon instead of init, so the end of a run
+    still finds them. Returns whether it worked (False elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # only the daemon needs it (CLI start-up)
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap(pids: set[int]) -> None:
+    """Collect the exit status of ended children (re-parented orphans become ours)."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def spawn_options() -> dict[str, Any]:
@@ -58,42 +85,6 @@ def kill(pgid: int) -> bool:
     return signal_group(pgid, signal.SIGKILL)
 
 
-def _parent_map() -> dict[int, int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return parents
-
-
-def descendants(pid: int) -> set[tuple[int, int | None]]:
-    """(pid, start ticks) of every process below `pid`, wherever its session is.
-
-    Claude Code starts its Bash tool commands in sessions of their own, which a
-    signal to the agent's group does not reach; once the agent dies they are
-    re-parented and can no longer be found, so they are collected while it runs.
-    """
-    children: dict[int, list[int]] = {}
-    for child, parent in _parent_map().items():
-        children.setdefault(parent, []).append(child)
-    found, todo = set(), list(children.get(pid, []))
-    while todo:
-        current = todo.pop()
-        found.add((current, start_ticks(current)))
-        todo += children.get(current, [])
-    return found
-
-
-def kill_tracked(processes: set[tuple[int, int | None]], sig: int) -> None:
-    """Signal processes collected by `descendants` that are still the same processes."""
-    for pid, ticks in processes:
-        if start_ticks(pid) == ticks:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
-
-
 def start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux), to tell a pid we
     started from an unrelated process that later got the same number."""
@@ -120,3 +111,19 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+if sys.platform == "win32":  # the Windows branch replaces every function above
+    from pipeline.execution.procgroup_windows import (  # noqa: F401, F811
+        become_subreaper,
+        group_alive,
+        interrupt,
+        kill,
+        pid_alive,
+        reap,
+        running,
+        signal_group,
+        spawn_options,
+        start_ticks,
+        terminate,
+    )

@@ -19,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.execution import gitfacts, procgroup
+from pipeline.execution import gitfacts, procgroup, proctree
 from pipeline.execution.progress import OutputWatch
 from pipeline.execution.verify import run_verify
 
@@ -57,6 +59,7 @@ class Launch:
     verify: tuple[str, ...] = ()  # the task's verify argv, run after an exit 0
     verify_timeout: float = 600.0
     git_baseline: tuple[str | None, str] | None = None  # the task's first snapshot (head, tree)
+    marker: str = ""  # CLAUDE_RUNNER_ATTEMPT in the agent's environment (proctree.py)
 
 
 class Execution:
@@ -67,7 +70,8 @@ class Execution:
         self.on_progress = on_progress or (lambda _: None)
         self.watch: OutputWatch | None = None
         self.idle = False
-        self.tracked: set[tuple[int, int | None]] = set()
+        self.tracked: set[proctree.Seen] = set()  # timer threads add, the waiter reads
+        self._tracked_lock = threading.Lock()
         self._ending = False
         self.process: subprocess.Popen[bytes] | None = None
         self.stop_reason: str | None = None
@@ -142,16 +146,22 @@ class Execution:
     def _send_term(self) -> None:
         self._track()
         procgroup.terminate(self.pid)
-        procgroup.kill_tracked(self.tracked, signal.SIGTERM)
+        proctree.send(proctree.still_running(self._seen()), signal.SIGTERM)
         self._arm(self.launch.kill_grace, self._send_kill)
 
     def _send_kill(self) -> None:
         procgroup.kill(self.pid)
-        procgroup.kill_tracked(self.tracked, signal.SIGKILL)
+        proctree.send(proctree.still_running(self._seen()), proctree.KILL)
 
     def _track(self) -> None:
         if self.process and self.process.poll() is None:
-            self.tracked |= procgroup.descendants(self.process.pid)
+            found = proctree.descendants(self.process.pid)
+            with self._tracked_lock:
+                self.tracked |= found
+
+    def _seen(self) -> set[proctree.Seen]:
+        with self._tracked_lock:
+            return set(self.tracked)
 
     def _wait(self) -> None:
         assert self.process is not None
@@ -178,15 +188,26 @@ class Execution:
         return result
 
     def _end_stragglers(self) -> None:
-        """Processes the agent left behind in its group get SIGTERM, then SIGKILL."""
+        """What the agent left behind - its group, the descendants seen, and (Linux,
+        as the daemon's re-parented children) every process carrying the run's marker
+        - gets SIGTERM, then SIGKILL after the grace."""
         pgid = self.process.pid
-        procgroup.kill_tracked(self.tracked, signal.SIGKILL)
-        if not procgroup.terminate(pgid):
-            return
+        leftovers = self._leftovers()
+        group = procgroup.terminate(pgid)
+        proctree.send(leftovers, signal.SIGTERM)
         deadline = time.monotonic() + self.launch.kill_grace
-        while procgroup.group_alive(pgid) and time.monotonic() < deadline:
+        while group and procgroup.group_alive(pgid) and time.monotonic() < deadline:
             time.sleep(0.05)
+        _, alive = psutil.wait_procs(leftovers, timeout=max(0.0, deadline - time.monotonic()))
         procgroup.kill(pgid)
+        proctree.send(alive, proctree.KILL)
+        psutil.wait_procs(alive, timeout=1.0)
+
+    def _leftovers(self) -> list[psutil.Process]:
+        found = {p.pid: p for p in proctree.still_running(self._seen())}
+        if self.launch.marker:
+            found.update((p.pid, p) for p in proctree.marked_children(self.launch.marker))
+        return list(found.values())
 
     def _verify_started(self, pid: int) -> None:
         self.verify_pid = pid

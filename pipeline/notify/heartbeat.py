@@ -15,8 +15,7 @@ import threading
 import urllib.request
 from datetime import datetime, timedelta
 
-from loguru import logger
-
+from pipeline.log import logger
 from pipeline.notify.mask import mask
 
 

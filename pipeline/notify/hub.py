@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.settings import NOTIFY_EVENTS, Settings
+from pipeline.log import logger
 from pipeline.notify import sender
 from pipeline.notify.heartbeat import Pinger
 from pipeline.notify.messages import Episodes, compose, kind_of

@@ -15,8 +15,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from loguru import logger
-
+from pipeline.log import logger
 from pipeline.notify.mask import mask
 from pipeline.notify.messages import Message
 

@@ -15,8 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from loguru import logger
-
+from pipeline.log import logger
 from pipeline.postgres import db
 
 RETRY_PAUSE = 0.5  # seconds between reconnection attempts

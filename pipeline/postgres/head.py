@@ -16,13 +16,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.daemon.loop import Runner
 from pipeline.daemon.sources import Signal
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
+from pipeline.log import logger
 from pipeline.postgres import db, mirror, schema, tasks
 from pipeline.postgres.background import Listener
 from pipeline.postgres.collect import ResultCollector

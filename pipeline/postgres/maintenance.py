@@ -9,10 +9,9 @@ import asyncio
 import threading
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
+from pipeline.log import logger
 from pipeline.postgres import db
 from pipeline.postgres.dsn import with_timeouts
 from pipeline.postgres.leases import reap

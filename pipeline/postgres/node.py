@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from loguru import logger
 
 from pipeline.agent.preflight import preflight
 from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
@@ -34,6 +33,7 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup
 from pipeline.execution.slot import Execution
+from pipeline.log import logger
 from pipeline.postgres import db
 from pipeline.postgres.background import Listener, Renewer
 from pipeline.postgres.leases import AttemptReport, Claim, claim, paused_until, settle

@@ -12,14 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from loguru import logger
-
 from pipeline.agent.verdict import Verdict
 from pipeline.daemon import recovery
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.execution.slot import Execution
+from pipeline.log import logger
 from pipeline.postgres.leases import Claim
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.jsonfile import CorruptFile, JsonFile

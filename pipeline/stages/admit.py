@@ -7,6 +7,7 @@ inbox/rejected/ with `<name>.error.json` beside it; its content is never changed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from loguru import logger
 
 from pipeline.agent.presets import PROMPT_PREVIEW, one_line
 from pipeline.domain import limits
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
+from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages.archive import Archive
 from pipeline.stages.inbox_entry import (
@@ -31,7 +32,7 @@ from pipeline.stages.inbox_entry import (
     readable,
     report_name,
 )
-from pipeline.storage.jsonfile import dumps, write_atomic
+from pipeline.storage.jsonfile import CorruptFile, dumps, write_atomic
 from pipeline.storage.layout import Layout, is_candidate
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
@@ -134,15 +135,17 @@ class Admitter:
         errors = errors or validate_entries(entries, self.settings)
         if errors:
             return self.reject(path, errors, now)
-        return self._enqueue(path, entries, now)
+        return self._enqueue(path, with_file_ids(entries, path, info, raw), now)
 
     def _enqueue(self, path: Path, entries: list[dict[str, Any]], now: datetime) -> Admission:
         try:
             admitted = self.queue.enqueue(entries, now)
-        except QueueFull:
-            return Admission.WAITING
-        except DuplicateIds as duplicate:
-            return self.reject(path, duplicate.errors, now)
+        except (QueueFull, DuplicateIds) as refusal:
+            if self._admitted_before(path, entries):
+                return Admission.ADMITTED
+            if isinstance(refusal, QueueFull):
+                return Admission.WAITING
+            return self.reject(path, refusal.errors, now)
         except Exception as error:  # noqa: BLE001 - the queue's trouble, not the file's
             self.repeats.log(f"admit:{path.name}", f"cannot admit {readable(path.name)} now: "
                              f"{error}", logger.error)
@@ -153,6 +156,18 @@ class Admitter:
             logger.bind(task=task["id"]).info("admitted from {} - {}", path.name,
                                               one_line(task["prompt"], PROMPT_PREVIEW))
         return Admission.ADMITTED
+
+    def _admitted_before(self, path: Path, entries: list[dict[str, Any]]) -> bool:
+        """A crash between enqueueing a file and deleting it leaves it in the inbox: its
+        tasks are all queued, running or archived already - delete it, admit nothing."""
+        try:
+            known = self.queue.holds_all(entries)
+        except (CorruptFile, OSError):
+            return False
+        if known:
+            path.unlink(missing_ok=True)
+            logger.info("{} was admitted before a restart; removed", path.name)
+        return known
 
     def reject(self, path: Path, errors: list[FieldError], now: datetime) -> Admission:
         report = {"file": readable(path.name), "rejectedAt": iso(now),
@@ -175,17 +190,49 @@ class Admitter:
         return Admission.REJECTED
 
 
-def split_queue(entries: list[Any], settings: Settings, now: datetime
+def with_file_ids(entries: list[Any], path: Path, info: os.stat_result, raw: bytes
+                  ) -> list[Any]:
+    """Entries without an id get one derived from the file itself (its name, inode,
+    mtime and bytes), so admitting the same file again after a crash yields the same
+    ids - and is recognised - instead of a second copy of every task."""
+    stamp = datetime.fromtimestamp(info.st_mtime).strftime("%Y%m%d-%H%M%S")
+    named = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict) and not entry.get("id"):
+            seed = f"{path.name}\0{info.st_ino}\0{info.st_mtime_ns}\0{index}\0".encode()
+            digest = hashlib.sha256(seed + raw).hexdigest()[:8]
+            entry = {**entry, "id": f"{stamp}-{digest}"}
+        named.append(entry)
+    return named
+
+
+def _free_name(folder: Path, name: str, now: datetime) -> Path:
+    target = folder / name
+    if not target.exists():
+        return target
+    stem, dot, suffix = name.rpartition(".")
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    return folder / (f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}")
+
+
+def split_queue(entries: list[Any], settings: Settings, now: datetime,
+                known: dict[str, Any] | None = None
                 ) -> tuple[list[Any], list[tuple[dict[str, Any], list[FieldError]]]]:
     """queue.json entries -> (the entries to keep, normalized; the invalid ones with reasons).
 
     Entries another agent wrote without an id or createdAt get them here; an
-    invalid entry without a usable id gets a generated one for its record.
+    invalid entry without a usable id gets a generated one for its record. `known`:
+    entries found valid before, by id - an equal entry is not validated again (the
+    queue is swept after every change: this keeps the sweep cheap as it grows).
     """
     keep: list[Any] = []
     invalid: list[tuple[dict[str, Any], list[FieldError]]] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
+        if _known_valid(entry, known, seen):
+            seen.add(entry["id"])
+            keep.append(entry)
+            continue
         errors = validate(entry, settings, index)
         task = dict(entry) if isinstance(entry, dict) else {"value": entry}
         if not errors and task.get("id") in seen:
@@ -196,18 +243,31 @@ def split_queue(entries: list[Any], settings: Settings, now: datetime
                 task["id"] = new_id(now)
             invalid.append((task, errors))
             continue
-        task.setdefault("id", new_id(now))
-        task.setdefault("createdAt", iso(now))
+        if not task.get("id"):
+            task["id"] = new_id(now)
+        if "createdAt" not in task:
+            task["createdAt"] = iso(now)
         seen.add(task["id"])
         keep.append(task if task != entry else entry)
     return keep, invalid
 
 
+def _known_valid(entry: Any, known: dict[str, Any] | None, seen: set[str]) -> bool:
+    if known is None or not isinstance(entry, dict):
+        return False
+    task_id = entry.get("id")
+    return isinstance(task_id, str) and task_id not in seen and known.get(task_id) == entry
+
+
 def sweep_queue(queued: list[Any], queue: TaskQueue, archive: Archive, settings: Settings,
-                now: datetime) -> list[Any]:
+                now: datetime, known: dict[str, Any] | None = None) -> list[Any]:
     """Give agent-written queue entries ids; move invalid ones to failed.json (archived
-    under the queue's lock before the queue is written: never lost)."""
-    keep, invalid = split_queue(queued, settings, now)
+    under the queue's lock before the queue is written: never lost). `known` is
+    refreshed with the entries found valid (see split_queue)."""
+    keep, invalid = split_queue(queued, settings, now, known)
+    if known is not None:
+        known.clear()
+        known.update((t["id"], t) for t in keep)
     if not invalid and keep == queued:
         return queued
 

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import is_high
+from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import HistoryLog, signature
 from pipeline.storage.layout import Layout

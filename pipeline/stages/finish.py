@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loguru import logger
-
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.limits import flatten_deep
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
+from pipeline.log import logger
 from pipeline.stages.archive import Archive
 from pipeline.stages.budget import with_attempt_cost
 from pipeline.stages.retry import Finish, Requeue, next_step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import timeout_ms
 from pipeline.execution.gitfacts import Snapshot
+from pipeline.execution.proctree import MARKER_ENV
 from pipeline.execution.slot import Launch
 from pipeline.storage.layout import Layout
 
@@ -34,7 +36,8 @@ def running_entry(task: dict[str, Any], now: datetime,
     """What running.json holds for this attempt; with the session id it runs under (known
     before the agent starts, so a crash recovery can resume it)."""
     attempt = int(task.get("attempts") or 0) + 1
-    entry = {**task, "startedAt": iso(now), "attempt": attempt, "pid": None}
+    entry = {**task, "startedAt": iso(now), "attempt": attempt, "pid": None,
+             "attemptId": uuid.uuid4().hex}
     if session_id:
         entry["sessionId"] = session_id
         entry["sessionIds"] = [*(task.get("sessionIds") or []), session_id]
@@ -71,7 +74,7 @@ def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
     return Launch(
         argv=argv,
         cwd=workspace,
-        env=env,
+        env={**env, MARKER_ENV: entry.get("attemptId", "")},
         prompt=prompt,
         prompt_file=prompt_file,
         log_path=layout.task_log(entry["id"]),
@@ -83,4 +86,5 @@ def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
         verify=tuple(entry.get("verify") or ()),
         verify_timeout=settings.verify_timeout,
         git_baseline=tuple(entry["gitBaseline"]) if entry.get("gitBaseline") else None,
+        marker=entry.get("attemptId", ""),
     )

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
+from pipeline.log import logger
 from pipeline.scheduling.checks import copy_problem
 from pipeline.scheduling.plan import Decision, apply_changes, plan
 from pipeline.stages.prompt_context import with_context

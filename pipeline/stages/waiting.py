@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loguru import logger
-
+from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout

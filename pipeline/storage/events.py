@@ -8,15 +8,16 @@ with `configure()`, like the log sinks.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loguru import logger
+if TYPE_CHECKING:
+    import subprocess
 
 from pipeline.domain.clock import iso, now
 from pipeline.execution import procgroup
+from pipeline.log import logger
 from pipeline.storage.jsonfile import append_line
 from pipeline.storage.layout import Layout
 
@@ -78,6 +79,8 @@ def hook_argv(template: tuple[str, ...], record: dict[str, Any]) -> list[str]:
 
 def run_hook(argv: list[str], timeout: float) -> None:
     try:
+        import subprocess  # only when a hook runs: CLI start-up
+
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, **procgroup.spawn_options())
     except OSError as error:
@@ -87,6 +90,8 @@ def run_hook(argv: list[str], timeout: float) -> None:
 
 
 def _reap(process: subprocess.Popen, argv: list[str], timeout: float) -> None:
+    import subprocess
+
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

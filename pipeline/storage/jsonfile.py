@@ -12,16 +12,43 @@ import errno
 import os
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from filelock import FileLock
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 T = TypeVar("T")
 LOCK_TIMEOUT = 30.0
+STOP_WAIT = 0.2  # seconds a lock is still waited for once the process is stopping
+_stopping = threading.Event()
+
+
+def stop_waiting() -> None:
+    """The process is stopping: lock waits give up after STOP_WAIT (a writer holding a
+    lock must not hold up a SIGTERM; what could not be written is retried later)."""
+    _stopping.set()
+
+
+def acquire(lock: FileLock, timeout: float = LOCK_TIMEOUT) -> None:
+    """Wait for `lock` at most `timeout` s, or STOP_WAIT once stopping; raises
+    filelock.Timeout (an OSError) when it stays busy."""
+    from filelock import Timeout
+
+    deadline = time.monotonic() + timeout
+    while True:
+        slice_ = STOP_WAIT if _stopping.is_set() else min(0.1, timeout)
+        try:
+            lock.acquire(timeout=slice_, poll_interval=0.005)
+            return
+        except Timeout:
+            if _stopping.is_set() and slice_ == STOP_WAIT or time.monotonic() >= deadline:
+                raise
 
 
 class CorruptFile(Exception):
@@ -74,20 +101,24 @@ def signature(path: Path) -> tuple[int, int, int] | None:
     return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder."""
+def write_atomic(path: Path, payload: bytes, durable: bool = True) -> None:
+    """Temp file in the same folder, fsync, rename, fsync the folder. Not `durable`:
+    still atomic (old or new content, never a mix), but a power cut may bring the old
+    version back - for writes that recovery can do without."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         _replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -134,11 +165,21 @@ class JsonFile:
     def __init__(self, path: Path, key: str | None = None) -> None:
         self.path = path
         self.key = key
-        self.lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT)
+        self._lock: FileLock | None = None
         self.written: tuple[int, int, int] | None = None  # the version this process wrote last
 
-    def _write(self, payload: bytes) -> None:
-        write_atomic(self.path, payload)
+    @property
+    def lock(self) -> FileLock:
+        """The file's lock, made when first needed (a read-only command never imports
+        filelock)."""
+        if self._lock is None:
+            from filelock import FileLock
+
+            self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT)
+        return self._lock
+
+    def _write(self, payload: bytes, durable: bool = True) -> None:
+        write_atomic(self.path, payload, durable)
         self.written = signature(self.path)
 
     def empty(self) -> dict[str, Any]:
@@ -166,24 +207,27 @@ class JsonFile:
     def items(self) -> list[Any]:
         return self.load()[self.key] if self.key else []
 
-    def save(self, data: dict[str, Any]) -> None:
+    def save(self, data: dict[str, Any], durable: bool = True) -> None:
         payload = dumps(data)
         if read_state_bytes(self.path) == payload:
             return
-        self._write(payload)
+        self._write(payload, durable)
 
     def update(self, change: Callable[[dict[str, Any]], T]) -> T:
         """Read-modify-write under the lock; `change` edits the document in place.
 
         The file is not written if the document is unchanged.
         """
-        with self.lock:
+        acquire(self.lock)
+        try:
             data = self.load()
             before = _dumps_or_none(data)  # None: unwritable as read (e.g. nested too deeply)
             result = change(data)
             if dumps(data) != before or not self.path.exists():
                 self._write(dumps(data))
             return result
+        finally:
+            self.lock.release()
 
 
 class HistoryLog:
@@ -213,11 +257,24 @@ def append_text(path: Path, line: str, sync: bool = True) -> None:
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, 0o600)
     try:
-        os.write(fd, line.encode() + b"\n")
-        if sync:
-            os.fsync(fd)
+        size = os.fstat(fd).st_size
+        try:
+            os.write(fd, line.encode() + b"\n")
+            if sync:
+                os.fsync(fd)
+        except OSError:
+            # not durable (a short write, a failed fsync): take it back, so the caller's
+            # retry appends the line once, not twice
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
     finally:
         os.close(fd)
+
+
+def dumps_lines(records: list[dict[str, Any]]) -> bytes:
+    """JSON lines, one record each (what `append_line` writes)."""
+    return b"".join(orjson.dumps(record) + b"\n" for record in records)
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:

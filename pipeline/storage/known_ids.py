@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from loguru import logger
-
+from pipeline.log import logger
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, signature
 from pipeline.storage.layout import Layout
 

@@ -82,6 +82,21 @@ class TaskQueue:
 
         return self.file.update(change)
 
+    def holds_all(self, tasks: list[dict[str, Any]]) -> bool:
+        """Whether every task is already queued, running or archived with the same id
+        and prompt: a file admitted once, seen again after a crash (rare: only called
+        when the queue refused the file)."""
+        known: dict[Any, Any] = {}
+        for file in self.recent.files:
+            known.update((r.get("id"), r) for r in file.items() if isinstance(r, dict))
+        known.update((t.get("id"), t) for t in self.tasks() if isinstance(t, dict))
+        running = self.running_task()
+        if running:
+            known[running["id"]] = running
+        return bool(tasks) and all(
+            isinstance(known.get(t.get("id")), dict)
+            and known[t.get("id")].get("prompt") == t.get("prompt") for t in tasks)
+
     def push_head(self, task: dict[str, Any]) -> None:
         """Put a task back at the head (a retry or an interrupted run); idempotent by id."""
 

@@ -11,9 +11,8 @@ import os
 from datetime import datetime
 from typing import Any
 
-from loguru import logger
-
 from pipeline.domain.clock import iso, parse_iso_or_none
+from pipeline.log import logger
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 

@@ -34,6 +34,8 @@ Each prompt line starting with `@` is a directive, run in order:
   @commit NAME          create NAME and `git commit` it in the working directory
   @fix-if-told NAME     create NAME only if the prompt says "missing NAME" (runner feedback)
   @new-session          when resumed, answer under a fresh session id (as a CLI may)
+  @orphan FILE          double-fork a grandchild in its own session that ignores SIGINT,
+                        SIGTERM and SIGHUP and sleeps for ever; append its pid to FILE
 Otherwise it prints a success result whose `result` echoes the prompt.
 
 Sessions, as Claude Code keeps them: `--session-id ID` starts session ID, `--resume ID`
@@ -166,6 +168,8 @@ def directive(word, rest):
         run(shlex.split(rest))
     elif word == "once":
         once(args[0], rest.split(None, 1)[1] if len(args) > 1 else "")
+    elif word == "orphan":
+        orphan(args[0])
     elif word == "usage-limit-once":
         once(args[0], "usage-limit " + (rest.split(None, 1)[1] if len(args) > 1 else ""))
     elif word == "save-prompt":
@@ -225,6 +229,25 @@ def run(argv):
         result(f"{argv[0]} exited {done.returncode}: {done.stderr or done.stdout}",
                is_error=True)
         sys.exit(1)
+
+
+def orphan(pid_file):
+    """What a background process started by a tool does: escape the agent's group."""
+    read, write = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+            with open(pid_file, "a") as handle:
+                handle.write(f"{os.getpid()}\n")
+            os.write(write, b"x")
+            os.closerange(0, 3)
+            time.sleep(3600)
+        os._exit(0)
+    os.read(read, 1)
+    os.close(read)
+    os.close(write)
 
 
 def once(marker, line):

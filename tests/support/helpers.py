@@ -59,7 +59,8 @@ def record_of(root: Path, task_id: str) -> dict[str, Any] | None:
 def history(root: Path) -> list[dict[str, Any]]:
     lines = []
     for path in sorted((root / "tasks" / "history").glob("*.jsonl")):
-        lines += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        # split on "\n" only: str.splitlines also splits at U+2028 or \x85 inside a string
+        lines += [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
     return lines
 
 

@@ -16,8 +16,8 @@ PACKAGE = REPO / "pipeline"
 
 # Where reading the wall clock is allowed: the clock itself, the composition root that turns
 # time into `now` for the loop, the CLI (a command's `now`), and the slot's process timing.
-CLOCK_READERS = {"domain/clock.py", "daemon/daemon.py", "cli/*", "execution/*", "doctor/probes.py",
-                 "web/app.py",
+CLOCK_READERS = {"domain/clock.py", "daemon/daemon.py", "daemon/heartbeat.py", "cli/*",
+                 "execution/*", "doctor/probes.py", "web/app.py",
                  # the postgres backend's node loop, its commands and its maintenance worker's
                  # periodic jobs are composition roots of their own
                  "postgres/node.py", "postgres/cli.py", "postgres/maintenance.py"}

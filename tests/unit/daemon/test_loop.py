@@ -186,15 +186,37 @@ def test_a_silent_exit_without_a_stop_is_a_failed_attempt_after_the_settle_time(
     assert task["attempts"] == 1 and "without a result" in task["lastError"]
 
 
-def test_an_end_that_cannot_be_written_is_kept_and_written_later(loop):
+def test_a_damaged_list_file_stalls_nothing_and_loses_no_record(loop):
     loop.add("a")
+    loop.add("b")
     loop.tick(T0)
     loop.layout.completed.write_text("{damaged")
     loop.end(T0, output=result())
     loop.tick(T0 + timedelta(seconds=1))
-    assert loop.running()["id"] == "a"  # still named: nothing lost
     assert loop.layout.completed.read_text() == "{damaged"  # never overwritten
+    pending = (loop.layout.tasks / "pending-records.jsonl").read_text()
+    assert '"id":"a"' in pending.replace(" ", "")  # the record is kept...
+    assert loop.running()["id"] == "b"  # ...and the queue moved on
     loop.layout.completed.write_text('{"list": []}')
+    loop.end(T0 + timedelta(seconds=2), output=result())
+    loop.tick(T0 + timedelta(seconds=2))
+    assert [r["id"] for r in loop.records("completed")] == ["a", "b"]
+    assert not (loop.layout.tasks / "pending-records.jsonl").exists()
+    assert len(loop.slots) == 2  # nothing ran twice
+
+
+def test_an_end_that_cannot_be_written_at_all_keeps_the_task_named(loop, monkeypatch):
+    loop.add("a")
+    loop.tick(T0)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(loop.runner.archive.history, "append", full_disk)
+    loop.end(T0, output=result())
+    loop.tick(T0 + timedelta(seconds=1))
+    assert loop.running()["id"] == "a"  # still named: nothing lost
+    monkeypatch.undo()
     loop.tick(T0 + timedelta(seconds=2))
     assert [r["id"] for r in loop.records("completed")] == ["a"] and loop.running() == {}
     assert len(loop.slots) == 1  # the task did not run again
