@@ -1,0 +1,92 @@
+"""Start-up recovery: what a crashed run left behind (stale temp and prompt files, the task
+in running.json - intact or damaged) is settled before the first tick."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipeline.daemon import recovery
+from pipeline.daemon.loop import Runner
+from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome, valid_id
+from pipeline.log import logger
+from pipeline.stages.run import attempt_marker
+from pipeline.storage.jsonfile import CorruptFile
+from pipeline.storage.layout import Layout
+
+
+def recover_at_start(layout: Layout, runner: Runner, settings: Settings, now: datetime) -> None:
+    StartupRecovery(layout, runner, settings).run(now)
+
+
+class StartupRecovery:
+    def __init__(self, layout: Layout, runner: Runner, settings: Settings) -> None:
+        self.layout = layout
+        self.runner = runner
+        self.settings = settings
+
+    def run(self, now: datetime) -> None:
+        recovery.remove_stale_temp_files(self.layout, now)
+        recovery.remove_stale_prompt_files(self.layout)
+        try:
+            entry = self.runner.running_file.load()
+        except CorruptFile as error:
+            entry = self._recover_damaged(error, now)
+        if not entry.get("id"):
+            return
+        self._recover_entry(entry, now)
+
+    def _recover_damaged(self, error: CorruptFile, now: datetime) -> dict:
+        """A damaged running.json is kept under another name - never overwritten - and
+        what can still be read of it is recovered like an intact entry."""
+        raw = error.path.read_bytes()
+        aside = recovery.set_aside(error.path, now)
+        salvaged = recovery.salvage(raw)
+        logger.error("running.json cannot be parsed ({}); kept as {}; recovering task {}",
+                     error.reason, aside.name, salvaged.get("id", "(no id readable)"))
+        if not valid_id(salvaged.get("id")):
+            return {}
+        attempt = salvaged.get("attempt")
+        salvaged["attempt"] = attempt if isinstance(attempt, int) and attempt > 0 else 1
+        if isinstance(salvaged.get("prompt"), str):
+            return salvaged
+        try:
+            self._archive_unrecoverable(salvaged, aside.name, now)
+        except (CorruptFile, OSError) as problem:
+            logger.error("cannot archive {} now: {}", salvaged["id"], problem)
+        return {}
+
+    def _archive_unrecoverable(self, salvaged: dict, aside: str, now: datetime) -> None:
+        """Only the id is readable: the task cannot run again; it gets a failed record."""
+        runner, task_id = self.runner, salvaged["id"]
+        recovery.end_marked(salvaged, self.settings.kill_grace)
+        queued = task_id in {t.get("id") for t in runner.queue.tasks() if isinstance(t, dict)}
+        if queued or runner.archive.holds_run(task_id, salvaged.get("startedAt"), now):
+            return
+        runner.archive.record_end(
+            {"id": task_id, "startedAt": salvaged.get("startedAt")}, Outcome.ERROR, now,
+            f"running.json was damaged (kept as {aside}); the task could not be recovered",
+            attempts=salvaged["attempt"])
+
+    def _recover_entry(self, entry: dict, now: datetime) -> None:
+        runner = self.runner
+        task_id = entry["id"]
+        output = None
+        group_ended = recovery.end_leftover_group(entry, self.settings.kill_grace)
+        if recovery.end_marked(entry, self.settings.kill_grace) or group_ended:
+            logger.bind(task=task_id).warning("ended the agent left running by a crash")
+        elif entry.get("attempt") and entry.get("startedAt"):
+            output = recovery.output_of_attempt(self.layout.task_log(task_id),
+                                                attempt_marker(entry))
+        try:
+            queued = any(t.get("id") == task_id for t in runner.queue.tasks()
+                         if isinstance(t, dict))
+        except CorruptFile:
+            logger.error("queue.json cannot be parsed; {} stays in running.json", task_id)
+            return
+        finished = recovery.finished_verdict(output, now, self.settings)
+        decision = recovery.disposition(
+            runner.archive.holds_run(task_id, entry.get("startedAt"), now), queued,
+            recovery.cancel_requested(self.layout, task_id), finished is not None)
+        logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
+        runner.recover(entry, decision, finished, now)
