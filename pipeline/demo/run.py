@@ -11,7 +11,6 @@ read or written: the user's root, runner.toml and CLAUDE_RUNNER_* settings are i
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import subprocess
@@ -28,13 +27,11 @@ WAIT = 60.0  # seconds for one step at most
 
 
 def _runner(root: Path, *args: str) -> tuple[int, str]:
-    """One claude-runner command on the demo root, in-process."""
-    from pipeline.cli.main import main
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(["--root", str(root), *args])
-    return code, out.getvalue()
+    """One claude-runner command on the demo root, as a user runs it: a process of its own."""
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(root), *args],
+                          capture_output=True, text=True, timeout=WAIT,
+                          stdin=subprocess.DEVNULL)
+    return done.returncode, done.stdout + done.stderr
 
 
 def _git(workspace: Path, *args: str) -> str:
