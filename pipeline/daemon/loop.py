@@ -41,14 +41,6 @@ INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent
 
 
 ExecutionFactory = Callable[..., Execution]  # (launch, on_end=, on_progress=) -> Execution
-def start_failure(error: Exception, program: str) -> Verdict:
-    """A missing executable is final (a retry finds it missing too); another OSError (a
-    full disk, say) may pass on a retry; any other error is final."""
-    if isinstance(error, FileNotFoundError) and error.filename in (program, None):
-        return Verdict(Outcome.ERROR, executable.not_found(program))
-    why = f"cannot start the agent: {type(error).__name__}: {error}"
-    return Verdict(Outcome.ERROR, why, retryable=isinstance(error, OSError))
-
 
 class Runner:
     def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None],
@@ -266,7 +258,7 @@ class Runner:
             pid = execution.start()
         except Exception as error:  # noqa: BLE001 - any spawn error is a failed attempt
             program = executable.program(self.settings)
-            self._complete(start_failure(error, program), now)
+            self._complete(executable.start_failure(error, program), now)
             self.note_agent(executable.not_found(program)
                             if isinstance(error, FileNotFoundError) else None)
             return

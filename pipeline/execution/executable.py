@@ -7,7 +7,9 @@ from __future__ import annotations
 import shutil
 
 from pipeline.agent.presets import executable
+from pipeline.agent.verdict import Verdict
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Outcome
 
 HINT = ("install it (npm install -g @anthropic-ai/claude-code) or set [agent] command in "
         "runner.toml to its full path; `claude-runner doctor` checks it")
@@ -29,3 +31,12 @@ def missing(settings: Settings, env: dict[str, str]) -> str | None:
 
 def not_found(name: str) -> str:
     return f"agent executable not found: {name!r} is not on the agent's PATH; {HINT}"
+
+
+def start_failure(error: Exception, program: str) -> Verdict:
+    """A missing executable is final (a retry finds it missing too); another OSError (a
+    full disk, say) may pass on a retry; any other error is final."""
+    if isinstance(error, FileNotFoundError) and error.filename in (program, None):
+        return Verdict(Outcome.ERROR, not_found(program))
+    why = f"cannot start the agent: {type(error).__name__}: {error}"
+    return Verdict(Outcome.ERROR, why, retryable=isinstance(error, OSError))
