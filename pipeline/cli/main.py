@@ -8,12 +8,13 @@ import sys
 from collections.abc import Sequence
 
 from pipeline.cli.parser import build_parser, root_option
-from pipeline.domain.settings import SettingsError
+from pipeline.domain.settings import Settings, SettingsError
 from pipeline.domain.settings_load import load_settings
 from pipeline.storage.discovery import find_root, not_a_root_message
 from pipeline.storage.layout import Layout
 
 EXIT_CONFIG = 78  # sysexits EX_CONFIG: runner.toml is wrong, not the command's input
+SHOWN_DESPITE_BAD_SETTINGS = {"status", "doctor"}  # a broken runner.toml must not hide them
 READ_ONLY = {"status", "list", "logs", "report", "queue", "doctor", "show"}  # never create state
 
 
@@ -34,7 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:  # the set-up's problem, not the caller's input (not 2)
         print(f"claude-runner: bad settings in {layout.root / 'runner.toml'} (or "
               f"CLAUDE_RUNNER_* / --set): {error}", file=sys.stderr)
-        return 1 if args.command == "doctor" else EXIT_CONFIG
+        if args.command not in SHOWN_DESPITE_BAD_SETTINGS:
+            return EXIT_CONFIG
+        print("claude-runner: showing the rest with the built-in defaults", file=sys.stderr)
+        settings, broken = Settings(), True
+    else:
+        broken = False
     try:
         if args.command == "run":
             from pipeline.execution.procgroup import go_private
@@ -42,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             go_private()  # the daemon's folders and files are private from the start
         if not _read_only(args) and args.command != "skill":  # skill needs no state
             layout.ensure()
-        return dispatch(args, layout, settings)
+        code = dispatch(args, layout, settings)
+        return max(code, 1) if broken and args.command == "doctor" else code
     except OSError as error:  # a full disk, a permission: one clear line, no traceback
         print(f"claude-runner: {error}", file=sys.stderr)
         return 1

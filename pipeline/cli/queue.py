@@ -8,6 +8,7 @@ import shutil
 import sys
 import time
 from argparse import Namespace
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -146,15 +147,20 @@ def show_task(layout: Layout, settings: Settings, args: Namespace) -> int:
     from pipeline.cli.table import render_show
 
     queue = TaskQueue(layout, settings)
+    wanted = args.id.rstrip("…")  # an id as `list` cut it: a prefix, as git takes
     try:
-        found = _locate(layout, queue, args.id)
+        found = _locate(layout, queue, lambda task_id: task_id == wanted)
+        matches = [] if found else _prefix_matches(layout, queue, wanted)
+        if len(matches) == 1:
+            found = _locate(layout, queue, lambda task_id: task_id == matches[0])
     except CorruptFile as error:
         return fail(str(error), EXIT_UNKNOWN)
     if found is None:
-        return fail(f"no task {args.id} (not running, queued, or in completed/failed)",
+        more = f"; it begins {len(matches)} ids: {', '.join(matches[:5])}" if matches else ""
+        return fail(f"no task {args.id} (not running, queued, or in completed/failed){more}",
                     EXIT_UNKNOWN)
     task, where = found
-    log_path = layout.task_log(args.id)
+    log_path = layout.task_log(str(task["id"]))
     tail = ""
     if log_path.exists():
         with open(log_path, "rb") as handle:
@@ -164,19 +170,32 @@ def show_task(layout: Layout, settings: Settings, args: Namespace) -> int:
     return EXIT_OK
 
 
-def _locate(layout: Layout, queue: TaskQueue, task_id: str) -> tuple[dict[str, Any], str] | None:
+def _locate(layout: Layout, queue: TaskQueue, is_it: Callable[[str], bool]
+            ) -> tuple[dict[str, Any], str] | None:
+    """The task whose id `is_it`: running, queued (with its place) or its latest record."""
     running = queue.running_task()
-    if running and running.get("id") == task_id:
+    if running and is_it(str(running.get("id"))):
         return running, "running"
     for position, task in enumerate(queue.tasks()):
-        if isinstance(task, dict) and task.get("id") == task_id:
+        if isinstance(task, dict) and is_it(str(task.get("id"))):
             return task, f"queued, position {position + 1}"
     for which in ("completed", "failed"):
         records = [r for r in JsonFile(getattr(layout, which), "list").items()
-                   if isinstance(r, dict) and r.get("id") == task_id]
+                   if isinstance(r, dict) and is_it(str(r.get("id")))]
         if records:
             return records[-1], which
     return None
+
+
+def _prefix_matches(layout: Layout, queue: TaskQueue, prefix: str) -> list[str]:
+    """Every known id that begins with `prefix` (running, queued, recent records)."""
+    if not prefix:
+        return []
+    tasks = [queue.running_task() or {}, *queue.tasks()]
+    for which in ("completed", "failed"):
+        tasks += JsonFile(getattr(layout, which), "list").items()
+    ids = {str(t.get("id")) for t in tasks if isinstance(t, dict) and t.get("id")}
+    return sorted(i for i in ids if i.startswith(prefix))
 
 
 def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:

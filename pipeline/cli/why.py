@@ -15,6 +15,7 @@ from pipeline.agent.api_errors import classify_api_error
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
+from pipeline.domain.when import is_indefinite
 from pipeline.stages.budget import Caps, SpendLog, current_stop
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
@@ -46,7 +47,7 @@ def explain(facts: Facts, now: datetime) -> str | None:
             return "daemon not running: it never started on this root (claude-runner run)"
         return f"daemon not alive since {facts.heartbeat_at} (last heartbeat)"
     if facts.paused_until:
-        return _paused(facts)
+        return _paused(facts, now)
     if facts.budget:
         b = facts.budget
         return (f"{b['window']} budget reached (${b['spentUsd']} of ${b['limitUsd']}) "
@@ -71,13 +72,16 @@ def summary(facts: Facts, now: datetime) -> str:
     return line
 
 
-def _paused(facts: Facts) -> str:
+def _paused(facts: Facts, now: datetime) -> str:
     """A usage-limit pause names its class (when known) and the task that met it; any
     other pause (e.g. a manual one) says its reason."""
     seen = f" (seen in task {facts.pause_task})" if facts.pause_task else ""
     if facts.pause_class:
         return f"paused by a {facts.pause_class} limit until {facts.paused_until}{seen}"
     reason = f" ({facts.pause_reason})" if facts.pause_reason else ""
+    until = parse_iso_or_none(facts.paused_until)
+    if until and is_indefinite(until, now):  # `pause` without --until
+        return f"paused until `claude-runner resume`{reason}{seen}"
     return f"paused until {facts.paused_until}{reason}{seen}"
 
 

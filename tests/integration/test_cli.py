@@ -124,3 +124,13 @@ def test_show_finds_a_task_wherever_it_is(root):
     assert "look at me" in done.stdout and "coach" in done.stdout
     assert cli(root, "show", "nobody").returncode == 1
     assert cli(root, "list", "failed").stdout.strip() == "(failed is empty)"
+
+
+def test_show_takes_an_id_as_list_cuts_it(root):
+    long_id = "opc-coach-planning-1795894246000"
+    assert cli(root, "add", "a scheduled copy", "--id", long_id).returncode == 0
+    assert cli(root, "add", "another", "--id", "opc-coach-planning-2").returncode == 0
+    done = cli(root, "show", "opc-coach-planning-17958…")  # the table's cut form
+    assert done.returncode == 0 and done.stdout.startswith(f"{long_id}  (queued")
+    ambiguous = cli(root, "show", "opc-coach")
+    assert ambiguous.returncode == 1 and "it begins 2 ids" in ambiguous.stderr

@@ -1,6 +1,7 @@
 """runner.toml is read at start; SIGHUP reads it again (between runs), a broken file
 keeps the current settings; a settings error is not "bad input" (exit 2) for `add`."""
 
+import json
 import signal
 
 from helpers import cli, read_json, record_of, wait_for, write_settings
@@ -26,3 +27,9 @@ def test_sighup_reloads_settings_between_runs(root, daemon, tmp_path):
 
     added = cli(root, "add", "hello")
     assert added.returncode == 78 and "bad settings in" in added.stderr
+    shown = cli(root, "status", "--json")  # status and doctor still show what they can
+    assert shown.returncode == 0 and "bad settings in" in shown.stderr
+    assert json.loads(shown.stdout)["daemon"]["alive"] is True
+    doctor = cli(root, "doctor")
+    assert doctor.returncode == 1 and "bad settings in" in doctor.stderr
+    assert "agent CLI" in doctor.stdout  # the checks ran
