@@ -108,7 +108,8 @@ class Daemon:
         writing state.json is: it wakes the loop at once)."""
         for own in (self.runner.queue.file, self.runner.queue.state.file):
             if path == str(own.path):
-                return own.written == signature(own.path)
+                current = signature(own.path)  # None: gone, or no file - news either way
+                return current is not None and own.written == current
         return False
 
     # ----- the loop --------------------------------------------------------------------

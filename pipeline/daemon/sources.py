@@ -31,15 +31,17 @@ _DONE_WRITING = {"closed", "moved"}
 
 def classify(layout: Layout, event: FileSystemEvent) -> Signal | None:
     """The signal an event stands for, or None when it is noise."""
-    if event.is_directory or event.event_type in {"opened", "closed_no_write"}:
+    if event.event_type in {"opened", "closed_no_write"}:
         return None
     raw = event.dest_path if event.event_type == "moved" else event.src_path
     path = Path(raw.decode() if isinstance(raw, bytes) else raw)
     folder = path.parent
+    if folder == layout.tasks and path.name in _TASK_FILES:  # a folder put in its place too
+        return Signal(_TASK_FILES[path.name], str(path))
+    if event.is_directory:
+        return None
     if folder == layout.inbox and is_candidate(path) and event.event_type != "deleted":
         return Signal("inbox", str(path), closed=event.event_type in _DONE_WRITING)
-    if folder == layout.tasks and path.name in _TASK_FILES:
-        return Signal(_TASK_FILES[path.name], str(path))
     if folder == layout.cancel_requests and event.event_type != "deleted":
         return Signal("cancel", str(path))
     return None

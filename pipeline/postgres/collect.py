@@ -9,6 +9,7 @@ at the next start (the first pass checks every result it takes) and only marked.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pipeline.domain.task import valid_id
@@ -26,22 +27,22 @@ class ResultCollector:
         self.checked_start = False
         self.unsure: set[str] = set()  # written, maybe not marked (a write failed midway)
 
-    def collect(self, conn: Any) -> int:
+    def collect(self, conn: Any, now: datetime) -> int:
         self._copy_logs(conn)
         rows = conn.execute("SELECT task_id, record FROM claude_runner_results WHERE "
                             "archived_at IS NULL ORDER BY created_at LIMIT %s",
                             (BATCH,)).fetchall()
         for task_id, record in rows:
-            self._archive(task_id, record)
+            self._archive(task_id, record, now)
             conn.execute("UPDATE claude_runner_results SET archived_at = now() "
                          "WHERE task_id = %s", (task_id,))
             self.unsure.discard(task_id)
         self.checked_start = True
         return len(rows)
 
-    def _archive(self, task_id: str, record: dict[str, Any]) -> None:
+    def _archive(self, task_id: str, record: dict[str, Any], now: datetime) -> None:
         maybe_written = not self.checked_start or task_id in self.unsure
-        if maybe_written and self.archive.holds_run(task_id, record.get("startedAt")):
+        if maybe_written and self.archive.holds_run(task_id, record.get("startedAt"), now):
             return
         self.unsure.add(task_id)
         log = self.layout.task_log(task_id) if valid_id(task_id) else None

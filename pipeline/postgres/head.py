@@ -69,7 +69,7 @@ class HeadRunner(Runner):
             self._start_services()  # once the schema exists
             self._handle_cancels(now)
             self._sync_queue(conn, now)  # before archiving: see mirror.py on re-admission
-            self.collector.collect(conn)
+            self.collector.collect(conn, now)
             self._track_pauses(conn)
         except CorruptFile as error:
             self._report_damage(error)

@@ -223,6 +223,6 @@ def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path
     settle(conn, held.token, Verdict(Outcome.SUCCESS), SETTINGS, NOW)
     record = results(conn)["a"]
     Archive(layout, SETTINGS).publish(record)  # the head wrote it, then died before marking
-    assert ResultCollector(layout, Archive(layout, SETTINGS)).collect(conn) == 1
+    assert ResultCollector(layout, Archive(layout, SETTINGS)).collect(conn, NOW) == 1
     assert [r["id"] for r in history(tmp_path)] == ["a"]
     assert conn.execute("SELECT archived_at FROM claude_runner_results").fetchone()[0]

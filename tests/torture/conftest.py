@@ -45,10 +45,14 @@ def quick_agent(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def counting_agent(tmp_path: Path) -> Path:
-    """A shell agent whose prompt is `<runs file>\n<task id>`: appends the id to the
-    runs file (one line per execution), sleeps 20 ms, answers success."""
+    """A shell agent whose prompt ends with `<runs file>\n<task id>`: appends the id to the
+    runs file (one line per execution), sleeps 20 ms, answers success. The last two lines,
+    because a resumed attempt's continuation prompt ends with the original prompt."""
     agent = tmp_path / "counting-agent.sh"
-    agent.write_text("#!/bin/sh\nread -r runs\nread -r id\necho \"$id\" >> \"$runs\"\n"
+    agent.write_text("#!/bin/sh\ninput=$(cat)\n"
+                     "runs=$(printf '%s\\n' \"$input\" | tail -n 2 | head -n 1)\n"
+                     "id=$(printf '%s\\n' \"$input\" | tail -n 1)\n"
+                     "echo \"$id\" >> \"$runs\"\n"
                      "sleep 0.02\n"
                      "echo '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,"
                      "\"result\":\"ok\",\"session_id\":\"s\",\"num_turns\":1}'\n")

@@ -34,7 +34,7 @@ class Disk:
         if self.flag:
             self.flag.touch()
             return
-        with open(self.filler, "wb") as handle, contextlib.suppress(OSError):
+        with contextlib.suppress(OSError), open(self.filler, "wb") as handle:  # the close too
             while True:
                 handle.write(b"\0" * 65536)
                 handle.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from watchdog.events import (
     DirCreatedEvent,
+    DirDeletedEvent,
     FileClosedEvent,
     FileClosedNoWriteEvent,
     FileCreatedEvent,
@@ -46,6 +47,8 @@ CASES = [
     (lambda lay: FileModifiedEvent(f"{lay.tasks}/scheduled.json"),
      ("scheduled", "tasks/scheduled.json", False)),
     (lambda lay: FileModifiedEvent(f"{lay.tasks}/completed.json"), None),
+    (lambda lay: DirDeletedEvent(f"{lay.tasks}/queue.json"),  # a folder in its place removed
+     ("queue", "tasks/queue.json", False)),
     (lambda lay: FileCreatedEvent(f"{lay.cancel_requests}/t-1"),
      ("cancel", "tasks/cancel/t-1", False)),
     (lambda lay: FileDeletedEvent(f"{lay.cancel_requests}/t-1"), None),
