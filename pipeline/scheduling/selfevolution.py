@@ -69,7 +69,8 @@ _EN = {
         "Do not add tasks in this run."),
     EVALUATION_ID: (
         "You are ceo-coach, writing today's evaluation. Read yesterday's report {report_path} "
-        "(if it is missing, run `claude-runner report --date` for yesterday). Its goals section "
+        "(if it is missing, run `claude-runner report --date D` with D the date in that file's "
+        "name). Its goals section "
         "shows the seed's four goals: uptime over 99 %, an evaluation every day, at least 2 "
         "optimisations a week, queue peaks held. Write docs/evaluations/{date}.md: each goal "
         "met or not and why, what went well, and the three most useful improvements to make "
@@ -100,7 +101,7 @@ _ZH = {
         "docs/executor-notes.md。本次不要添加任务。"),
     EVALUATION_ID: (
         "你是 ceo-coach。任务：写今天的评估。阅读昨天的报告 {report_path}（如不存在，运行 "
-        "`claude-runner report --date` 生成昨天的报告）。报告的目标部分列出四个目标：可用率超过 "
+        "`claude-runner report --date D` 生成昨天的报告，D 为该文件名中的日期）。报告的目标部分列出四个目标：可用率超过 "
         "99 %、每天一份评估、每周至少 2 次优化、队列峰值受控。写入 docs/evaluations/{date}.md："
         "每个目标是否达成及原因、做得好的地方、下一步最有价值的三项改进。规划教练会阅读它。"
         "本次不要添加任务。"),
