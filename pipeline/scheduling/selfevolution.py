@@ -101,7 +101,8 @@ _ZH = {
         "docs/executor-notes.md。本次不要添加任务。"),
     EVALUATION_ID: (
         "你是 ceo-coach。任务：写今天的评估。阅读昨天的报告 {report_path}（如不存在，运行 "
-        "`claude-runner report --date D` 生成昨天的报告，D 为该文件名中的日期）。报告的目标部分列出四个目标：可用率超过 "
+        "`claude-runner report --date D` 生成昨天的报告，D 为该文件名中的日期）。"
+        "报告的目标部分列出四个目标：可用率超过 "
         "99 %、每天一份评估、每周至少 2 次优化、队列峰值受控。写入 docs/evaluations/{date}.md："
         "每个目标是否达成及原因、做得好的地方、下一步最有价值的三项改进。规划教练会阅读它。"
         "本次不要添加任务。"),
