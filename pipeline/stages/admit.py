@@ -206,15 +206,6 @@ def with_file_ids(entries: list[Any], path: Path, info: os.stat_result, raw: byt
     return named
 
 
-def _free_name(folder: Path, name: str, now: datetime) -> Path:
-    target = folder / name
-    if not target.exists():
-        return target
-    stem, dot, suffix = name.rpartition(".")
-    stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    return folder / (f"{stem}.{stamp}{dot}{suffix}" if dot else f"{name}.{stamp}")
-
-
 def split_queue(entries: list[Any], settings: Settings, now: datetime,
                 known: dict[str, Any] | None = None
                 ) -> tuple[list[Any], list[tuple[dict[str, Any], list[FieldError]]]]:

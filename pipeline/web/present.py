@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -79,11 +78,6 @@ def span(seconds: float | None) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
-
-
-def since(text: Any, now: datetime) -> float | None:
-    moment = parse_iso_or_none(text)
-    return (now - moment).total_seconds() if moment else None
 
 
 def short_time(text: Any) -> str:
