@@ -20,7 +20,7 @@ from pipeline.daemon.loop import Runner
 from pipeline.daemon.pm2_metrics import Pm2Metrics
 from pipeline.daemon.reload import Reloader
 from pipeline.daemon.schedule_health import LateWatch
-from pipeline.daemon.sources import Signal, Watcher
+from pipeline.daemon.sources import Signal, Watcher, drain
 from pipeline.daemon.startup import recover_at_start
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
@@ -167,17 +167,7 @@ class Daemon:
         """Block until a signal arrives or `wake` passes; return every pending signal,
         a stop first."""
         timeout = None if wake is None else max(0.0, (wake - clock.now()).total_seconds())
-        items: list[Signal] = []
-        try:
-            items.append(self.signals.get(timeout=timeout))
-        except queue.Empty:
-            return items
-        while True:
-            try:
-                items.append(self.signals.get_nowait())
-            except queue.Empty:
-                break
-        return sorted(items, key=lambda item: item.kind != "stop")
+        return drain(self.signals, timeout)
 
     @staticmethod
     def _earliest(*moments: datetime | None) -> datetime | None:

@@ -6,6 +6,8 @@ post a Signal; the runner's loop thread does all the work (DESIGN.md).
 
 from __future__ import annotations
 
+import contextlib
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,20 @@ class Signal:
 
 _TASK_FILES = {"queue.json": "queue", "scheduled.json": "scheduled", "state.json": "state"}
 _DONE_WRITING = {"closed", "moved"}
+
+
+def drain(signals: queue.Queue[Signal], timeout: float | None) -> list[Signal]:
+    """Block until a signal arrives or `timeout` seconds pass (None: forever); return every
+    pending signal, a stop first."""
+    items: list[Signal] = []
+    try:
+        items.append(signals.get(timeout=timeout))
+    except queue.Empty:
+        return items
+    with contextlib.suppress(queue.Empty):
+        while True:
+            items.append(signals.get_nowait())
+    return sorted(items, key=lambda item: item.kind != "stop")
 
 
 def classify(layout: Layout, event: FileSystemEvent) -> Signal | None:

@@ -1,18 +1,16 @@
 """`claude-runner node --account NAME [--slots N]`: a worker of the postgres backend.
 
-One loop thread owns the slots and the main connection: it claims jobs while slots
-are free and the account is not paused, starts each agent exactly as the files
-backend does (process group, timeout, judge), and settles every end through the
-fenced transaction of `leases.settle`. Its local state (one file per running slot,
-the agents' logs) lives in `<root>/nodes/<name>/`; the crash recovery of that state
-runs before the first claim. SIGINT/SIGTERM end the agents, requeue their tasks
-uncounted and exit within `kill_grace + 5` s; procrastinate's worker, which waits
-for its jobs however long they take, is not used here.
+One loop thread owns the slots and the main connection: it claims jobs while slots are free
+and the account is not paused, starts each agent exactly as the files backend does (process
+group, timeout, judge), and settles every end through the fenced transaction of
+`leases.settle`. Its local state (one file per running slot, the agents' logs) lives in
+`<root>/nodes/<name>/`; the crash recovery of that state runs before the first claim.
+SIGINT/SIGTERM end the agents, requeue their tasks uncounted and exit within `kill_grace + 5`
+s; procrastinate's worker, which waits for its jobs however long they take, is not used.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import queue
 import signal
@@ -26,7 +24,7 @@ from filelock import FileLock, Timeout
 from pipeline.agent.preflight import preflight
 from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
-from pipeline.daemon.sources import Signal
+from pipeline.daemon.sources import Signal, drain
 from pipeline.domain import clock
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
@@ -154,15 +152,7 @@ class Node:
             return None
 
     def _wait(self, timeout: float) -> list[Signal]:
-        items: list[Signal] = []
-        try:
-            items.append(self.signals.get(timeout=timeout))
-        except queue.Empty:
-            return items
-        with contextlib.suppress(queue.Empty):
-            while True:
-                items.append(self.signals.get_nowait())
-        return sorted(items, key=lambda item: item.kind != "stop")
+        return drain(self.signals, timeout)
 
     def _note(self, item: Signal, now: datetime) -> None:
         if item.kind == "finished":
