@@ -50,7 +50,7 @@ class Daemon:
         self.instance_lock = InstanceLock(layout.tasks)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
-        self.beats = heartbeat.Heartbeat(layout, settings.poll_interval)
+        self.beats = heartbeat.Heartbeat(layout, settings.poll_interval, self._last_tick)
         self.metrics = Pm2Metrics()
         self.loop_finished = False  # set only when the loop thread ends by a stop
         self.loop_started = clock.now()
@@ -173,21 +173,18 @@ class Daemon:
     def _earliest(*moments: datetime | None) -> datetime | None:
         return min((m for m in moments if m), default=None)
 
+    def _last_tick(self) -> datetime:
+        """The end of the last tick the loop completed (the loop's start until one has)."""
+        return self.runner.ticked_at or self.loop_started
+
     def _heartbeat(self, now: datetime, first: bool = False) -> datetime:
         """The first beat; later ones come from the heartbeat thread. Here: the chores
         of each heartbeat interval."""
         if first or now >= self.next_heartbeat:
             if first:
-                heartbeat.beat(self.layout, self.runner.queue.state, now, first=True)
+                heartbeat.beat(self.layout, self.runner.queue.state, now, self._last_tick(),
+                               first=True)
                 self.beats.start()
-            # tickAt, the last tick that completed (the start until one has), is written by
-            # the loop itself: status tells a wedged loop (still beating on its own thread)
-            # from a live one by it
-            ticked = self.runner.ticked_at or self.loop_started
-            try:
-                self.runner.queue.state.update(tickAt=iso(ticked))
-            except OSError as error:
-                self.repeats.log("tick", f"cannot write tickAt: {error}", logger.error)
             self.metrics.send(self.runner.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self.instance_lock.recheck()

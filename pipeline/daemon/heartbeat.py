@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from pipeline.domain import clock
@@ -15,8 +16,11 @@ from pipeline.storage.layout import Layout
 from pipeline.storage.state import StateFile
 
 
-def beat(layout: Layout, state: StateFile, now: datetime, first: bool = False) -> None:
-    fields = {"pid": os.getpid(), "heartbeatAt": iso(now)}
+def beat(layout: Layout, state: StateFile, now: datetime, tick_at: datetime,
+         first: bool = False) -> None:
+    """heartbeatAt (this process lives) and tickAt (the last tick the loop completed): a
+    wedged loop keeps beating here, and status tells it from a live one by tickAt."""
+    fields = {"pid": os.getpid(), "heartbeatAt": iso(now), "tickAt": iso(tick_at)}
     if first:
         fields.update(startedAt=iso(now), stoppedAt=None)
     try:
@@ -28,8 +32,10 @@ def beat(layout: Layout, state: StateFile, now: datetime, first: bool = False) -
 
 
 class Heartbeat:
-    def __init__(self, layout: Layout, interval: float) -> None:
+    def __init__(self, layout: Layout, interval: float,
+                 last_tick: Callable[[], datetime]) -> None:
         self.layout = layout
+        self.last_tick = last_tick
         self.state = StateFile(layout)  # its own lock handle, apart from the loop's
         self.interval = interval
         self.stopped = threading.Event()
@@ -46,4 +52,4 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self.stopped.wait(self.interval):
-            beat(self.layout, self.state, clock.now())
+            beat(self.layout, self.state, clock.now(), self.last_tick())
