@@ -43,11 +43,11 @@ def main() -> None:
     args = parser.parse_args()
     from pipeline.cli.main import main as cli
     from pipeline.daemon.daemon import Daemon
-    from pipeline.execution.slot import Execution
+    from pipeline.execution.agent_process import AgentProcess
 
     loop, waiter = cProfile.Profile(), cProfile.Profile()
     Daemon._loop = profiled(Daemon._loop, loop)
-    Execution._wait = profiled(Execution._wait, waiter)
+    AgentProcess._wait = profiled(AgentProcess._wait, waiter)
     with tempfile.TemporaryDirectory() as name:
         root = Path(name) / "root"
         (root / "inbox").mkdir(parents=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.domain.task import valid_id
-from pipeline.execution.slot import Execution
+from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages import cancel
@@ -30,7 +30,7 @@ class CancelRequests:
         self.archive = archive
         self.repeats = repeats
 
-    def handle(self, running_id: str | None, execution: Execution | None,
+    def handle(self, running_id: str | None, execution: AgentProcess | None,
                now: datetime) -> None:
         """Each request on its own: one odd request never stops the others or the tick."""
         for request in cancel.pending_requests(self.layout):
@@ -40,7 +40,7 @@ class CancelRequests:
                 self.repeats.log(f"cancel:{request}", f"cannot handle the cancel request "
                                  f"{readable(request.name)}: {error!r}", logger.error)
 
-    def _one(self, request: Path, running_id: str | None, execution: Execution | None,
+    def _one(self, request: Path, running_id: str | None, execution: AgentProcess | None,
              now: datetime) -> None:
         task_id = request.name
         if not valid_id(task_id) or not stat.S_ISREG(os.lstat(request).st_mode):

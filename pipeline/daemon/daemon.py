@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from pipeline.daemon import heartbeat, housekeeping
 from pipeline.daemon.instance import AlreadyRunning, InstanceLock
-from pipeline.daemon.loop import Runner
+from pipeline.daemon.loop import Loop
 from pipeline.daemon.pm2_metrics import Pm2Metrics
 from pipeline.daemon.reload import Reloader
 from pipeline.daemon.schedule_health import LateWatch
@@ -46,7 +46,7 @@ class Daemon:
         self.settings = settings
         self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
-        self.runner = _runner_class(settings)(layout, settings, self.signals.put)
+        self.pipeline_loop = _loop_class(settings)(layout, settings, self.signals.put)
         self.instance_lock = InstanceLock(layout.tasks)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
@@ -70,11 +70,11 @@ class Daemon:
             self.instance_lock.release()
 
     def _serve_locked(self) -> int:
-        self.notify.start(self.runner.queue.state.read())
+        self.notify.start(self.pipeline_loop.queue.state.read())
         self.late_watch = LateWatch(self.layout, clock.now())
         listen(self.late_watch.on_event)
         procgroup.become_subreaper()  # the agent's orphans stay ours to end (Linux)
-        recover_at_start(self.layout, self.runner, self.settings, clock.now())
+        recover_at_start(self.layout, self.pipeline_loop, self.settings, clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
         watcher.start()
         loop = threading.Thread(target=self._loop, name="runner-loop")
@@ -106,7 +106,7 @@ class Daemon:
     def _is_own_write(self, path: str | None) -> bool:
         """Our own writes of queue.json and state.json are not news (a CLI's `resume`
         writing state.json is: it wakes the loop at once)."""
-        for own in (self.runner.queue.file, self.runner.queue.state.file):
+        for own in (self.pipeline_loop.queue.file, self.pipeline_loop.queue.state.file):
             if path == str(own.path):
                 current = signature(own.path)  # None: gone, or no file - news either way
                 return current is not None and own.written == current
@@ -121,8 +121,8 @@ class Daemon:
 
     def _loop_until_stopped(self) -> None:
         started = self.loop_started = clock.now()
-        self.runner.note_agent(executable.missing(self.settings, self.runner.env))
-        self._guarded(self.runner.tick)  # a poison item at start-up must not end the loop
+        self.pipeline_loop.note_agent(executable.missing(self.settings, self.pipeline_loop.env))
+        self._guarded(self.pipeline_loop.tick)  # a poison item at start-up must not end the loop
         self._heartbeat(started, first=True)
         emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
         logger.info("watching {} (pid {})", self.layout.root, os.getpid())
@@ -137,12 +137,12 @@ class Daemon:
             for item in others:  # even with a stop: an agent's end must not be dropped
                 if item.kind == "reload":
                     self.reloader.wanted = True
-                self._guarded(self.runner.note, item)
+                self._guarded(self.pipeline_loop.note, item)
             if stop is not None:
                 return stop
             now = clock.now()
-            tick = self._guarded(self.runner.tick)
-            if self.reloader.due(self.runner):
+            tick = self._guarded(self.pipeline_loop.tick)
+            if self.reloader.due(self.pipeline_loop):
                 self._reload()
                 tick = clock.now()
             wake = self._earliest(tick, self._heartbeat(now))
@@ -175,17 +175,17 @@ class Daemon:
 
     def _last_tick(self) -> datetime:
         """The end of the last tick the loop completed (the loop's start until one has)."""
-        return self.runner.ticked_at or self.loop_started
+        return self.pipeline_loop.ticked_at or self.loop_started
 
     def _heartbeat(self, now: datetime, first: bool = False) -> datetime:
         """The first beat; later ones come from the heartbeat thread. Here: the chores
         of each heartbeat interval."""
         if first or now >= self.next_heartbeat:
             if first:
-                heartbeat.beat(self.layout, self.runner.queue.state, now, self._last_tick(),
+                heartbeat.beat(self.layout, self.pipeline_loop.queue.state, now, self._last_tick(),
                                first=True)
                 self.beats.start()
-            self.metrics.send(self.runner.metrics())
+            self.metrics.send(self.pipeline_loop.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
             self.instance_lock.recheck()
             self._housekeeping(now)
@@ -208,7 +208,7 @@ class Daemon:
         return "crash"
 
     def _reload(self) -> None:
-        """New settings take effect between runs: the loop gets a fresh Runner (its
+        """New settings take effect between runs: the loop gets a fresh Loop (its
         state is all in the files; the slot is idle)."""
         settings = self.reloader.load()
         if settings is None:
@@ -217,8 +217,8 @@ class Daemon:
 
         events.configure(dict(settings.hooks), settings.hook_timeout)
         self.settings = settings
-        self.runner = _runner_class(settings)(self.layout, settings, self.signals.put)
-        self.runner.note_agent(executable.missing(settings, self.runner.env))
+        self.pipeline_loop = _loop_class(settings)(self.layout, settings, self.signals.put)
+        self.pipeline_loop.note_agent(executable.missing(settings, self.pipeline_loop.env))
         self.next_heartbeat = clock.now()
         logger.info("settings reloaded from runner.toml")
         emit(self.layout, "settings_reloaded")
@@ -226,14 +226,14 @@ class Daemon:
     # ----- shut-down -------------------------------------------------------------------
     def _shut_down(self, reason: str) -> None:
         logger.info("stopping ({})", reason)
-        self.runner.begin_stop()
+        self.pipeline_loop.begin_stop()
         deadline = clock.now() + timedelta(seconds=self.settings.kill_grace + 3)
-        while self.runner.busy and clock.now() < deadline:
+        while self.pipeline_loop.busy and clock.now() < deadline:
             with contextlib.suppress(queue.Empty):
-                self._guarded(self.runner.note, self.signals.get(timeout=0.1))
-            self._guarded(self.runner.tick)
+                self._guarded(self.pipeline_loop.note, self.signals.get(timeout=0.1))
+            self._guarded(self.pipeline_loop.tick)
         self.beats.stop()
-        self.runner.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
+        self.pipeline_loop.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
         emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
         logger.info("stopped")
 
@@ -246,13 +246,13 @@ def split_stop(items: list[Signal]) -> tuple[str | None, list[Signal]]:
     return (stops[0] if stops else None), [item for item in items if item.kind != "stop"]
 
 
-def _runner_class(settings: Settings) -> type[Runner]:
+def _loop_class(settings: Settings) -> type[Loop]:
     """The files backend runs tasks itself; the postgres head hands them to nodes."""
     if settings.backend_kind == "postgres":
-        from pipeline.postgres.head import HeadRunner
+        from pipeline.postgres.head import HeadLoop
 
-        return HeadRunner
-    return Runner
+        return HeadLoop
+    return Loop
 
 
 def _max_rss_mb() -> float | None:

@@ -1,6 +1,6 @@
 """The loop's intake: what a tick reads and admits before anything starts - queue.json (parsed
 again only when it changed), inbox files, the sweep of agent-written entries, the backpressure
-level and the schedules. `Runner` (loop.py) adds the slot; the postgres head reuses this."""
+level and the schedules. `Loop` (loop.py) adds the slot; the postgres head reuses this."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Intake:
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.repeats = Repeats()  # each lasting problem is logged once
-        self.entry: dict[str, Any] | None = None  # the running task (the slot's, in Runner)
+        self.entry: dict[str, Any] | None = None  # the running task (the slot's, in Loop)
         self.validated: dict[str, Any] = {}  # queue entries found valid, by id (admit.py)
         self.closed_inbox: set[str] = set()
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)

@@ -23,11 +23,11 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.execution import cli_features, executable, procgroup
-from pipeline.execution.slot import Execution
+from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
 from pipeline.stages import cancel, review, run
 from pipeline.stages.budget import BudgetGate
-from pipeline.stages.finish import Settler
+from pipeline.stages.settle import Settler
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
@@ -35,13 +35,13 @@ from pipeline.storage.layout import Layout
 INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent died oddly
 
 
-ExecutionFactory = Callable[..., Execution]  # (launch, on_end=, on_progress=) -> Execution
+ProcessFactory = Callable[..., AgentProcess]  # (launch, on_end=, on_progress=) -> AgentProcess
 
-class Runner(Intake):
+class Loop(Intake):
     """The single slot's state machine on top of the intake: start, finish, cancel."""
 
     def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None],
-                 execution_factory: ExecutionFactory = Execution):
+                 execution_factory: ProcessFactory = AgentProcess):
         super().__init__(layout, settings)
         self.post = post
         self.execution_factory = execution_factory  # tests pass a fake slot
@@ -49,7 +49,7 @@ class Runner(Intake):
         self.budget_gate = BudgetGate(layout, settings)
         self.running_file = JsonFile(layout.running)
         self.env = build_env(settings, root=layout.root)
-        self.execution: Execution | None = None
+        self.execution: AgentProcess | None = None
         self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
         self.deferred_end: tuple[AttemptEnd, datetime] | None = None
         self.settled = False  # the running task's end is recorded; running.json not cleared

@@ -19,9 +19,9 @@ class Reloader:
         self.load_settings = load
         self.wanted = False
 
-    def due(self, runner: Any) -> bool:  # noqa: ANN401 - the daemon's Runner
+    def due(self, loop: Any) -> bool:  # noqa: ANN401 - the daemon's Loop
         """A reload was asked for and nothing runs or waits to be recorded."""
-        return self.wanted and not runner.busy and not runner.deferred_end
+        return self.wanted and not loop.busy and not loop.deferred_end
 
     def load(self) -> Settings | None:
         self.wanted = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.daemon import recovery
-from pipeline.daemon.loop import Runner
+from pipeline.daemon.loop import Loop
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
 from pipeline.log import logger
@@ -15,21 +15,21 @@ from pipeline.storage.jsonfile import CorruptFile
 from pipeline.storage.layout import Layout
 
 
-def recover_at_start(layout: Layout, runner: Runner, settings: Settings, now: datetime) -> None:
-    StartupRecovery(layout, runner, settings).run(now)
+def recover_at_start(layout: Layout, loop: Loop, settings: Settings, now: datetime) -> None:
+    StartupRecovery(layout, loop, settings).run(now)
 
 
 class StartupRecovery:
-    def __init__(self, layout: Layout, runner: Runner, settings: Settings) -> None:
+    def __init__(self, layout: Layout, loop: Loop, settings: Settings) -> None:
         self.layout = layout
-        self.runner = runner
+        self.loop = loop
         self.settings = settings
 
     def run(self, now: datetime) -> None:
         recovery.remove_stale_temp_files(self.layout, now)
         recovery.remove_stale_prompt_files(self.layout)
         try:
-            entry = self.runner.running_file.load()
+            entry = self.loop.running_file.load()
         except CorruptFile as error:
             entry = self._recover_damaged(error, now)
         if not entry.get("id"):
@@ -58,18 +58,18 @@ class StartupRecovery:
 
     def _archive_unrecoverable(self, salvaged: dict, aside: str, now: datetime) -> None:
         """Only the id is readable: the task cannot run again; it gets a failed record."""
-        runner, task_id = self.runner, salvaged["id"]
+        loop, task_id = self.loop, salvaged["id"]
         recovery.end_marked(salvaged, self.settings.kill_grace)
-        queued = task_id in {t.get("id") for t in runner.queue.tasks() if isinstance(t, dict)}
-        if queued or runner.archive.holds_run(task_id, salvaged.get("startedAt"), now):
+        queued = task_id in {t.get("id") for t in loop.queue.tasks() if isinstance(t, dict)}
+        if queued or loop.archive.holds_run(task_id, salvaged.get("startedAt"), now):
             return
-        runner.archive.record_end(
+        loop.archive.record_end(
             {"id": task_id, "startedAt": salvaged.get("startedAt")}, Outcome.ERROR, now,
             f"running.json was damaged (kept as {aside}); the task could not be recovered",
             attempts=salvaged["attempt"])
 
     def _recover_entry(self, entry: dict, now: datetime) -> None:
-        runner = self.runner
+        loop = self.loop
         task_id = entry["id"]
         output = None
         group_ended = recovery.end_leftover_group(entry, self.settings.kill_grace)
@@ -79,14 +79,14 @@ class StartupRecovery:
             output = recovery.output_of_attempt(self.layout.task_log(task_id),
                                                 attempt_marker(entry))
         try:
-            queued = any(t.get("id") == task_id for t in runner.queue.tasks()
+            queued = any(t.get("id") == task_id for t in loop.queue.tasks()
                          if isinstance(t, dict))
         except CorruptFile:
             logger.error("queue.json cannot be parsed; {} stays in running.json", task_id)
             return
         finished = recovery.finished_verdict(output, now, self.settings)
         decision = recovery.disposition(
-            runner.archive.holds_run(task_id, entry.get("startedAt"), now), queued,
+            loop.archive.holds_run(task_id, entry.get("startedAt"), now), queued,
             recovery.cancel_requested(self.layout, task_id), finished is not None)
         logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
-        runner.recover(entry, decision, finished, now)
+        loop.recover(entry, decision, finished, now)

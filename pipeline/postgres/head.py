@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.daemon.loop import Runner
+from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
@@ -35,7 +35,7 @@ RETRY_DB = 1.0  # seconds before trying an unreachable database again
 HEAD_LOCK = 7_243_118  # a session advisory lock: one head per database
 
 
-class HeadRunner(Runner):
+class HeadLoop(Loop):
     def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None]):
         super().__init__(layout, settings, post)
         self.dsn = settings.backend_dsn

@@ -23,9 +23,9 @@ from pipeline.domain.task import Outcome
 from pipeline.postgres import db
 from pipeline.postgres.tasks import close
 from pipeline.stages.archive import build_record
-from pipeline.stages.finish import pause_end
 from pipeline.stages.retry import Requeue, next_step
 from pipeline.stages.run import running_entry
+from pipeline.stages.settle import pause_end
 
 PLACE_FIELDS = ("node", "account")  # where an attempt ran: in its record, not in the queue
 

@@ -30,7 +30,7 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup
-from pipeline.execution.slot import Execution
+from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
 from pipeline.postgres import db
 from pipeline.postgres.background import Listener, Renewer
@@ -238,7 +238,7 @@ class Node:
         problem = preflight(entry, self.settings, self.env)
         if problem:
             return problem
-        execution = Execution(launch, on_end=lambda end: self.signals.put(
+        execution = AgentProcess(launch, on_end=lambda end: self.signals.put(
             Signal("finished", payload=(slot.index, end))))
         pid = execution.start()
         slot.execution = execution

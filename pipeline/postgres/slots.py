@@ -17,7 +17,7 @@ from pipeline.daemon import recovery
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
-from pipeline.execution.slot import Execution
+from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
 from pipeline.postgres.leases import Claim
 from pipeline.stages.run import attempt_marker
@@ -34,7 +34,7 @@ class Slot:
     index: int
     claim: Claim
     header: str = ""
-    execution: Execution | None = None
+    execution: AgentProcess | None = None
     end: AttemptEnd | None = None
     verdict: Verdict | None = None
     judge_at: datetime | None = None

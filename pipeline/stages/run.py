@@ -12,9 +12,9 @@ from pipeline.agent.presets import build_argv, resumable, speaks_claude_json
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import timeout_ms
+from pipeline.execution.agent_process import Launch
 from pipeline.execution.gitfacts import Snapshot
 from pipeline.execution.proctree import MARKER_ENV
-from pipeline.execution.slot import Launch
 from pipeline.storage.layout import Layout
 
 

@@ -94,11 +94,11 @@ def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeyp
 
 def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeypatch):
     from pipeline.agent.verdict import Verdict
-    from pipeline.daemon.loop import Runner
+    from pipeline.daemon.loop import Loop
 
     layout = Layout(tmp_path)
     layout.ensure()
-    runner = Runner(layout, Settings(), lambda _signal: None)
+    runner = Loop(layout, Settings(), lambda _signal: None)
     runner.entry = dict(TASK)
     real_save, failures = runner.running_file.save, [OSError(28, "No space left")]
 

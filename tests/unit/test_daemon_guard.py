@@ -8,7 +8,7 @@ from loguru import logger
 
 from pipeline import log
 from pipeline.daemon.daemon import EXIT_LOOP_DIED, EXIT_OK, Daemon
-from pipeline.daemon.loop import Runner
+from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.settings import Settings
 from pipeline.storage.jsonfile import JsonFile
@@ -27,13 +27,13 @@ def daemon(tmp_path: Path) -> Daemon:
 def test_a_first_tick_that_raises_does_not_end_the_loop(daemon: Daemon, monkeypatch) -> None:
     calls = []
 
-    def wedged(self: Runner, now: object) -> None:
+    def wedged(self: Loop, now: object) -> None:
         calls.append(now)
         if len(calls) == 3:
             daemon.signals.put(Signal("stop", payload="SIGTERM"))
         raise RuntimeError("poison")
 
-    monkeypatch.setattr(Runner, "tick", wedged)
+    monkeypatch.setattr(Loop, "tick", wedged)
     assert daemon.serve() == EXIT_OK
     assert len(calls) >= 3  # the loop went on after the first tick failed
     state = JsonFile(daemon.layout.state).load()
@@ -78,7 +78,7 @@ def test_a_queued_task_that_cannot_be_started_is_parked(tmp_path: Path, monkeypa
         raise TypeError("cannot build its running entry")
 
     monkeypatch.setattr(run, "entry_for", broken)
-    runner = Runner(layout, Settings(), lambda signal: None)
+    runner = Loop(layout, Settings(), lambda signal: None)
     runner.tick(now)
 
     failed = JsonFile(layout.failed, "list").items()

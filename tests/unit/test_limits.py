@@ -176,9 +176,9 @@ def test_the_same_error_is_logged_once_until_it_changes() -> None:
 def test_a_timer_beyond_the_thread_limit_still_runs() -> None:
     import threading
 
-    from pipeline.execution.slot import MAX_TIMER_SECONDS, Execution
+    from pipeline.execution.agent_process import MAX_TIMER_SECONDS, AgentProcess
 
-    execution = Execution.__new__(Execution)
+    execution = AgentProcess.__new__(AgentProcess)
     execution._timers = []
     execution._arm(9.3e12, lambda: None)  # a timeout of ~9.3e15 ms: OverflowError unclamped
     timer = execution._timers[0]

@@ -11,7 +11,7 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome
 from pipeline.domain.when import indefinitely, is_indefinite, parse_until
 from pipeline.stages.archive import Archive
-from pipeline.stages.finish import Settler
+from pipeline.stages.settle import Settler
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 

@@ -13,7 +13,7 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings, SettingsError
 from pipeline.domain.settings_load import load_settings
 from pipeline.domain.task import Outcome
-from pipeline.execution.progress import is_progress
+from pipeline.execution.output_watch import is_progress
 from pipeline.stages.resume import carry
 from pipeline.stages.retry import Requeue, next_step
 from pipeline.stages.run import launch_for, running_entry

@@ -67,7 +67,7 @@ def test_success_finishes():
 def test_a_usage_limit_pauses_to_the_end_of_a_stated_minute(tmp_path):
     from pipeline.agent.usage_limit import UsageLimit
     from pipeline.stages.archive import Archive
-    from pipeline.stages.finish import Settler
+    from pipeline.stages.settle import Settler
     from pipeline.storage.layout import Layout
     from pipeline.storage.queue import TaskQueue
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.daemon.loop import Runner
+from pipeline.daemon.loop import Loop
 from pipeline.domain.paths import foreign_path_problem
 from pipeline.domain.settings import Settings
 from pipeline.scheduling import checks
@@ -68,7 +68,7 @@ def test_a_copy_is_validated_before_it_can_start(tmp_path: Path,
     layout = Layout(tmp_path)
     layout.ensure()
     JsonFile(layout.scheduled, "tasks").save({"tasks": [due(autoApprove=True)]})
-    runner = Runner(layout, Settings(allow_auto_approve=False), post=lambda signal: None)
+    runner = Loop(layout, Settings(allow_auto_approve=False), post=lambda signal: None)
     runner.tick(NOW + timedelta(seconds=1))
     assert runner.execution is None and runner.entry is None
     [record] = JsonFile(layout.failed, "list").items()

@@ -1,6 +1,6 @@
 """The loop in-process: a fake slot, a list as the signal sink, a fixed clock.
 
-`Runner.tick(now)` is walked through time by hand; the fake execution never starts a
+`Loop.tick(now)` is walked through time by hand; the fake execution never starts a
 process, so each test says exactly how the attempt ended and when.
 """
 
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.daemon.loop import Runner
+from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
-from pipeline.execution.slot import Launch
+from pipeline.execution.agent_process import Launch
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -42,8 +42,8 @@ class FakeExecution:
         self.stop_reason = self.stop_reason or reason
 
 
-class Loop:
-    """A Runner with a fake slot; `end()` delivers the running attempt's end as the waiter
+class LoopUnderTest:
+    """A Loop with a fake slot; `end()` delivers the running attempt's end as the waiter
     thread would (a `finished` signal), and `tick()` runs the loop at a given time."""
 
     def __init__(self, root, **settings: Any) -> None:
@@ -51,7 +51,7 @@ class Loop:
         self.layout.ensure()
         self.signals: list[Signal] = []
         self.slots: list[FakeExecution] = []
-        self.runner = Runner(self.layout, Settings(**settings), self.signals.append,
+        self.loop_ = Loop(self.layout, Settings(**settings), self.signals.append,
                              execution_factory=self._slot)
 
     def _slot(self, launch, on_end, on_progress=None) -> FakeExecution:
@@ -59,25 +59,25 @@ class Loop:
         return self.slots[-1]
 
     def add(self, task_id: str, **fields: Any) -> None:
-        TaskQueue(self.layout, self.runner.settings).enqueue(
+        TaskQueue(self.layout, self.loop_.settings).enqueue(
             [{"id": task_id, "prompt": f"do {task_id}", **fields}], T0)
 
     def tick(self, now: datetime) -> datetime | None:
-        return self.runner.tick(now)
+        return self.loop_.tick(now)
 
     def end(self, now: datetime, code: int = 0, output: str = "", stop: str | None = None,
             timed_out: bool = False) -> None:
         slot = self.slots[-1]
         slot.on_end(AttemptEnd(code, timed_out, stop or slot.stop_reason, output))
         for signal in self.signals:
-            self.runner.note(signal, now)
+            self.loop_.note(signal, now)
         self.signals.clear()
 
     def running(self) -> dict[str, Any]:
         return JsonFile(self.layout.running).load()
 
     def queue_ids(self) -> list[str]:
-        return [task["id"] for task in TaskQueue(self.layout, self.runner.settings).tasks()]
+        return [task["id"] for task in TaskQueue(self.layout, self.loop_.settings).tasks()]
 
     def records(self, name: str) -> list[dict[str, Any]]:
         return JsonFile(getattr(self.layout, name), "list").items()
@@ -92,7 +92,7 @@ def result(**fields: Any) -> str:
 
 @pytest.fixture
 def loop(tmp_path):
-    return Loop(tmp_path, retry_delay=30, max_retries=2)
+    return LoopUnderTest(tmp_path, retry_delay=30, max_retries=2)
 
 
 def test_a_task_runs_and_is_archived_once(loop):
@@ -123,7 +123,7 @@ def test_a_failed_attempt_waits_for_its_retry_time(loop):
     loop.tick(T0)
     loop.end(T0, code=1, output=result(is_error=True, api_error_status=500, result="API 500"))
     wake = loop.tick(T0)
-    [task] = TaskQueue(loop.layout, loop.runner.settings).tasks()
+    [task] = TaskQueue(loop.layout, loop.loop_.settings).tasks()
     assert task["attempts"] == 1 and task["lastError"] == "API error 500: API 500"
     assert wake == T0 + timedelta(seconds=30) and len(loop.slots) == 1  # not yet
     loop.tick(T0 + timedelta(seconds=29))
@@ -140,10 +140,10 @@ def test_a_usage_limit_pauses_all_runs_until_the_reset(loop):
     loop.end(T0, code=1, output=result(
         is_error=True, result=f"Claude AI usage limit reached|{int(reset.timestamp())}"))
     wake = loop.tick(T0 + timedelta(seconds=1))
-    paused_until = loop.runner.queue.state.paused_until()
+    paused_until = loop.loop_.queue.state.paused_until()
     assert paused_until is not None and paused_until >= reset and wake == paused_until
     assert loop.queue_ids() == ["a", "b"] and len(loop.slots) == 1  # kept at the head
-    assert TaskQueue(loop.layout, loop.runner.settings).tasks()[0].get("attempts", 0) == 0
+    assert TaskQueue(loop.layout, loop.loop_.settings).tasks()[0].get("attempts", 0) == 0
     loop.tick(paused_until - timedelta(seconds=1))
     assert len(loop.slots) == 1
     loop.tick(paused_until)
@@ -169,9 +169,9 @@ def test_a_silent_exit_is_held_then_settled_as_a_stop_when_the_runner_stops(loop
     loop.end(T0, code=0, output="")  # what claude -p does on PM2's SIGINT
     wake = loop.tick(T0)
     assert loop.running()["id"] == "a" and wake is not None and wake > T0  # held, not judged
-    loop.runner.begin_stop()
+    loop.loop_.begin_stop()
     loop.tick(T0 + timedelta(milliseconds=200))
-    [task] = TaskQueue(loop.layout, loop.runner.settings).tasks()
+    [task] = TaskQueue(loop.layout, loop.loop_.settings).tasks()
     assert task["id"] == "a" and task.get("attempts", 0) == 0  # requeued, not counted
     assert loop.records("failed") == [] and loop.running() == {}
 
@@ -182,7 +182,7 @@ def test_a_silent_exit_without_a_stop_is_a_failed_attempt_after_the_settle_time(
     loop.end(T0, code=0, output="")
     wake = loop.tick(T0)
     loop.tick(wake)
-    [task] = TaskQueue(loop.layout, loop.runner.settings).tasks()
+    [task] = TaskQueue(loop.layout, loop.loop_.settings).tasks()
     assert task["attempts"] == 1 and "without a result" in task["lastError"]
 
 
@@ -212,7 +212,7 @@ def test_an_end_that_cannot_be_written_at_all_keeps_the_task_named(loop, monkeyp
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(loop.runner.archive.history, "append", full_disk)
+    monkeypatch.setattr(loop.loop_.archive.history, "append", full_disk)
     loop.end(T0, output=result())
     loop.tick(T0 + timedelta(seconds=1))
     assert loop.running()["id"] == "a"  # still named: nothing lost

@@ -23,7 +23,7 @@ import psutil
 
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.execution import gitfacts, procgroup, proctree
-from pipeline.execution.progress import OutputWatch
+from pipeline.execution.output_watch import OutputWatch
 from pipeline.execution.verify import run_verify
 
 OUTPUT_TAIL_BYTES = 1_000_000
@@ -62,7 +62,7 @@ class Launch:
     marker: str = ""  # CLAUDE_RUNNER_ATTEMPT in the agent's environment (proctree.py)
 
 
-class Execution:
+class AgentProcess:
     def __init__(self, launch: Launch, on_end: Callable[[AttemptEnd], None],
                  on_progress: Callable[[dict], None] | None = None) -> None:
         self.launch = launch

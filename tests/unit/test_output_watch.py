@@ -3,7 +3,7 @@ import threading
 
 from helpers import wait_for
 
-from pipeline.execution.progress import OutputWatch, count_turns
+from pipeline.execution.output_watch import OutputWatch, count_turns
 
 
 def test_turns_are_assistant_events():
