@@ -12,7 +12,7 @@ from pipeline.agent.presets import last_lines, one_line, parse_result, result_fi
 from pipeline.agent.session import resume_failed, with_stream_denials
 from pipeline.agent.usage_limit import UsageLimit, detect_usage_limit
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.domain.task import Outcome
+from pipeline.domain.outcome import Outcome
 
 FINAL_SUBTYPES = {"error_max_turns", "error_max_budget_usd"}
 

@@ -18,7 +18,7 @@ from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import validate
+from pipeline.domain.validation import validate
 from pipeline.stages.archive import Archive, as_task
 from pipeline.stages.cancel import cancel_all, cancel_queued, request
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pipeline.domain.task import FieldError
+from pipeline.domain.validation import FieldError
 
 
 class Status(Enum):

@@ -20,8 +20,8 @@ from pipeline.daemon.recovery import Disposition
 from pipeline.daemon.sources import Signal
 from pipeline.domain import order
 from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.execution import cli_features, executable, procgroup
 from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger

@@ -23,8 +23,8 @@ from typing import Any
 from pipeline.agent.presets import speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge
 from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup, proctree
 from pipeline.storage.layout import Layout, remove_older_than
 

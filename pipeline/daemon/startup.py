@@ -7,8 +7,9 @@ from datetime import datetime
 
 from pipeline.daemon import recovery
 from pipeline.daemon.loop import Loop
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, valid_id
+from pipeline.domain.task import valid_id
 from pipeline.log import logger
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.jsonfile import CorruptFile

@@ -1,9 +1,50 @@
-"""How one attempt of a task ended, as the slot saw it (a value, no processes)."""
+"""One attempt of a task: the running entry (running.json) while it runs, and how it
+ended as the slot saw it (values, no processes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+from pipeline.domain import fields as f
+from pipeline.domain.fields import key
+from pipeline.domain.task import NotATask, Task
+
+
+class StopReason(StrEnum):
+    """Why the runner itself ended an attempt."""
+    CANCEL = "cancel"
+    SHUTDOWN = "shutdown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attempt:
+    """running.json: the task plus this attempt's facts (`startedAt`, `attempt`, `pid`)."""
+    task: Task
+    number: int = key("attempt", f.is_int, 1)
+    started_at: str = key("startedAt", f.is_str, "")
+    attempt_id: str | None = key("attemptId", f.is_str)
+    pid: int | None = key("pid", f.is_int)
+    pid_start_ticks: int | None = key("pidStartTicks", f.is_int)
+    session_id: str | None = key("sessionId", f.is_str)
+    last_activity_at: str | None = key("lastActivityAt", f.is_str)  # the agent's progress
+    num_turns: int | None = key("numTurns", f.is_int)
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Attempt:
+        """Raises NotATask when running.json does not hold a task (`{}`: idle)."""
+        if not isinstance(raw, dict):
+            raise NotATask("running.json does not hold an object")
+        values, rest = f.split(cls, raw)
+        return cls(task=Task.from_dict(rest), **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.task.to_dict(), **f.dump(self)}
+
+    @property
+    def id(self) -> str:
+        return self.task.id
 
 
 @dataclass(frozen=True)
@@ -18,7 +59,7 @@ class VerifyOutcome:
 class AttemptEnd:
     exit_code: int | None
     timed_out: bool
-    stop_reason: str | None  # "cancel" / "shutdown" when ended by us
+    stop_reason: StopReason | None  # set when ended by the runner
     output: str              # what this attempt wrote to its log (the tail)
     spawn_error: str | None = None
     idle: bool = False       # ended by idle_timeout (timed_out is then true too)

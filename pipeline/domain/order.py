@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.domain.clock import parse_iso_or_none
-from pipeline.domain.task import is_high
 
 
 def _ready(task: Any, now: datetime) -> bool:
@@ -19,7 +18,11 @@ def _ready(task: Any, now: datetime) -> bool:
 def run_order(tasks: list[Any], now: datetime) -> list[dict[str, Any]]:
     """Ready tasks in the order they will run: high priority first, each FIFO."""
     ready = [task for task in tasks if _ready(task, now)]
-    return [t for t in ready if is_high(t)] + [t for t in ready if not is_high(t)]
+    return [t for t in ready if _high(t)] + [t for t in ready if not _high(t)]
+
+
+def _high(task: dict[str, Any]) -> bool:
+    return task.get("priority") == "high"
 
 
 def pick(tasks: list[Any], now: datetime) -> dict[str, Any] | None:

@@ -1,50 +1,26 @@
-"""Tasks as plain dicts at the boundary: validation, defaults and the outcome enum.
+"""The task: what the agent is asked and how, plus the runner's notes between attempts.
 
-Tasks stay dicts so unknown fields travel through untouched; this module only
-checks the fields the contract names and reports each problem with its field.
+A frozen value read from a queue entry, an inbox file or a record (`Task.from_dict`) and
+written back with `to_dict`; fields the contract names are typed, everything else rides
+in `extra` untouched. Checking a raw entry is validation.py's job; a `Task` has passed it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
+from pipeline.domain import fields as f
 from pipeline.domain import limits
-from pipeline.domain.clock import iso, parse_iso
-from pipeline.domain.paths import foreign_path_problem
+from pipeline.domain.clock import iso, parse_iso_or_none
+from pipeline.domain.fields import key
 from pipeline.domain.settings import Settings
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._][A-Za-z0-9._-]{0,127}$")  # never a leading dash
 PERMISSION_MODES = {"acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan"}
-
-
-class Outcome(StrEnum):
-    SUCCESS = "success"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    INTERRUPTED = "interrupted"
-    INVALID = "invalid"
-    CANCELLED = "cancelled"
-    BUDGET = "budget"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    index: int | None
-    field: str
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "field": self.field, "reason": self.reason}
-
-    def __str__(self) -> str:
-        where = f"entry {self.index}: " if self.index is not None else ""
-        return f"{where}{self.field}: {self.reason}"
 
 
 def valid_id(value: object) -> bool:
@@ -57,185 +33,109 @@ def new_id(now: datetime) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+class NotATask(ValueError):
+    """A JSON value without a usable `id`: it cannot be a Task."""
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Task:
+    id: str = key("id", valid_id, "")
+    prompt: str = key("prompt", f.is_str, "")
+    # labels and how the agent runs (the contract's task fields)
+    name: str | None = key("name", f.is_str)
+    role: str | None = key("role", f.is_str)
+    workspace: str | None = key("workspace", f.is_str)
+    timeout: int | None = key("timeout", f.is_int)
+    auto_approve: bool | None = key("autoApprove", f.is_bool)
+    allowed_tools: tuple[str, ...] | None = key("allowedTools", f.is_str_list, seq=True)
+    disallowed_tools: tuple[str, ...] | None = key("disallowedTools", f.is_str_list, seq=True)
+    priority: str | None = key("priority", f.is_str)
+    max_retries: int | None = key("maxRetries", f.is_int)
+    model: str | None = key("model", f.is_str)
+    max_turns: int | None = key("maxTurns", f.is_int)
+    max_budget_usd: float | None = key("maxBudgetUsd", f.is_number)
+    append_system_prompt: str | None = key("appendSystemPrompt", f.is_str)
+    permission_mode: str | None = key("permissionMode", f.is_str)
+    resume: str | None = key("resume", f.is_str)
+    scheduled: bool | None = key("scheduled", f.is_bool)
+    scheduled_id: str | None = key("scheduledId", f.is_str)
+    created_at: str | None = key("createdAt", f.is_str)
+    max_task_cost_usd: float | None = key("maxTaskCostUsd", f.is_number)
+    expect_changes: bool | None = key("expectChanges", f.is_bool)
+    verify: tuple[str, ...] | None = key("verify", f.is_str_list, seq=True)
+    # the runner's notes between attempts
+    attempts: int | None = key("attempts", f.is_count)
+    not_before: str | None = key("notBefore", f.is_str)
+    last_error: str | None = key("lastError", f.is_str)
+    total_cost_usd: float | None = key("totalCostUsd", f.is_number)
+    session_ids: tuple[str, ...] | None = key("sessionIds", f.is_str_list, seq=True)
+    resumes: int | None = key("resumes", f.is_count)
+    resume_session: str | None = key("resumeSession", f.is_str)
+    resume_reason: str | None = key("resumeReason", f.is_str)
+    resume_feedback: str | None = key("resumeFeedback", f.is_str)
+    resume_fallbacks: int | None = key("resumeFallbacks", f.is_count)
+    fallback_model: str | None = key("fallbackModel", f.is_str)
+    git_baseline: tuple[str, ...] | None = key("gitBaseline", f.is_str_list, seq=True)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Task:
+        """Raises NotATask when `raw` is not an object with a valid id (a prompt that is
+        missing or not a string reads as "": validation keeps such a task out of the queue,
+        but its record may still be read)."""
+        if not isinstance(raw, dict) or not valid_id(raw.get("id")):
+            raise NotATask(f"not a task: {str(raw)[:80]}")
+        values, extra = f.split(cls, raw)
+        return cls(**values, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        return f.dump_with(self, self.extra)
+
+    # ----- what the fields mean ---------------------------------------------------------
+    @property
+    def high(self) -> bool:
+        return self.priority == "high"
+
+    @property
+    def attempts_made(self) -> int:
+        return self.attempts or 0
+
+    def ready_at(self) -> datetime | None:
+        """`notBefore` as a time (None: ready now, or not a readable time)."""
+        return parse_iso_or_none(self.not_before)
+
+    def max_retries_or(self, settings: Settings) -> int:
+        value = self.max_retries
+        return min(value, limits.MAX_RETRIES) if value is not None and value >= 0 \
+            else settings.max_retries
+
+    def timeout_ms(self, settings: Settings) -> int:
+        value = self.timeout
+        return min(value, settings.max_timeout) if value is not None and value > 0 \
+            else settings.default_timeout
+
+    def max_cost(self, settings: Settings) -> float | None:
+        """The spend cap in USD (`maxTaskCostUsd`, else [budget] max_task_cost_usd)."""
+        value = self.max_task_cost_usd
+        if value is not None and value > 0:
+            return float(value)
+        return settings.max_task_cost_usd or None
+
+    def spent(self) -> float:
+        return float(self.total_cost_usd or 0)
 
 
-def _is_str_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def _is_iso(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        parse_iso(value)
-    except ValueError:
-        return False
-    return True
-
-
-_TOOLS_REASON = (f"must be a list (at most {limits.MAX_TOOLS}) of tool names like Read, "
-                 "Bash(git log:*) or mcp__server__tool - never starting with -")
-
-# field -> (check, reason when the check fails); None values are treated as absent
-_CHECKS: dict[str, tuple[Any, str]] = {
-    "id": (valid_id, "must be 1..128 characters of A-Z a-z 0-9 . _ - not starting with -"),
-    "name": (limits.text_label, f"must be a string of at most {limits.MAX_LABEL} characters"),
-    "role": (limits.text_label, f"must be a string of at most {limits.MAX_LABEL} characters"),
-    "autoApprove": (lambda v: isinstance(v, bool), "must be true or false"),
-    "priority": (lambda v: v in ("high", "normal"), 'must be "high" or "normal"'),
-    "maxRetries": (lambda v: limits.int_between(v, 0, limits.MAX_RETRIES),
-                   f"must be an integer from 0 to {limits.MAX_RETRIES}"),
-    "model": (limits.model_name, "must be a model name: up to 256 of A-Z a-z 0-9 . _ : / @ [ ] -,"
-              " starting with a letter or digit"),
-    "maxTurns": (lambda v: limits.int_between(v, 1, limits.MAX_TURNS),
-                 f"must be an integer from 1 to {limits.MAX_TURNS}"),
-    "maxBudgetUsd": (lambda v: isinstance(v, int | float) and not isinstance(v, bool)
-                     and 0 < v <= 1e6, "must be a number > 0 (at most 1000000)"),
-    "appendSystemPrompt": (limits.text, f"must be a string of at most {limits.MAX_TEXT} "
-                           "characters without NUL"),
-    "permissionMode": (lambda v: v in PERMISSION_MODES,
-                       f"must be one of {', '.join(sorted(PERMISSION_MODES))}"),
-    "resume": (limits.session_id, "must be a session id: up to 128 of A-Z a-z 0-9 - _, "
-               "starting with a letter or digit"),
-    "scheduled": (lambda v: isinstance(v, bool), "must be true or false"),
-    "scheduledId": (limits.text_label, f"must be a string of at most {limits.MAX_LABEL} "
-                    "characters"),
-    "createdAt": (_is_iso, "must be an ISO 8601 time"),
-    "notBefore": (_is_iso, "must be an ISO 8601 time"),
-    "attempts": (lambda v: limits.int_between(v, 0, limits.MAX_ATTEMPTS),
-                 f"must be an integer from 0 to {limits.MAX_ATTEMPTS}"),
-    "lastError": (lambda v: isinstance(v, str), "must be a string"),  # the runner's; not argv
-    "maxTaskCostUsd": (lambda v: _is_number(v) and v > 0, "must be a number > 0"),
-    "totalCostUsd": (lambda v: _is_number(v) and v >= 0, "must be a number >= 0"),
-    "expectChanges": (lambda v: isinstance(v, bool), "must be true or false"),
-    "verify": (lambda v: _is_str_list(v) and 0 < len(v) <= 100 and bool(v[0])
-               and all(limits.text(part) for part in v),
-               "must be a non-empty list of strings (an argv, never a shell line)"),
-}
-
-
-def _check_prompt(task: dict[str, Any], settings: Settings) -> str | None:
-    prompt = task.get("prompt")
-    if prompt is None:
-        return "is required"
-    if not isinstance(prompt, str) or not prompt.strip():
-        return "must be a non-empty string"
-    if "\x00" in prompt:
-        return "must not contain a NUL character"
-    limit = settings.max_prompt_bytes  # a character is at most 4 bytes: encode only if needed
-    if len(prompt) * 4 > limit and len(prompt.encode("utf-8", "surrogatepass")) > limit:
-        return f"is larger than limits.prompt_bytes ({settings.max_prompt_bytes} bytes)"
-    if prompt.startswith("-") and settings.agent_preset in ("qoder", "gemini"):
-        return f"must not start with - (the {settings.agent_preset} preset passes it in argv)"
-    return None
-
-
-def _check_tools(value: object) -> str | None:
-    if value is None or limits.tool_list(value):
-        return None
-    if not isinstance(value, list) or len(value) > limits.MAX_TOOLS:
-        return _TOOLS_REASON
-    bad = next(item for item in value if not limits.tool_name(item))
-    shown = repr(bad) if len(repr(bad)) <= 60 else repr(bad)[:59] + "…"
-    return f"{shown} is not a tool name: {_TOOLS_REASON}"
-
-
-def _check_timeout(value: object, settings: Settings) -> str | None:
-    if not limits.int_between(value, 1, settings.max_timeout):
-        return (f"must be an integer number of milliseconds from 1 to {settings.max_timeout} "
-                "(limits.timeout_ms)")
-    return None
-
-
-def _inside(path: str, roots: tuple[str, ...]) -> bool:
-    real = os.path.realpath(path)
-    return any(
-        os.path.commonpath([real, os.path.realpath(root)]) == os.path.realpath(root)
-        for root in roots
-    )
-
-
-def _check_workspace(value: object, settings: Settings) -> str | None:
-    foreign = foreign_path_problem(value) if isinstance(value, str) else None
-    if foreign:
-        return foreign
-    if not limits.text(value, 4096) or not os.path.isabs(str(value)):
-        return "must be an absolute path"
-    if not Path(value).is_dir():
-        return f"folder does not exist: {value}"
-    if settings.workspace_roots and not _inside(value, settings.workspace_roots):
-        return "is outside the allowed workspace_roots"
-    return None
-
-
-def validate(task: object, settings: Settings, index: int | None = None) -> list[FieldError]:
-    """Every problem of one task, each naming its field."""
-    if not isinstance(task, dict):
-        return [FieldError(index, "(task)", "must be a JSON object")]
-    if limits.nesting(task) > limits.MAX_NESTING:
-        return [FieldError(index, "(task)", f"nested more than {limits.MAX_NESTING} levels deep")]
-    errors: list[FieldError] = []
-    prompt_problem = _check_prompt(task, settings)
-    if prompt_problem:
-        errors.append(FieldError(index, "prompt", prompt_problem))
-    for name, (check, reason) in _CHECKS.items():
-        value = task.get(name)
-        if value is not None and not check(value):
-            errors.append(FieldError(index, name, reason))
-    for name in ("allowedTools", "disallowedTools"):
-        problem = _check_tools(task.get(name))
-        if problem:
-            errors.append(FieldError(index, name, problem))
-    if task.get("timeout") is not None:
-        problem = _check_timeout(task["timeout"], settings)
-        if problem:
-            errors.append(FieldError(index, "timeout", problem))
-    if task.get("workspace") is not None:
-        problem = _check_workspace(task["workspace"], settings)
-        if problem:
-            errors.append(FieldError(index, "workspace", problem))
-    elif settings.workspace_roots:
-        errors.append(FieldError(index, "workspace", "is required when workspace_roots is set "
-                                 "(the runner's own root is never a workspace then)"))
-    if task.get("autoApprove") is True and not settings.allow_auto_approve:
-        errors.append(FieldError(index, "autoApprove", "is not allowed by allow_auto_approve"))
-    return errors
-
-
-def admit_fields(task: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The task with `id` and `createdAt` assigned when missing (a new dict)."""
-    admitted = dict(task)
+def admit_fields(raw: Mapping[str, Any], now: datetime) -> Task:
+    """A validated raw task as admitted: `id` and `createdAt` assigned when missing."""
+    admitted = dict(raw)
     if not admitted.get("id"):
         admitted["id"] = new_id(now)
     admitted.setdefault("createdAt", iso(now))
-    return admitted
+    return Task.from_dict(admitted)
 
 
-def is_high(task: dict[str, Any]) -> bool:
-    return task.get("priority") == "high"
-
-
-def max_retries(task: dict[str, Any], settings: Settings) -> int:
-    value = task.get("maxRetries")
-    return min(value, limits.MAX_RETRIES) if _is_int(value) and value >= 0 \
-        else settings.max_retries
-
-
-def timeout_ms(task: dict[str, Any], settings: Settings) -> int:
-    value = task.get("timeout")
-    return min(value, settings.max_timeout) if _is_int(value) and value > 0 \
-        else settings.default_timeout
-
-
-def max_task_cost(task: dict[str, Any], settings: Settings) -> float | None:
-    """The task's spend cap in USD (`maxTaskCostUsd`, else [budget] max_task_cost_usd)."""
-    value = task.get("maxTaskCostUsd")
-    if _is_number(value) and value > 0:
-        return float(value)
-    return settings.max_task_cost_usd or None
+def fresh(task: Task) -> Task:
+    """The task as `retry ID` queues it again: no notes of earlier attempts."""
+    return replace(task, attempts=0, not_before=None, last_error=None, total_cost_usd=None,
+                   resume_session=None, resume_reason=None, resume_feedback=None,
+                   git_baseline=None)

@@ -8,8 +8,8 @@ import shutil
 
 from pipeline.agent.presets import executable
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 
 HINT = ("install it (npm install -g @anthropic-ai/claude-code) or set [agent] command in "
         "runner.toml to its full path; `claude-runner doctor` checks it")

@@ -19,8 +19,9 @@ from typing import Any
 from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.clock import iso
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, valid_id
+from pipeline.domain.task import valid_id
 from pipeline.log import logger
 from pipeline.postgres import db, mirror, schema, tasks
 from pipeline.postgres.background import Listener

@@ -18,8 +18,8 @@ from typing import Any
 
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.postgres import db
 from pipeline.postgres.tasks import close
 from pipeline.stages.archive import build_record

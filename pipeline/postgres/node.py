@@ -27,8 +27,8 @@ from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.sources import Signal, drain
 from pipeline.domain import clock
 from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.execution import procgroup
 from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger

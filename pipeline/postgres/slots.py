@@ -15,8 +15,8 @@ from typing import Any
 from pipeline.agent.verdict import Verdict
 from pipeline.daemon import recovery
 from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
 from pipeline.postgres.leases import Claim

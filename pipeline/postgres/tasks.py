@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pipeline.domain.clock import parse_iso_or_none
-from pipeline.domain.task import Outcome
+from pipeline.domain.outcome import Outcome
 from pipeline.postgres import db
 from pipeline.stages.archive import build_record
 

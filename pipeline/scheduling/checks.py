@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import validate
+from pipeline.domain.validation import validate
 from pipeline.scheduling.cron_syntax import CronError, normalize, zone_for
 from pipeline.scheduling.placeholders import prompt_problem
 

@@ -20,8 +20,10 @@ import orjson
 from pipeline.agent.presets import PROMPT_PREVIEW, one_line
 from pipeline.domain import limits
 from pipeline.domain.clock import iso
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import FieldError, Outcome, new_id, valid_id, validate
+from pipeline.domain.task import new_id, valid_id
+from pipeline.domain.validation import FieldError, validate
 from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages.archive import Archive

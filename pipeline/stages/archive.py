@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.domain.clock import iso, parse_iso_or_none
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, valid_id
+from pipeline.domain.task import valid_id
 from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile

@@ -20,7 +20,6 @@ from typing import Any
 
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import is_high
 from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import HistoryLog, signature
@@ -117,7 +116,7 @@ def startable(queued: list[Any], stop: BudgetStop | None, bypass: bool) -> list[
     """The tasks that may start under `stop`: all without one, only high ones with a bypass."""
     if stop is None:
         return queued
-    return [t for t in queued if bypass and isinstance(t, dict) and is_high(t)]
+    return [t for t in queued if bypass and isinstance(t, dict) and t.get("priority") == "high"]
 
 
 def _ended(record: dict[str, Any]) -> datetime | None:

@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.domain.task import Outcome, new_id, valid_id
+from pipeline.domain.outcome import Outcome
+from pipeline.domain.task import new_id, valid_id
 from pipeline.stages.archive import Archive
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue

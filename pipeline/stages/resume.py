@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 
 
 def carry(running: dict[str, Any], verdict: Verdict, settings: Settings) -> dict[str, Any]:

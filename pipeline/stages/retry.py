@@ -9,8 +9,9 @@ from typing import Any
 
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.clock import iso
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome, max_retries, max_task_cost
+from pipeline.domain.task import Task
 from pipeline.stages.archive import RUN_FIELDS
 from pipeline.stages.resume import carry
 
@@ -43,7 +44,7 @@ def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
         return _requeue(running, verdict, settings, attempts_before, None)
     attempts = attempts_before + 1
     retries_made = attempts - 1
-    if verdict.retryable and retries_made < max_retries(running, settings):
+    if verdict.retryable and retries_made < Task.from_dict(running).max_retries_or(settings):
         over = over_budget(running, settings)
         if over:
             return Finish(attempts, Outcome.BUDGET, over)
@@ -56,7 +57,7 @@ def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
 
 def over_budget(running: dict[str, Any], settings: Settings) -> str | None:
     """Why no further attempt may start: the task's spend has passed its cap."""
-    cap = max_task_cost(running, settings)
+    cap = Task.from_dict(running).max_cost(settings)
     spent = running.get("totalCostUsd")
     if cap is None or not isinstance(spent, int | float) or spent <= cap:
         return None

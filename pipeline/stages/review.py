@@ -16,7 +16,7 @@ from typing import Any
 from pipeline.agent.presets import one_line
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.attempt import AttemptEnd, VerifyOutcome
-from pipeline.domain.task import Outcome
+from pipeline.domain.outcome import Outcome
 
 NO_CHANGES = ("no changes: the agent exited successfully but left no new commit and no "
               "change in the working tree (expectChanges)")

@@ -11,7 +11,7 @@ from pipeline.agent import session
 from pipeline.agent.presets import build_argv, resumable, speaks_claude_json
 from pipeline.domain.clock import iso
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import timeout_ms
+from pipeline.domain.task import Task
 from pipeline.execution.agent_process import Launch
 from pipeline.execution.gitfacts import Snapshot
 from pipeline.execution.proctree import MARKER_ENV
@@ -79,7 +79,7 @@ def launch_for(entry: dict[str, Any], layout: Layout, settings: Settings,
         prompt_file=prompt_file,
         log_path=layout.task_log(entry["id"]),
         header=header,
-        timeout=timeout_ms(entry, settings) / 1000,
+        timeout=Task.from_dict(entry).timeout_ms(settings) / 1000,
         kill_grace=settings.kill_grace,
         idle_timeout=settings.idle_timeout,
         watch_output=settings.agent_stream and speaks_claude_json(settings),

@@ -9,8 +9,8 @@ from typing import Any
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.limits import flatten_deep
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.log import logger
 from pipeline.stages.archive import Archive
 from pipeline.stages.budget import with_attempt_cost

@@ -12,7 +12,8 @@ from typing import Any
 
 from pipeline.domain.gate import Level, batch_fits, level, still_full
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import FieldError, admit_fields, is_high
+from pipeline.domain.task import admit_fields
+from pipeline.domain.validation import FieldError
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.known_ids import RecentIds, ids_of
 from pipeline.storage.layout import Layout
@@ -69,12 +70,13 @@ class TaskQueue:
         def change(data: dict[str, Any]) -> list[dict[str, Any]]:
             queued = data["list"]
             s = self.settings
-            if not all(is_high(t) for t in tasks) and (self.sync_gate(len(queued)) or not
+            high = all(t.get("priority") == "high" for t in tasks)
+            if not high and (self.sync_gate(len(queued)) or not
                                                        batch_fits(len(queued), len(tasks),
                                                                   s.high_watermark,
                                                                   s.low_watermark)):
                 raise QueueFull()
-            admitted = [admit_fields(task, now) for task in tasks]
+            admitted = [admit_fields(task, now).to_dict() for task in tasks]
             _reject_duplicates(admitted, self.taken_ids(queued))
             queued.extend(admitted)
             self.sync_gate(len(queued))

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from pipeline.cli import queue as queue_actions
 from pipeline.cli import schedule as schedule_actions
 from pipeline.cli.result import Result, Status, done, refused
-from pipeline.domain.task import FieldError
+from pipeline.domain.validation import FieldError
 from pipeline.storage.queue import TaskQueue
 from pipeline.web.render import Renderer
 

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import FieldError
+from pipeline.domain.validation import FieldError
 from pipeline.report.build import build_report, render_svg
 from pipeline.storage.layout import Layout
 from pipeline.web import history, views

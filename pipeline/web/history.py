@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pipeline.domain.task import FieldError, valid_id
+from pipeline.domain.task import valid_id
+from pipeline.domain.validation import FieldError
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile, read_bytes
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue

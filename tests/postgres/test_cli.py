@@ -10,8 +10,8 @@ from pgnodes import setup_root
 
 from pipeline.agent.verdict import Verdict
 from pipeline.domain import clock
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings_load import load_settings
-from pipeline.domain.task import Outcome
 from pipeline.postgres import db, schema
 from pipeline.postgres.leases import _pause, claim, settle
 from pipeline.postgres.tasks import admit

@@ -9,8 +9,8 @@ import pytest
 
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.postgres import db, schema
 from pipeline.postgres.leases import Settled, claim, paused_until, reap, renew, settle
 from pipeline.postgres.tasks import Admitted, Cancelled, admit, cancel, queued, readmit

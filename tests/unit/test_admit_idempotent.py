@@ -7,8 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.stages.admit import Admission, Admitter
 from pipeline.stages.archive import Archive
 from pipeline.storage.layout import Layout

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.stages.archive import Archive
 from pipeline.storage import jsonfile
 from pipeline.storage.layout import Layout

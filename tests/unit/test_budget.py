@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.stages.budget import Caps, startable, stop_for, with_attempt_cost
 from pipeline.stages.retry import Finish, Requeue, next_step
 
@@ -64,7 +64,7 @@ def test_only_high_priority_bypasses_and_only_when_allowed() -> None:
 
 
 def test_the_task_fields_are_validated() -> None:
-    from pipeline.domain.task import validate
+    from pipeline.domain.validation import validate
 
     errors = validate({"prompt": "x", "maxTaskCostUsd": 0, "totalCostUsd": -1}, Settings())
     assert sorted(e.field for e in errors) == ["maxTaskCostUsd", "totalCostUsd"]

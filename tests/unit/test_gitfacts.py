@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.attempt import AttemptEnd, VerifyOutcome
-from pipeline.domain.task import Outcome
+from pipeline.domain.outcome import Outcome
 from pipeline.execution import gitfacts
 from pipeline.stages.review import review
 

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from pipeline.cli.status import collect
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.report.tasks import duration_figures, failure_reasons, task_figures
 from pipeline.report.uptime import first_start, report_day_problem
 from pipeline.stages.archive import Archive

@@ -11,9 +11,11 @@ from pipeline.agent.presets import build_argv
 from pipeline.agent.verdict import Verdict
 from pipeline.domain import limits
 from pipeline.domain.gate import batch_fits
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings, SettingsError
 from pipeline.domain.settings_load import load_settings
-from pipeline.domain.task import Outcome, max_retries, timeout_ms, validate
+from pipeline.domain.task import Task
+from pipeline.domain.validation import validate
 from pipeline.log_once import QUIET, Repeats, gist
 from pipeline.stages.retry import MAX_BACKOFF, Requeue, backoff, next_step
 from pipeline.stages.run import flag_names
@@ -125,8 +127,8 @@ def test_custom_preset_never_turns_a_placeholder_into_a_flag() -> None:
 def test_counts_and_backoff_are_capped() -> None:
     assert backoff(30, 10**30) == MAX_BACKOFF
     assert backoff(30, 3) == 120
-    assert max_retries({"maxRetries": 10**30}, Settings()) == limits.MAX_RETRIES
-    assert timeout_ms({"timeout": 10**20}, Settings()) == Settings().max_timeout
+    assert Task(id="t", max_retries=10**30).max_retries_or(Settings()) == limits.MAX_RETRIES
+    assert Task(id="t", timeout=10**20).timeout_ms(Settings()) == Settings().max_timeout
     running = {"id": "t", "prompt": "p", "attempts": 99, "maxRetries": 10**30,
                "startedAt": "x", "attempt": 1}
     step = next_step(running, Verdict(Outcome.ERROR, "boom", retryable=True), Settings(), NOW)

@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import admit_fields, max_retries, timeout_ms, valid_id, validate
+from pipeline.domain.task import Task, admit_fields, valid_id
+from pipeline.domain.validation import validate
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -69,16 +70,18 @@ def test_auto_approve_can_be_forbidden():
 
 def test_admission_assigns_id_and_created_at_and_keeps_unknown_fields():
     task = admit_fields({"prompt": "x", "custom": {"k": 1}}, NOW)
-    assert valid_id(task["id"]) and task["createdAt"].startswith("2026-11-25T12:00:00")
-    assert task["custom"] == {"k": 1}
-    assert admit_fields({"prompt": "x", "id": "mine"}, NOW)["id"] == "mine"
+    assert valid_id(task.id) and task.created_at.startswith("2026-11-25T12:00:00")
+    assert task.extra["custom"] == {"k": 1} and task.to_dict()["custom"] == {"k": 1}
+    assert admit_fields({"prompt": "x", "id": "mine"}, NOW).id == "mine"
 
 
 def test_generated_ids_are_unique():
-    assert len({admit_fields({"prompt": "x"}, NOW)["id"] for _ in range(500)}) == 500
+    assert len({admit_fields({"prompt": "x"}, NOW).id for _ in range(500)}) == 500
 
 
 def test_defaults_from_settings():
     settings = Settings(max_retries=4, default_timeout=1234)
-    assert max_retries({}, settings) == 4 and max_retries({"maxRetries": 0}, settings) == 0
-    assert timeout_ms({}, settings) == 1234 and timeout_ms({"timeout": 5}, settings) == 5
+    assert Task(id="t").max_retries_or(settings) == 4
+    assert Task(id="t", max_retries=0).max_retries_or(settings) == 0
+    assert Task(id="t").timeout_ms(settings) == 1234
+    assert Task(id="t", timeout=5).timeout_ms(settings) == 5

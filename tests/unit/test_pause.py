@@ -7,8 +7,8 @@ import pytest
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.clock import iso
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.domain.when import indefinitely, is_indefinite, parse_until
 from pipeline.stages.archive import Archive
 from pipeline.stages.settle import Settler

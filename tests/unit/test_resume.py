@@ -10,9 +10,9 @@ from pipeline.agent import session
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict, judge
 from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings, SettingsError
 from pipeline.domain.settings_load import load_settings
-from pipeline.domain.task import Outcome
 from pipeline.execution.output_watch import is_progress
 from pipeline.stages.resume import carry
 from pipeline.stages.retry import Requeue, next_step

@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Outcome
 from pipeline.stages.retry import Finish, Requeue, backoff, next_step
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 from pipeline.agent.verdict import judge
 from pipeline.domain.attempt import AttemptEnd
-from pipeline.domain.task import Outcome
+from pipeline.domain.outcome import Outcome
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
