@@ -109,9 +109,9 @@ def wait_for_start(layout, queue, task_id: str) -> None:  # noqa: ANN001
     told = False
     while not layout.task_log(task_id).exists():
         try:
-            waiting = any(isinstance(t, dict) and t.get("id") == task_id
-                          for t in queue.tasks())
-            running = (queue.running_task() or {}).get("id") == task_id
+            waiting = any(task.id == task_id for task in queue.tasks())
+            attempt = queue.running_attempt()
+            running = attempt is not None and attempt.id == task_id
         except CorruptFile:
             waiting, running = True, False
         if not (waiting or running):

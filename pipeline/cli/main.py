@@ -208,8 +208,8 @@ def _logs(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: A
         return 1
 
     def still_running() -> bool:
-        running = queue.running_task()
-        return args.follow and bool(running) and running.get("id") == args.id
+        running = queue.running_attempt()
+        return args.follow and running is not None and running.id == args.id
 
     follow(layout.task_log(args.id), None, still_running,
            tail_offset(layout.task_log(args.id), args.lines))

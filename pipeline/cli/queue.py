@@ -17,6 +17,7 @@ from pipeline.cli.add_input import AddInputError, prompt_of, timeout_ms
 from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.cli.status import collect
 from pipeline.domain import clock
+from pipeline.domain.record import records_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.validation import validate
 from pipeline.stages.archive import Archive, as_task
@@ -173,12 +174,12 @@ def show_task(layout: Layout, settings: Settings, args: Namespace) -> int:
 def _locate(layout: Layout, queue: TaskQueue, is_it: Callable[[str], bool]
             ) -> tuple[dict[str, Any], str] | None:
     """The task whose id `is_it`: running, queued (with its place) or its latest record."""
-    running = queue.running_task()
-    if running and is_it(str(running.get("id"))):
-        return running, "running"
+    running = queue.running_attempt()
+    if running and is_it(running.id):
+        return running.to_dict(), "running"
     for position, task in enumerate(queue.tasks()):
-        if isinstance(task, dict) and is_it(str(task.get("id"))):
-            return task, f"queued, position {position + 1}"
+        if is_it(task.id):
+            return task.to_dict(), f"queued, position {position + 1}"
     for which in ("completed", "failed"):
         records = [r for r in JsonFile(getattr(layout, which), "list").items()
                    if isinstance(r, dict) and is_it(str(r.get("id")))]
@@ -191,10 +192,11 @@ def _prefix_matches(layout: Layout, queue: TaskQueue, prefix: str) -> list[str]:
     """Every known id that begins with `prefix` (running, queued, recent records)."""
     if not prefix:
         return []
-    tasks = [queue.running_task() or {}, *queue.tasks()]
+    running = queue.running_attempt()
+    ids = {task.id for task in queue.tasks()} | ({running.id} if running else set())
     for which in ("completed", "failed"):
-        tasks += JsonFile(getattr(layout, which), "list").items()
-    ids = {str(t.get("id")) for t in tasks if isinstance(t, dict) and t.get("id")}
+        items = JsonFile(getattr(layout, which), "list").items()
+        ids |= {record.id for record in records_in(items)}
     return sorted(i for i in ids if i.startswith(prefix))
 
 
@@ -207,10 +209,10 @@ def cancel_task(layout: Layout, settings: Settings, task_id: str) -> Result:
     try:
         if cancel_queued(queue, Archive(layout, settings), task_id, clock.now()):
             return done(f"cancelled {task_id} (was queued)", task_id)
-        running = queue.running_task()
+        running = queue.running_attempt()
     except CorruptFile as error:
         return refused(Status.BROKEN, str(error))
-    if not running or running.get("id") != task_id:
+    if not running or running.id != task_id:
         return refused(Status.NOT_FOUND, f"no queued or running task {task_id}")
     return _cancel_running(layout, settings, task_id)
 

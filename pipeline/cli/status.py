@@ -151,13 +151,14 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
     try:
-        queued = queue.tasks()
+        queued = queue.entries()
         length: int | None = len(queued)
         level: str | None = queue.level(length)
     except CorruptFile as error:
         queued, length, level = [], None, f"unknown ({error.reason})"
     try:
-        running = queue.running_task()
+        attempt = queue.running_attempt()
+        running = attempt.to_dict() if attempt else None
     except CorruptFile:
         running = None
     paused = parse_iso_or_none(state.get("pausedUntil"))

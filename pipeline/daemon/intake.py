@@ -44,7 +44,7 @@ class Intake:
         if current is not None and current == self.queue_seen[0]:
             return self.queue_seen[1]
         try:
-            tasks = self.queue.tasks()
+            tasks = self.queue.entries()
         except CorruptFile as error:
             self._report_damage(error)
             return None

@@ -61,7 +61,7 @@ class StartupRecovery:
         """Only the id is readable: the task cannot run again; it gets a failed record."""
         loop, task_id = self.loop, salvaged["id"]
         recovery.end_marked(salvaged, self.settings.kill_grace)
-        queued = task_id in {t.get("id") for t in loop.queue.tasks() if isinstance(t, dict)}
+        queued = task_id in {task.id for task in loop.queue.tasks()}
         if queued or loop.archive.holds_run(task_id, salvaged.get("startedAt"), now):
             return
         loop.archive.record_end(
@@ -80,8 +80,7 @@ class StartupRecovery:
             output = recovery.output_of_attempt(self.layout.task_log(task_id),
                                                 attempt_marker(entry))
         try:
-            queued = any(t.get("id") == task_id for t in loop.queue.tasks()
-                         if isinstance(t, dict))
+            queued = any(task.id == task_id for task in loop.queue.tasks())
         except CorruptFile:
             logger.error("queue.json cannot be parsed; {} stays in running.json", task_id)
             return

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import Field, field, fields
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 Fits = Callable[[Any], bool]
+T = TypeVar("T")
 
 
 class Spec(NamedTuple):
@@ -66,6 +67,17 @@ def dump_with(value: object, extra: Mapping[str, Any]) -> dict[str, Any]:
     out = dump(value)
     out.update((name, item) for name, item in extra.items() if name not in out)
     return out
+
+
+def parsed(parse: Callable[[Any], T], items: list[Any]) -> list[T]:
+    """What `parse` reads from `items`; an item it refuses (ValueError) is skipped."""
+    found = []
+    for item in items:
+        try:
+            found.append(parse(item))
+        except ValueError:
+            continue
+    return found
 
 
 # ----- what fits -----------------------------------------------------------------------

@@ -83,10 +83,4 @@ class Record:
 
 def records_in(items: list[Any]) -> list[Record]:
     """The entries of a records file that are records (anything else is left alone)."""
-    found = []
-    for item in items:
-        try:
-            found.append(Record.from_dict(item))
-        except NotATask:
-            continue
-    return found
+    return f.parsed(Record.from_dict, items)

@@ -125,6 +125,11 @@ class Task:
         return float(self.total_cost_usd or 0)
 
 
+def tasks_in(items: list[Any]) -> list[Task]:
+    """The entries that read as tasks (anything else is left to the admit stage's sweep)."""
+    return f.parsed(Task.from_dict, items)
+
+
 def admit_fields(raw: Mapping[str, Any], now: datetime) -> Task:
     """A validated raw task as admitted: `id` and `createdAt` assigned when missing."""
     admitted = dict(raw)

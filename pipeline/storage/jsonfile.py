@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from pipeline.domain.record import Record, records_in
+
 if TYPE_CHECKING:
     from filelock import FileLock
 
@@ -244,6 +246,10 @@ class HistoryLog:
 
     def read(self, day: str) -> list[dict[str, Any]]:
         return read_lines(self.path_for(day))
+
+    def records(self, day: str) -> list[Record]:
+        """The day's lines that read as records."""
+        return records_in(self.read(day))
 
 
 def append_line(path: Path, record: dict[str, Any]) -> None:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.gate import Level, batch_fits, level, still_full
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import admit_fields
+from pipeline.domain.task import NotATask, Task, admit_fields, tasks_in
 from pipeline.domain.validation import FieldError
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.known_ids import RecentIds, ids_of
@@ -32,18 +33,26 @@ class TaskQueue:
         self.recent = RecentIds(layout)
         self.settings = settings
 
-    def tasks(self) -> list[Any]:
-        """Queued entries (raises CorruptFile if queue.json cannot be parsed)."""
+    def entries(self) -> list[Any]:
+        """queue.json's entries as written, tasks or not (raises CorruptFile if it cannot
+        be parsed); the admit stage sweeps what is not a valid task out."""
         return self.file.items()
 
-    def running_task(self) -> dict[str, Any] | None:
-        data = self.running.load()
-        return data if data.get("id") else None
+    def tasks(self) -> list[Task]:
+        """The queued entries that are tasks (raises CorruptFile, as `entries`)."""
+        return tasks_in(self.entries())
+
+    def running_attempt(self) -> Attempt | None:
+        """What running.json holds (None: idle, or not a task)."""
+        try:
+            return Attempt.from_dict(self.running.load())
+        except NotATask:
+            return None
 
     def level(self, length: int | None = None, full: bool | None = None) -> Level:
         """The backpressure level at `length` queued (default: now), given the gate
         (default: as state.json has it)."""
-        length = len(self.tasks()) if length is None else length
+        length = len(self.entries()) if length is None else length
         full = self.state.gate_full() if full is None else full
         return level(length, full, self.settings.high_watermark, self.settings.low_watermark)
 
@@ -57,9 +66,9 @@ class TaskQueue:
         return full
 
     def taken_ids(self, queued: list[Any]) -> set[str]:
-        running = self.running_task()
+        running = self.running_attempt()
         taken = ids_of(queued) | self.recent.all()
-        return taken | {running["id"]} if running else taken
+        return taken | {running.id} if running else taken
 
     def enqueue(self, tasks: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
         """Append validated tasks as one all-or-nothing batch; returns them as admitted.
@@ -91,10 +100,10 @@ class TaskQueue:
         known: dict[Any, Any] = {}
         for file in self.recent.files:
             known.update((r.get("id"), r) for r in file.items() if isinstance(r, dict))
-        known.update((t.get("id"), t) for t in self.tasks() if isinstance(t, dict))
-        running = self.running_task()
+        known.update((t.get("id"), t) for t in self.entries() if isinstance(t, dict))
+        running = self.running_attempt()
         if running:
-            known[running["id"]] = running
+            known[running.id] = running.to_dict()
         return bool(tasks) and all(
             isinstance(known.get(t.get("id")), dict)
             and known[t.get("id")].get("prompt") == t.get("prompt") for t in tasks)

@@ -105,12 +105,12 @@ def find_task(layout: Layout, queue: TaskQueue, task_id: str) -> Found | None:
     if not valid_id(task_id):
         return None
     try:
-        running = queue.running_task()
-        if running and running.get("id") == task_id:
-            return Found("running", running)
+        running = queue.running_attempt()
+        if running and running.id == task_id:
+            return Found("running", running.to_dict())
         for task in queue.tasks():
-            if isinstance(task, dict) and task.get("id") == task_id:
-                return Found("queued", task)
+            if task.id == task_id:
+                return Found("queued", task.to_dict())
     except CorruptFile:
         pass
     for which in ("failed", "completed"):

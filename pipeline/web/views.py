@@ -43,7 +43,8 @@ def overview(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any
     record: dict[str, Any] = {}
     if running:
         with contextlib.suppress(CorruptFile):
-            record = TaskQueue(layout, settings).running_task() or {}
+            attempt = TaskQueue(layout, settings).running_attempt()
+            record = attempt.to_dict() if attempt else {}
     return {
         "status": status,
         "running": running,
@@ -59,7 +60,7 @@ def queue_view(layout: Layout, settings: Settings, now: datetime) -> dict[str, A
     queue = TaskQueue(layout, settings)
     error = None
     try:
-        queued = [t for t in queue.tasks() if isinstance(t, dict)]
+        queued = [task.to_dict() for task in queue.tasks()]
     except CorruptFile as problem:
         queued, error = [], str(problem)
     ready = run_order(queued, now)

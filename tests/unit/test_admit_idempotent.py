@@ -57,8 +57,8 @@ def test_a_file_whose_task_already_ran_is_recognised(admitter, monkeypatch):
     path.write_bytes(b'{"prompt": "done already"}')
     crash_before_unlink(admitter, path, monkeypatch)
     task = admitter.queue.tasks()[0]
-    admitter.queue.remove(task["id"])
-    Archive(admitter.layout, admitter.settings).record_end(task, Outcome.SUCCESS, NOW, None, 1)
+    admitter.queue.remove(task.id)
+    Archive(admitter.layout, admitter.settings).record_end(task.to_dict(), Outcome.SUCCESS, NOW, None, 1)
 
     assert admitter.admit_file(path, NOW, closed=True) is Admission.ADMITTED
     assert admitter.queue.tasks() == []
@@ -70,4 +70,4 @@ def test_a_real_duplicate_is_still_rejected(admitter):
     path.write_bytes(b'{"id": "x", "prompt": "something else"}')
 
     assert admitter.admit_file(path, NOW, closed=True) is Admission.REJECTED
-    assert [t["prompt"] for t in admitter.queue.tasks()] == ["first"]
+    assert [t.prompt for t in admitter.queue.tasks()] == ["first"]

@@ -39,5 +39,5 @@ def test_cancel_queued_takes_only_that_task(tmp_path):
                                               {"id": "b", "prompt": "y"}])
     assert cancel_queued(queue, archive, "b", NOW)["id"] == "b"
     assert cancel_queued(queue, archive, "zzz", NOW) is None
-    assert [t["id"] for t in queue.tasks()] == ["a"]
+    assert [t.id for t in queue.tasks()] == ["a"]
     assert [r["id"] for r in JsonFile(layout.failed, "list").items()] == ["b"]

@@ -134,7 +134,7 @@ def test_move_to_head_never_re_adds(tmp_path: Path) -> None:
     layout.ensure()
     queue = TaskQueue(layout, Settings())
     layout.queue.write_bytes(orjson.dumps({"list": [{"id": "a"}, {"id": "b"}]}))
-    assert queue.move_to_head("b") and [t["id"] for t in queue.tasks()] == ["b", "a"]
+    assert queue.move_to_head("b") and [t.id for t in queue.tasks()] == ["b", "a"]
     assert not queue.move_to_head("gone") and len(queue.tasks()) == 2
 
 

@@ -77,7 +77,7 @@ class LoopUnderTest:
         return JsonFile(self.layout.running).load()
 
     def queue_ids(self) -> list[str]:
-        return [task["id"] for task in TaskQueue(self.layout, self.loop_.settings).tasks()]
+        return [task.id for task in TaskQueue(self.layout, self.loop_.settings).tasks()]
 
     def records(self, name: str) -> list[dict[str, Any]]:
         return JsonFile(getattr(self.layout, name), "list").items()
@@ -124,7 +124,7 @@ def test_a_failed_attempt_waits_for_its_retry_time(loop):
     loop.end(T0, code=1, output=result(is_error=True, api_error_status=500, result="API 500"))
     wake = loop.tick(T0)
     [task] = TaskQueue(loop.layout, loop.loop_.settings).tasks()
-    assert task["attempts"] == 1 and task["lastError"] == "API error 500: API 500"
+    assert task.attempts == 1 and task.last_error == "API error 500: API 500"
     assert wake == T0 + timedelta(seconds=30) and len(loop.slots) == 1  # not yet
     loop.tick(T0 + timedelta(seconds=29))
     assert len(loop.slots) == 1 and loop.running() == {}
@@ -143,7 +143,7 @@ def test_a_usage_limit_pauses_all_runs_until_the_reset(loop):
     paused_until = loop.loop_.queue.state.paused_until()
     assert paused_until is not None and paused_until >= reset and wake == paused_until
     assert loop.queue_ids() == ["a", "b"] and len(loop.slots) == 1  # kept at the head
-    assert TaskQueue(loop.layout, loop.loop_.settings).tasks()[0].get("attempts", 0) == 0
+    assert TaskQueue(loop.layout, loop.loop_.settings).tasks()[0].attempts_made == 0
     loop.tick(paused_until - timedelta(seconds=1))
     assert len(loop.slots) == 1
     loop.tick(paused_until)
@@ -172,7 +172,7 @@ def test_a_silent_exit_is_held_then_settled_as_a_stop_when_the_runner_stops(loop
     loop.loop_.begin_stop()
     loop.tick(T0 + timedelta(milliseconds=200))
     [task] = TaskQueue(loop.layout, loop.loop_.settings).tasks()
-    assert task["id"] == "a" and task.get("attempts", 0) == 0  # requeued, not counted
+    assert task.id == "a" and task.attempts_made == 0  # requeued, not counted
     assert loop.records("failed") == [] and loop.running() == {}
 
 
@@ -183,7 +183,7 @@ def test_a_silent_exit_without_a_stop_is_a_failed_attempt_after_the_settle_time(
     wake = loop.tick(T0)
     loop.tick(wake)
     [task] = TaskQueue(loop.layout, loop.loop_.settings).tasks()
-    assert task["attempts"] == 1 and "without a result" in task["lastError"]
+    assert task.attempts == 1 and "without a result" in task.last_error
 
 
 def test_a_damaged_list_file_stalls_nothing_and_loses_no_record(loop):
