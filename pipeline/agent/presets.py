@@ -15,18 +15,19 @@ import orjson
 
 from pipeline.agent.reach import with_runner
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 
 # task field -> Claude Code flag taking one value
 _VALUE_FLAGS = {
     "model": "--model",
-    "maxTurns": "--max-turns",
-    "maxBudgetUsd": "--max-budget-usd",
-    "appendSystemPrompt": "--append-system-prompt",
-    "permissionMode": "--permission-mode",
+    "max_turns": "--max-turns",
+    "max_budget_usd": "--max-budget-usd",
+    "append_system_prompt": "--append-system-prompt",
+    "permission_mode": "--permission-mode",
     "resume": "--resume",
 }
 # task field -> Claude Code flag taking several values
-_LIST_FLAGS = {"allowedTools": "--allowedTools", "disallowedTools": "--disallowedTools"}
+_LIST_FLAGS = {"allowed_tools": "--allowedTools", "disallowed_tools": "--disallowedTools"}
 
 
 EXECUTABLES = {"claude": "claude", "qoder": "qodercli", "codex": "codex", "gemini": "gemini"}
@@ -50,7 +51,7 @@ def resumable(settings: Settings) -> bool:
     return settings.agent_preset in RESUMABLE
 
 
-def build_argv(task: dict[str, Any], settings: Settings, workspace: str,
+def build_argv(task: Task, settings: Settings, workspace: str,
                prompt_file: str) -> list[str]:
     """The agent's argv (never a shell string); the prompt also goes to its stdin."""
     builders = {"claude": _claude, "qoder": _qoder, "codex": _codex, "gemini": _gemini,
@@ -59,48 +60,48 @@ def build_argv(task: dict[str, Any], settings: Settings, workspace: str,
     return argv + list(settings.agent_extra_args)
 
 
-def _claude(task: dict[str, Any], settings: Settings, _workspace: str, _file: str) -> list[str]:
+def _claude(task: Task, settings: Settings, _workspace: str, _file: str) -> list[str]:
     output = ["stream-json", "--verbose"] if settings.agent_stream else ["json"]
     argv = [executable(settings), "-p", "--output-format", *output]
-    if task.get("autoApprove") is True:
+    if task.auto_approve is True:
         argv.append("--dangerously-skip-permissions")
     # `--flag=value`: a value can never be read as a flag of its own (validation also
     # refuses a leading dash); Claude Code gathers a repeated list flag's values
     for field, flag in _LIST_FLAGS.items():
-        argv += [f"{flag}={value}" for value in task.get(field) or []]
+        argv += [f"{flag}={value}" for value in getattr(task, field) or ()]
     for field, flag in _VALUE_FLAGS.items():
-        value = task.get(field)
+        value = getattr(task, field)
         if value is not None:
             argv.append(f"{flag}={value}")
     return argv
 
 
-def _qoder(task: dict[str, Any], settings: Settings, workspace: str, _file: str) -> list[str]:
-    argv = [executable(settings), "-q", "-p", task["prompt"], "-w", workspace]
-    if task.get("autoApprove") is True:
+def _qoder(task: Task, settings: Settings, workspace: str, _file: str) -> list[str]:
+    argv = [executable(settings), "-q", "-p", task.prompt, "-w", workspace]
+    if task.auto_approve is True:
         argv.append("--yolo")
-    if task.get("allowedTools"):
-        argv += ["--allowed-tools", ",".join(task["allowedTools"])]
-    return argv + (["--model", task["model"]] if task.get("model") else [])
+    if task.allowed_tools:
+        argv += ["--allowed-tools", ",".join(task.allowed_tools)]
+    return argv + (["--model", task.model] if task.model else [])
 
 
-def _codex(task: dict[str, Any], settings: Settings, workspace: str, _file: str) -> list[str]:
+def _codex(task: Task, settings: Settings, workspace: str, _file: str) -> list[str]:
     argv = [executable(settings), "exec", "--skip-git-repo-check", "-C", workspace]
-    if task.get("autoApprove") is True:
+    if task.auto_approve is True:
         argv.append("--dangerously-bypass-approvals-and-sandbox")
-    return argv + (["-m", task["model"]] if task.get("model") else []) + ["-"]
+    return argv + (["-m", task.model] if task.model else []) + ["-"]
 
 
-def _gemini(task: dict[str, Any], settings: Settings, _workspace: str, _file: str) -> list[str]:
-    argv = [executable(settings), "-p", task["prompt"]]
-    if task.get("autoApprove") is True:
+def _gemini(task: Task, settings: Settings, _workspace: str, _file: str) -> list[str]:
+    argv = [executable(settings), "-p", task.prompt]
+    if task.auto_approve is True:
         argv.append("--yolo")
-    return argv + (["-m", task["model"]] if task.get("model") else [])
+    return argv + (["-m", task.model] if task.model else [])
 
 
-def _custom(task: dict[str, Any], settings: Settings, workspace: str, prompt_file: str
+def _custom(task: Task, settings: Settings, workspace: str, prompt_file: str
             ) -> list[str]:
-    values = {"prompt_file": prompt_file, "workspace": workspace, "id": task["id"]}
+    values = {"prompt_file": prompt_file, "workspace": workspace, "id": task.id}
     argv = [part.format_map(values) for part in settings.agent_argv]
     for template, part in zip(settings.agent_argv, argv, strict=True):
         if part.startswith("-") and not template.startswith("-"):

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 
 NOT_FOUND = re.compile(r"No conversation found with session ID", re.IGNORECASE)
 PERMISSION_PROMPTS_FLAG = "--permission-prompts"
@@ -30,55 +33,50 @@ _DENIED = re.compile(r"requested permissions? to|haven't granted|was blocked\. F
                      r"|denied by (?:a |your )?(?:permission|deny)", re.IGNORECASE)
 
 
-def choose_id(task: dict[str, Any], resumable: bool) -> str | None:
+def choose_id(task: Task, resumable: bool) -> str | None:
     """The session this attempt runs under: the one being resumed, the task's own
     `resume`, or a new one (None when the preset has no sessions)."""
     if not resumable:
         return None
-    return task.get("resumeSession") or own_resume(task) or str(uuid.uuid4())
+    return task.resume_session or own_resume(task) or str(uuid.uuid4())
 
 
-def own_resume(task: dict[str, Any]) -> str | None:
+def own_resume(task: Task) -> str | None:
     """The task's own `resume` field, unless a resume already failed (then the task runs
     fresh: resuming the same missing session again would loop)."""
-    return None if task.get("resumeFallbacks") else task.get("resume")
+    return None if task.resume_fallbacks else task.resume
 
 
-def agent_view(entry: dict[str, Any]) -> dict[str, Any]:
-    """The task as the argv builder should see it: a runner resume replaces the task's
-    own `resume`, a fallback model its `model`."""
-    view = dict(entry)
-    view.pop("resume", None)
-    if entry.get("resumeSession") or own_resume(entry):
-        view["resume"] = entry.get("resumeSession") or own_resume(entry)
-    if entry.get("fallbackModel"):
-        view["model"] = entry["fallbackModel"]
-    return view
+def agent_view(task: Task, prompt: str) -> Task:
+    """The task as the argv builder should see it: this attempt's prompt; a runner resume
+    replaces the task's own `resume`, a fallback model its `model`."""
+    return replace(task, prompt=prompt, resume=task.resume_session or own_resume(task),
+                   model=task.fallback_model or task.model)
 
 
-def session_flags(entry: dict[str, Any], features: frozenset[str]) -> list[str]:
+def session_flags(attempt: Attempt, features: frozenset[str]) -> list[str]:
     """Flags added to Claude Code's argv: the runner's session id for a fresh attempt,
     and `--permission-prompts none` when the installed CLI has it."""
     flags: list[str] = []
-    if entry.get("sessionId") and not own_resume(entry) and not entry.get("resumeSession"):
-        flags.append(f"--session-id={entry['sessionId']}")  # one word: never read as a flag
+    task = attempt.task
+    if attempt.session_id and not own_resume(task) and not task.resume_session:
+        flags.append(f"--session-id={attempt.session_id}")  # one word: never read as a flag
     if "permission-prompts" in features:
         flags.append(f"{PERMISSION_PROMPTS_FLAG}=none")
     return flags
 
 
-def prompt_for(entry: dict[str, Any], settings: Settings) -> str:
+def prompt_for(task: Task, settings: Settings) -> str:
     """The prompt of this attempt: the continuation prompt when resuming, the task's
     prompt (plus the runner's feedback, if any) otherwise."""
-    feedback = entry.get("resumeFeedback")
-    if entry.get("resumeSession"):
+    feedback = task.resume_feedback
+    if task.resume_session:
         extra = f"\n\n{feedback}" if feedback else ""
         return settings.continuation_prompt.format(
-            reason=entry.get("resumeReason") or "interrupted", prompt=entry["prompt"],
-            feedback=extra)
+            reason=task.resume_reason or "interrupted", prompt=task.prompt, feedback=extra)
     if feedback:
-        return f"{entry['prompt']}\n\n(The runner's note on your previous attempt: {feedback})"
-    return entry["prompt"]
+        return f"{task.prompt}\n\n(The runner's note on your previous attempt: {feedback})"
+    return task.prompt
 
 
 def resume_failed(output: str) -> bool:

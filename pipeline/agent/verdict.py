@@ -11,7 +11,7 @@ from pipeline.agent.api_errors import classify_api_error
 from pipeline.agent.presets import last_lines, one_line, parse_result, result_fields
 from pipeline.agent.session import resume_failed, with_stream_denials
 from pipeline.agent.usage_limit import UsageLimit, detect_usage_limit
-from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.attempt import AttemptEnd, StopReason
 from pipeline.domain.outcome import Outcome
 
 FINAL_SUBTYPES = {"error_max_turns", "error_max_budget_usd"}
@@ -41,10 +41,10 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
         fields["exitCode"] = end.exit_code
     if end.spawn_error:
         return Verdict(Outcome.ERROR, end.spawn_error, fields=fields)
-    if end.stop_reason == "shutdown":
+    if end.stop_reason == StopReason.SHUTDOWN:
         return Verdict(Outcome.INTERRUPTED, "runner stopped during the attempt",
                        retryable=True, counts=False, fields=fields)
-    if end.stop_reason == "cancel":
+    if end.stop_reason == StopReason.CANCEL:
         return Verdict(Outcome.CANCELLED, "cancelled", fields=fields)
     if end.timed_out:
         reason = "idle: no progress for too long (idle_timeout)" if end.idle else "timed out"

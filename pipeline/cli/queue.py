@@ -19,8 +19,9 @@ from pipeline.cli.status import collect
 from pipeline.domain import clock
 from pipeline.domain.record import records_in
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task, admit_fields
 from pipeline.domain.validation import validate
-from pipeline.stages.archive import Archive, as_task
+from pipeline.stages.archive import Archive
 from pipeline.stages.cancel import cancel_all, cancel_queued, request
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
@@ -71,10 +72,11 @@ def add_task(layout: Layout, settings: Settings, task: dict[str, Any]) -> Result
     errors = validate(task, settings)
     if errors:
         return refused(Status.BAD_INPUT, "; ".join(str(e) for e in errors), tuple(errors))
-    problem = _preflight(task, settings)
+    admitted = admit_fields(task, clock.now())
+    problem = _preflight(admitted, settings)
     if problem:  # refused now, with the reason, rather than accepted and failed later
         return refused(Status.BAD_INPUT, problem)
-    return enqueue_one(layout, settings, task)
+    return enqueue_one(layout, settings, admitted.to_dict())
 
 
 def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> Result:
@@ -89,12 +91,12 @@ def enqueue_one(layout: Layout, settings: Settings, task: dict[str, Any]) -> Res
         return refused(Status.BAD_INPUT, str(duplicate), tuple(duplicate.errors))
     except CorruptFile as error:
         return refused(Status.BROKEN, f"{error}; fix it first (nothing was written)")
-    return done(admitted[0]["id"], admitted[0]["id"], task=admitted[0])
+    return done(admitted[0].id, admitted[0].id, task=admitted[0].to_dict())
 
 
-def _preflight(task: dict[str, Any], settings: Settings) -> str | None:
+def _preflight(task: Task, settings: Settings) -> str | None:
     """The run stage's own check (autoApprove as root without a sandbox), at add time."""
-    if task.get("autoApprove") is not True:
+    if task.auto_approve is not True:
         return None
     from pipeline.agent.preflight import preflight
     from pipeline.agent.presets import build_env
@@ -255,8 +257,8 @@ def retry_task(layout: Layout, settings: Settings, task_id: str) -> Result:
         failed = JsonFile(layout.failed, "list").items()
     except CorruptFile as error:
         return refused(Status.BROKEN, str(error))
-    records = [r for r in failed if isinstance(r, dict) and r.get("id") == task_id]
+    records = [record for record in records_in(failed) if record.id == task_id]
     if not records:
         return refused(Status.NOT_FOUND, f"no failed task {task_id}")
-    TaskQueue(layout, settings).push_head(as_task(records[-1]))
+    TaskQueue(layout, settings).push_head(records[-1].as_task())
     return done(f"{task_id} is back at the head of the queue", task_id)

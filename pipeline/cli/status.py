@@ -9,6 +9,7 @@ from typing import Any
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import tasks_in
 from pipeline.execution.procgroup import pid_alive
 from pipeline.report.uptime import first_start, load_heartbeats, uptime
 from pipeline.scheduling.checks import is_enabled
@@ -188,9 +189,9 @@ def _add_cluster(status: dict[str, Any], settings: Settings, now: datetime) -> N
 
 def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
     """The run order, then the tasks waiting out a retry delay."""
-    ready = run_order(queued, now)
-    placed = {id(t) for t in ready}  # identity, not equality: linear in the queue's length
-    return ready + [t for t in queued if isinstance(t, dict) and id(t) not in placed]
+    ready = [task.to_dict() for task in run_order(tasks_in(queued), now)]
+    placed = {t["id"] for t in ready}
+    return ready + [t for t in queued if isinstance(t, dict) and t.get("id") not in placed]
 
 
 def _label(task: dict[str, Any], now: datetime) -> str:

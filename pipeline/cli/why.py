@@ -15,6 +15,7 @@ from pipeline.agent.api_errors import classify_api_error
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import tasks_in
 from pipeline.domain.when import is_indefinite
 from pipeline.stages.budget import Caps, SpendLog, current_stop
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
@@ -52,9 +53,9 @@ def explain(facts: Facts, now: datetime) -> str | None:
         b = facts.budget
         return (f"{b['window']} budget reached (${b['spentUsd']} of ${b['limitUsd']}) "
                 f"until {b['until']}")
-    ready = run_order(list(facts.queued), now)
+    ready = run_order(tasks_in(list(facts.queued)), now)
     if ready:
-        return f"task {ready[0]['id']} is ready; the daemon starts it at its next look"
+        return f"task {ready[0].id} is ready; the daemon starts it at its next look"
     return _retry_wait(facts.queued)
 
 

@@ -10,6 +10,7 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.domain.attempt import StopReason
 from pipeline.domain.task import valid_id
 from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
@@ -51,7 +52,7 @@ class CancelRequests:
         if task_id == running_id:
             if execution and execution.stop_reason is None:
                 logger.bind(task=task_id).info("cancel requested: ending its process group")
-                execution.stop("cancel")
+                execution.stop(StopReason.CANCEL)
             return
         try:
             cancel.cancel_queued(self.queue, self.archive, task_id, now)

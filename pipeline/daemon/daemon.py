@@ -20,7 +20,7 @@ from pipeline.daemon.loop import Loop
 from pipeline.daemon.pm2_metrics import Pm2Metrics
 from pipeline.daemon.reload import Reloader
 from pipeline.daemon.schedule_health import LateWatch
-from pipeline.daemon.sources import Signal, Watcher, drain
+from pipeline.daemon.sources import Signal, SignalKind, Watcher, drain
 from pipeline.daemon.startup import recover_at_start
 from pipeline.domain import clock
 from pipeline.domain.clock import iso
@@ -98,10 +98,10 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         jsonfile.stop_waiting()  # a lock wait of the loop gives up: the stop comes first
-        self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
+        self.signals.put(Signal(SignalKind.STOP, payload=signal.Signals(signum).name))
 
     def _on_hangup(self, _signum: int, _frame: object) -> None:
-        self.signals.put(Signal("reload"))
+        self.signals.put(Signal(SignalKind.RELOAD))
 
     def _is_own_write(self, path: str | None) -> bool:
         """Our own writes of queue.json and state.json are not news (a CLI's `resume`
@@ -135,7 +135,7 @@ class Daemon:
         while True:
             stop, others = split_stop(self._wait(wake))
             for item in others:  # even with a stop: an agent's end must not be dropped
-                if item.kind == "reload":
+                if item.kind == SignalKind.RELOAD:
                     self.reloader.wanted = True
                 self._guarded(self.pipeline_loop.note, item)
             if stop is not None:
@@ -242,8 +242,8 @@ def split_stop(items: list[Signal]) -> tuple[str | None, list[Signal]]:
     """The first stop's reason (None: no stop) and every other signal, in order. A stop
     that arrives in the same batch as the agent's `finished` (PM2 signals the agent and
     the runner together) must not lose the finished signal."""
-    stops = [str(item.payload) for item in items if item.kind == "stop"]
-    return (stops[0] if stops else None), [item for item in items if item.kind != "stop"]
+    stops = [str(item.payload) for item in items if item.kind == SignalKind.STOP]
+    return (stops[0] if stops else None), [item for item in items if item.kind != SignalKind.STOP]
 
 
 def _loop_class(settings: Settings) -> type[Loop]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task, tasks_in
 from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages import admit
@@ -31,10 +33,11 @@ class Intake:
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval))
         self.repeats = Repeats()  # each lasting problem is logged once
-        self.entry: dict[str, Any] | None = None  # the running task (the slot's, in Loop)
-        self.validated: dict[str, Any] = {}  # queue entries found valid, by id (admit.py)
+        self.entry: Attempt | None = None  # the running task (the slot's, in Loop)
+        self.validated: admit.Known = {}  # queue entries found valid, by id (admit.py)
         self.closed_inbox: set[str] = set()
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
+        self.swept: tuple[list[Any] | None, list[Task]] = (None, [])  # (entries, their tasks)
         self.level: Level | None = None
 
     def _readable_queue(self) -> list[Any] | None:
@@ -74,14 +77,19 @@ class Intake:
                 self.closed_inbox.discard(key)
         return wake
 
-    def _sweep(self, queued: list[Any], now: datetime) -> list[Any]:
+    def _sweep(self, queued: list[Any], now: datetime) -> list[Task]:
+        """The queued tasks, after moving invalid entries out (the same entries as last
+        time - queue.json unchanged - are not looked at again)."""
+        if queued is self.swept[0]:
+            return self.swept[1]
         try:
             swept = admit.sweep_queue(queued, self.queue, self.archive, self.settings, now,
                                       self.validated)
         except Exception as error:  # noqa: BLE001 - a bad entry must not stop the tick
             self.repeats.log("sweep", f"cannot clean queue.json: {error!r}", logger.error)
-            return queued
+            return tasks_in(queued)
         self.repeats.clear("sweep")
+        self.swept = (queued, swept)
         return swept
 
     def _track_level(self, length: int) -> None:
@@ -94,7 +102,7 @@ class Intake:
                 recovered(self.layout, self.queue.state, length)
             self.level = current
 
-    def _schedule(self, queued: list[Any], now: datetime) -> datetime | None:
+    def _schedule(self, queued: list[Task], now: datetime) -> datetime | None:
         try:
             wake = self.scheduler.tick(now, queued, self.entry, self.level is Level.FULL)
         except CorruptFile as error:

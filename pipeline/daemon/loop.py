@@ -17,11 +17,12 @@ from pipeline.agent.verdict import Verdict, judge, looks_interrupted
 from pipeline.daemon.cancels import CancelRequests
 from pipeline.daemon.intake import Intake
 from pipeline.daemon.recovery import Disposition
-from pipeline.daemon.sources import Signal
+from pipeline.daemon.sources import Signal, SignalKind
 from pipeline.domain import order
-from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.attempt import Attempt, AttemptEnd, StopReason
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 from pipeline.execution import cli_features, executable, procgroup
 from pipeline.execution.agent_process import AgentProcess
 from pipeline.log import logger
@@ -61,22 +62,24 @@ class Loop(Intake):
 
     # ----- signals -------------------------------------------------------------------
     def note(self, signal: Signal, now: datetime) -> None:
-        if signal.kind == "inbox" and signal.path:
+        if signal.kind == SignalKind.INBOX and signal.path:
             if signal.closed:
                 self.closed_inbox.add(signal.path)
             else:
                 self.closed_inbox.discard(signal.path)
-        elif signal.kind == "finished":
+        elif signal.kind == SignalKind.FINISHED:
             self._on_end(signal.payload, now)
-        elif signal.kind == "progress" and self.entry and self.execution:
-            self.entry.update(signal.payload)
-            self.running_file.save(self.entry)
+        elif signal.kind == SignalKind.PROGRESS and self.entry and self.execution:
+            progress = signal.payload
+            self.entry = dataclasses.replace(self.entry, last_activity_at=progress.at,
+                                             num_turns=progress.turns)
+            self.running_file.save(self.entry.to_dict())
 
     def _on_end(self, end: AttemptEnd, now: datetime) -> None:
         """An agent that died by a signal or exited 0 silently may be PM2 stopping us:
         wait a moment for our own stop signal before judging the attempt."""
         if self.stopping and end.stop_reason is None:
-            end = dataclasses.replace(end, stop_reason="shutdown")
+            end = dataclasses.replace(end, stop_reason=StopReason.SHUTDOWN)
         if end.stop_reason is None and looks_interrupted(end, speaks_claude_json(self.settings)):
             self.deferred_end = (end, now + timedelta(seconds=INTERRUPT_SETTLE))
             return
@@ -86,7 +89,8 @@ class Loop(Intake):
         self.deferred_end = None
         verdict = judge(end, now, self.settings.fail_on_permission_denials,
                         speaks_claude_json(self.settings))
-        self._complete(review.review(self.entry or {}, end, verdict), now)
+        assert self.entry is not None
+        self._complete(review.review(self.entry, end, verdict), now)
 
     # ----- the tick ------------------------------------------------------------------
     def tick(self, now: datetime) -> datetime | None:
@@ -97,15 +101,13 @@ class Loop(Intake):
         self._handle_cancels(now)
         if self._readable_queue() is not None:
             wakes.append(self._admit_inbox(now))
-        queued = self._readable_queue()  # read again: what was just admitted counts
-        if queued is not None:
-            queued = self._sweep(queued, now)
+        entries = self._readable_queue()  # read again: what was just admitted counts
+        if entries is not None:
+            queued = self._sweep(entries, now)
             self._track_level(len(queued))
-            before = self._readable_queue()
             wakes.append(self._schedule(queued, now))
-            queued = self._readable_queue() or []
-            if queued is not before:  # fresh copies are validated before they can start
-                queued = self._sweep(queued, now)
+            # fresh copies are validated before they can start (unchanged entries: not again)
+            queued = self._sweep(self._readable_queue() or [], now)
             wakes += self._maybe_start(queued, now)
         if self.unfinished:
             wakes.append(now + timedelta(seconds=1))
@@ -117,7 +119,7 @@ class Loop(Intake):
             return None
         end, deadline = self.deferred_end
         if self.stopping:
-            self._finish_attempt(dataclasses.replace(end, stop_reason="shutdown"), now)
+            self._finish_attempt(dataclasses.replace(end, stop_reason=StopReason.SHUTDOWN), now)
         elif now >= deadline:
             self._finish_attempt(end, now)
         else:
@@ -125,7 +127,7 @@ class Loop(Intake):
         return None
 
     # ----- start ---------------------------------------------------------------------
-    def _maybe_start(self, queued: list[Any], now: datetime) -> list[datetime | None]:
+    def _maybe_start(self, queued: list[Task], now: datetime) -> list[datetime | None]:
         if self.execution or self.unfinished or self.deferred_end or self.stopping:
             return []
         paused = self._pause_end(now)
@@ -153,15 +155,16 @@ class Loop(Intake):
             emit(self.layout, "pause_end", until=until.isoformat())
         return None
 
-    def _start(self, task: dict[str, Any], now: datetime) -> None:
+    def _start(self, task: Task, now: datetime) -> None:
         entry = run.entry_for(task, now, self.settings)
-        self.running_file.save(entry)  # rule 2: running.json names it before the queue loses it
-        if self.queue.remove(task["id"]) is None:
+        # rule 2: running.json names it before the queue loses it
+        self.running_file.save(entry.to_dict())
+        if self.queue.remove(task.id) is None:
             self.running_file.save({})
             return
         self.entry = entry
-        log = logger.bind(task=entry["id"])
-        problem = preflight(entry, self.settings, self.env)
+        log = logger.bind(task=entry.id)
+        problem = preflight(entry.task, self.settings, self.env)
         if problem:
             self._complete(Verdict(Outcome.ERROR, problem), now)
             return
@@ -169,8 +172,8 @@ class Loop(Intake):
             execution = self.execution_factory(
                 run.launch_for(entry, self.layout, self.settings, self.env,
                                self.features.get()),
-                on_end=lambda end: self.post(Signal("finished", payload=end)),
-                on_progress=lambda p: self.post(Signal("progress", payload=p)))
+                on_end=lambda end: self.post(Signal(SignalKind.FINISHED, payload=end)),
+                on_progress=lambda p: self.post(Signal(SignalKind.PROGRESS, payload=p)))
             pid = execution.start()
         except Exception as error:  # noqa: BLE001 - any spawn error is a failed attempt
             program = executable.program(self.settings)
@@ -180,12 +183,13 @@ class Loop(Intake):
             return
         self.note_agent(None)
         self.execution = execution
-        entry.update(pid=pid, pidStartTicks=procgroup.start_ticks(pid),
-                     **run.git_baseline(entry, execution.git_before))
+        entry = dataclasses.replace(run.git_baseline(entry, execution.git_before), pid=pid,
+                                    pid_start_ticks=procgroup.start_ticks(pid))
+        self.entry = entry
         # not fsynced: after a power cut the attempt marker finds the agent without it
-        self.running_file.save(entry, durable=False)
-        log.info("started attempt {} (pid {}) - {}", entry["attempt"], pid,
-                 one_line(entry["prompt"], PROMPT_PREVIEW))
+        self.running_file.save(entry.to_dict(), durable=False)
+        log.info("started attempt {} (pid {}) - {}", entry.number, pid,
+                 one_line(entry.task.prompt, PROMPT_PREVIEW))
 
     def note_agent(self, problem: str | None) -> None:
         """Keep `agentProblem` in state.json (shown by status) in step with what we saw."""
@@ -209,21 +213,21 @@ class Loop(Intake):
             # already holds the task and recovery only clears it (ALREADY_DONE)
             self.running_file.save({}, durable=False)
         except (CorruptFile, OSError) as error:
-            self.repeats.log("complete", f"cannot record the end of {entry['id']} yet "
-                             f"({error}); will retry", logger.bind(task=entry["id"]).error)
+            self.repeats.log("complete", f"cannot record the end of {entry.id} yet "
+                             f"({error}); will retry", logger.bind(task=entry.id).error)
             return
         self.repeats.clear("complete")
         self.settled = False
-        cancel.clear_request(self.layout, entry["id"])
+        cancel.clear_request(self.layout, entry.id)
         self.unfinished = None
         self.execution = None
         self.entry = None
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
-        self.cancels.handle(self.entry["id"] if self.entry else None, self.execution, now)
+        self.cancels.handle(self.entry.id if self.entry else None, self.execution, now)
 
-    def recover(self, entry: dict[str, Any], decision: Disposition, finished: Verdict | None,
+    def recover(self, entry: Attempt, decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:
         """Settle the task a crashed run left in running.json (see recovery.py)."""
         if decision is Disposition.ALREADY_DONE:
@@ -241,13 +245,13 @@ class Loop(Intake):
     def begin_stop(self) -> None:
         self.stopping = True
         if self.execution:
-            self.execution.stop("shutdown")
+            self.execution.stop(StopReason.SHUTDOWN)
 
     def metrics(self) -> dict[str, Any]:
         """What `pm2 monit` shows beside CPU and memory."""
         return {"queue length": len(self.queue_seen[1]),
                 "queue level": str(self.level) if self.level else "-",
-                "running": self.entry["id"] if self.entry else "-",
+                "running": self.entry.id if self.entry else "-",
                 "paused": "yes" if self.queue.state.paused_until() else "no"}
 
     @property

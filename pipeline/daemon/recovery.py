@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.agent.presets import speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge
-from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.attempt import Attempt, AttemptEnd
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.execution import procgroup, proctree
@@ -64,16 +64,16 @@ def output_of_attempt(log_path: Path, marker: str) -> str | None:
     return text[at:].split("\n", 1)[1] if "\n" in text[at:] else ""
 
 
-def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
+def end_leftover_group(entry: Attempt, grace: float) -> bool:
     """End what is left of the agent's group if it is still the one we started.
 
     Returns whether the agent itself was still running (False: it had finished, and
     its result may be in the task log).
     """
-    pid = entry.get("pid")
-    if not isinstance(pid, int) or pid <= 0 or not procgroup.group_alive(pid):
+    pid = entry.pid
+    if pid is None or pid <= 0 or not procgroup.group_alive(pid):
         return False
-    recorded = entry.get("pidStartTicks")
+    recorded = entry.pid_start_ticks
     if recorded is not None and procgroup.start_ticks(pid) not in (None, recorded):
         return False  # the number now belongs to someone else: end nothing we did not start
     agent_running = procgroup.running(pid)
@@ -85,12 +85,12 @@ def end_leftover_group(entry: dict[str, Any], grace: float) -> bool:
     return agent_running
 
 
-def end_marked(entry: dict[str, Any], grace: float) -> bool:
+def end_marked(entry: Attempt, grace: float) -> bool:
     """End every process still carrying the attempt's marker - found even when the
     crash came between the spawn and the pid write, or after a double fork. Returns
     whether there was any."""
-    marker = entry.get("attemptId")
-    if not isinstance(marker, str) or not marker:
+    marker = entry.attempt_id
+    if not marker:
         return False
     found = proctree.marked_anywhere(marker)
     proctree.end(found, grace)

@@ -10,6 +10,7 @@ import contextlib
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,33 @@ from watchdog.observers import Observer
 from pipeline.storage.layout import Layout, is_candidate
 
 
+class SignalKind(StrEnum):
+    """What woke the loop: a file source, the slot, or the process."""
+    INBOX = "inbox"
+    QUEUE = "queue"
+    SCHEDULED = "scheduled"
+    STATE = "state"
+    CANCEL = "cancel"
+    FINISHED = "finished"      # the agent ended (payload: AttemptEnd)
+    PROGRESS = "progress"      # the agent's stream moved on (payload: Progress)
+    STOP = "stop"              # SIGINT/SIGTERM (payload: the signal's name)
+    RELOAD = "reload"          # SIGHUP
+    DB = "db"                  # postgres: a NOTIFY
+    WAKE = "wake"              # postgres node: look for work
+    LOST = "lost"              # postgres node: a lease was taken back
+    FENCE = "fence"            # postgres node: a lease could not be renewed
+
+
 @dataclass(frozen=True)
 class Signal:
-    kind: str                 # inbox | queue | scheduled | state | cancel | finished | stop
+    kind: SignalKind
     path: str | None = None
     closed: bool = False      # the writer is done with the file (closed or renamed in)
     payload: Any = None
 
 
-_TASK_FILES = {"queue.json": "queue", "scheduled.json": "scheduled", "state.json": "state"}
+_TASK_FILES = {"queue.json": SignalKind.QUEUE, "scheduled.json": SignalKind.SCHEDULED,
+               "state.json": SignalKind.STATE}
 _DONE_WRITING = {"closed", "moved"}
 
 
@@ -42,7 +61,7 @@ def drain(signals: queue.Queue[Signal], timeout: float | None) -> list[Signal]:
     with contextlib.suppress(queue.Empty):
         while True:
             items.append(signals.get_nowait())
-    return sorted(items, key=lambda item: item.kind != "stop")
+    return sorted(items, key=lambda item: item.kind != SignalKind.STOP)
 
 
 def classify(layout: Layout, event: FileSystemEvent) -> Signal | None:
@@ -57,9 +76,9 @@ def classify(layout: Layout, event: FileSystemEvent) -> Signal | None:
     if event.is_directory:
         return None
     if folder == layout.inbox and is_candidate(path) and event.event_type != "deleted":
-        return Signal("inbox", str(path), closed=event.event_type in _DONE_WRITING)
+        return Signal(SignalKind.INBOX, str(path), closed=event.event_type in _DONE_WRITING)
     if folder == layout.cancel_requests and event.event_type != "deleted":
-        return Signal("cancel", str(path))
+        return Signal(SignalKind.CANCEL, str(path))
     return None
 
 
@@ -72,7 +91,9 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         signal = classify(self.layout, event)
-        if signal and not (signal.kind in ("queue", "state") and self.is_own_write(signal.path)):
+        own = signal and signal.kind in (SignalKind.QUEUE, SignalKind.STATE) \
+            and self.is_own_write(signal.path)
+        if signal and not own:
             self.post(signal)
 
 

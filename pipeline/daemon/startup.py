@@ -4,12 +4,14 @@ in running.json - intact or damaged) is settled before the first tick."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pipeline.daemon import recovery
 from pipeline.daemon.loop import Loop
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import valid_id
+from pipeline.domain.task import NotATask, Task, valid_id
 from pipeline.log import logger
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.jsonfile import CorruptFile
@@ -33,11 +35,13 @@ class StartupRecovery:
             entry = self.loop.running_file.load()
         except CorruptFile as error:
             entry = self._recover_damaged(error, now)
-        if not entry.get("id"):
-            return
-        self._recover_entry(entry, now)
+        try:
+            attempt = Attempt.from_dict(entry)
+        except NotATask:
+            return  # idle ({}), or only the id-less remains of a damaged file
+        self._recover_entry(attempt, now)
 
-    def _recover_damaged(self, error: CorruptFile, now: datetime) -> dict:
+    def _recover_damaged(self, error: CorruptFile, now: datetime) -> dict[str, Any]:
         """A damaged running.json is kept under another name - never overwritten - and
         what can still be read of it is recovered like an intact entry."""
         raw = error.path.read_bytes()
@@ -52,31 +56,32 @@ class StartupRecovery:
         if isinstance(salvaged.get("prompt"), str):
             return salvaged
         try:
-            self._archive_unrecoverable(salvaged, aside.name, now)
+            self._archive_unrecoverable(Attempt.from_dict(salvaged), aside.name, now)
         except (CorruptFile, OSError) as problem:
             logger.error("cannot archive {} now: {}", salvaged["id"], problem)
         return {}
 
-    def _archive_unrecoverable(self, salvaged: dict, aside: str, now: datetime) -> None:
+    def _archive_unrecoverable(self, salvaged: Attempt, aside: str, now: datetime) -> None:
         """Only the id is readable: the task cannot run again; it gets a failed record."""
-        loop, task_id = self.loop, salvaged["id"]
+        loop, task_id = self.loop, salvaged.id
         recovery.end_marked(salvaged, self.settings.kill_grace)
         queued = task_id in {task.id for task in loop.queue.tasks()}
-        if queued or loop.archive.holds_run(task_id, salvaged.get("startedAt"), now):
+        if queued or loop.archive.holds_run(task_id, salvaged.started_at, now):
             return
+        bare = Attempt(task=Task(id=task_id), started_at=salvaged.started_at)
         loop.archive.record_end(
-            {"id": task_id, "startedAt": salvaged.get("startedAt")}, Outcome.ERROR, now,
+            bare, Outcome.ERROR, now,
             f"running.json was damaged (kept as {aside}); the task could not be recovered",
-            attempts=salvaged["attempt"])
+            attempts=salvaged.number)
 
-    def _recover_entry(self, entry: dict, now: datetime) -> None:
+    def _recover_entry(self, entry: Attempt, now: datetime) -> None:
         loop = self.loop
-        task_id = entry["id"]
+        task_id = entry.id
         output = None
         group_ended = recovery.end_leftover_group(entry, self.settings.kill_grace)
         if recovery.end_marked(entry, self.settings.kill_grace) or group_ended:
             logger.bind(task=task_id).warning("ended the agent left running by a crash")
-        elif entry.get("attempt") and entry.get("startedAt"):
+        elif entry.started_at:
             output = recovery.output_of_attempt(self.layout.task_log(task_id),
                                                 attempt_marker(entry))
         try:
@@ -86,7 +91,7 @@ class StartupRecovery:
             return
         finished = recovery.finished_verdict(output, now, self.settings)
         decision = recovery.disposition(
-            loop.archive.holds_run(task_id, entry.get("startedAt"), now), queued,
+            loop.archive.holds_run(task_id, entry.started_at, now), queued,
             recovery.cancel_requested(self.layout, task_id), finished is not None)
         logger.bind(task=task_id).warning("found in running.json at start: {}", decision)
         loop.recover(entry, decision, finished, now)

@@ -16,6 +16,7 @@ class StopReason(StrEnum):
     """Why the runner itself ended an attempt."""
     CANCEL = "cancel"
     SHUTDOWN = "shutdown"
+    FENCED = "fenced"  # postgres: the lease is gone, another node may run the task
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,7 +24,7 @@ class Attempt:
     """running.json: the task plus this attempt's facts (`startedAt`, `attempt`, `pid`)."""
     task: Task
     number: int = key("attempt", f.is_int, 1)
-    started_at: str = key("startedAt", f.is_str, "")
+    started_at: str | None = key("startedAt", f.is_str)
     attempt_id: str | None = key("attemptId", f.is_str)
     pid: int | None = key("pid", f.is_int)
     pid_start_ticks: int | None = key("pidStartTicks", f.is_int)
@@ -45,6 +46,13 @@ class Attempt:
     @property
     def id(self) -> str:
         return self.task.id
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the agent's output stream showed so far: its last activity, turns taken."""
+    at: str
+    turns: int
 
 
 @dataclass(frozen=True)

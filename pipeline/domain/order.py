@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.task import Task
 
 
-def _ready(task: Any, now: datetime) -> bool:
-    if not isinstance(task, dict) or not task.get("id"):
-        return False
-    not_before = parse_iso_or_none(task.get("notBefore"))
+def _ready(task: Task, now: datetime) -> bool:
+    not_before = task.ready_at()
     return not_before is None or not_before <= now
 
 
-def run_order(tasks: list[Any], now: datetime) -> list[dict[str, Any]]:
+def run_order(tasks: list[Task], now: datetime) -> list[Task]:
     """Ready tasks in the order they will run: high priority first, each FIFO."""
     ready = [task for task in tasks if _ready(task, now)]
-    return [t for t in ready if _high(t)] + [t for t in ready if not _high(t)]
+    return [t for t in ready if t.high] + [t for t in ready if not t.high]
 
 
-def _high(task: dict[str, Any]) -> bool:
-    return task.get("priority") == "high"
-
-
-def pick(tasks: list[Any], now: datetime) -> dict[str, Any] | None:
+def pick(tasks: list[Task], now: datetime) -> Task | None:
     order = run_order(tasks, now)
     return order[0] if order else None
 
 
-def next_ready_time(tasks: list[Any], now: datetime) -> datetime | None:
+def next_ready_time(tasks: list[Task], now: datetime) -> datetime | None:
     """When the earliest waiting retry becomes ready (to wake the loop then)."""
-    times = [parse_iso_or_none(t.get("notBefore")) for t in tasks if isinstance(t, dict)]
-    future = [moment for moment in times if moment and moment > now]
+    future = [moment for task in tasks if (moment := task.ready_at()) and moment > now]
     return min(future, default=None)

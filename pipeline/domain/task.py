@@ -33,6 +33,11 @@ def new_id(now: datetime) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
 
+def _is_baseline(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], str) \
+        and (value[0] is None or isinstance(value[0], str))
+
+
 class NotATask(ValueError):
     """A JSON value without a usable `id`: it cannot be a Task."""
 
@@ -75,7 +80,8 @@ class Task:
     resume_feedback: str | None = key("resumeFeedback", f.is_str)
     resume_fallbacks: int | None = key("resumeFallbacks", f.is_count)
     fallback_model: str | None = key("fallbackModel", f.is_str)
-    git_baseline: tuple[str, ...] | None = key("gitBaseline", f.is_str_list, seq=True)
+    # (head, tree) before the first attempt; head is null in a repository without commits
+    git_baseline: tuple[str | None, str] | None = key("gitBaseline", _is_baseline, seq=True)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -128,6 +134,20 @@ class Task:
 def tasks_in(items: list[Any]) -> list[Task]:
     """The entries that read as tasks (anything else is left to the admit stage's sweep)."""
     return f.parsed(Task.from_dict, items)
+
+
+def flattened(task: Task) -> Task:
+    """The task with values nested too deep for a record flattened (limits.flatten_deep)."""
+    return Task.from_dict(limits.flatten_deep(task.to_dict()))
+
+
+def salvaged_task(entry: Any, now: datetime) -> Task:  # noqa: ANN401 - any JSON value
+    """Whatever a queue entry holds, as a task its record can be written for: a value that
+    is not an object is kept as `value`, an unusable id replaced by a generated one."""
+    raw = dict(entry) if isinstance(entry, dict) else {"value": entry}
+    if not valid_id(raw.get("id")):
+        raw["id"] = new_id(now)
+    return Task.from_dict(raw)
 
 
 def admit_fields(raw: Mapping[str, Any], now: datetime) -> Task:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.attempt import AttemptEnd, Progress, StopReason
 from pipeline.execution import gitfacts, procgroup, proctree
 from pipeline.execution.output_watch import OutputWatch
 from pipeline.execution.verify import run_verify
@@ -64,7 +64,7 @@ class Launch:
 
 class AgentProcess:
     def __init__(self, launch: Launch, on_end: Callable[[AttemptEnd], None],
-                 on_progress: Callable[[dict], None] | None = None) -> None:
+                 on_progress: Callable[[Progress], None] | None = None) -> None:
         self.launch = launch
         self.on_end = on_end
         self.on_progress = on_progress or (lambda _: None)
@@ -74,7 +74,7 @@ class AgentProcess:
         self._tracked_lock = threading.Lock()
         self._ending = False
         self.process: subprocess.Popen[bytes] | None = None
-        self.stop_reason: str | None = None
+        self.stop_reason: StopReason | None = None
         self.timed_out = False
         self._timers: list[threading.Timer] = []
         self._lock = threading.Lock()
@@ -110,7 +110,7 @@ class AgentProcess:
         threading.Thread(target=self._wait, name="agent-waiter", daemon=True).start()
         return self.process.pid
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: StopReason) -> None:
         """End the run (cancel or shutdown): SIGTERM the group, SIGKILL after the grace."""
         with self._lock:
             if self.stop_reason is None:

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 
+from pipeline.domain.attempt import Progress
 from pipeline.domain.clock import iso
 
 POLL_SECONDS = 0.5
@@ -55,7 +55,7 @@ def count_turns(lines: list[bytes]) -> int:
 
 class OutputWatch:
     def __init__(self, path: Path, offset: int, idle_timeout: float,
-                 on_progress: Callable[[dict[str, Any]], None],
+                 on_progress: Callable[[Progress], None],
                  on_idle: Callable[[], None], stream: bool = False) -> None:
         self.path = path
         self.position = offset
@@ -112,4 +112,4 @@ class OutputWatch:
         if time.monotonic() - self.last_report >= REPORT_EVERY:
             self.last_report = time.monotonic()
             self.pending = False
-            self.on_progress({"lastActivityAt": iso(self.activity_at), "numTurns": self.turns})
+            self.on_progress(Progress(iso(self.activity_at), self.turns))

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.daemon.loop import Loop
-from pipeline.daemon.sources import Signal
+from pipeline.daemon.sources import Signal, SignalKind
 from pipeline.domain.clock import iso
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
@@ -191,7 +191,8 @@ class HeadLoop(Loop):
     # ----- services ----------------------------------------------------------------------
     def _start_services(self) -> None:
         if self.listener is None:
-            self.listener = Listener(self.dsn, [db.CHANNEL], lambda: self.post(Signal("db")))
+            self.listener = Listener(self.dsn, [db.CHANNEL],
+                                     lambda: self.post(Signal(SignalKind.DB)))
             self.listener.start()
             self.maintenance = Maintenance(self.dsn, self.settings)
             self.maintenance.start()

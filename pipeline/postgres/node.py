@@ -24,9 +24,9 @@ from filelock import FileLock, Timeout
 from pipeline.agent.preflight import preflight
 from pipeline.agent.presets import PROMPT_PREVIEW, build_env, one_line, speaks_claude_json
 from pipeline.agent.verdict import Verdict, judge, looks_interrupted
-from pipeline.daemon.sources import Signal, drain
+from pipeline.daemon.sources import Signal, SignalKind, drain
 from pipeline.domain import clock
-from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.attempt import AttemptEnd, StopReason
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.execution import procgroup
@@ -83,7 +83,7 @@ class Node:
             lock.release()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        self.signals.put(Signal("stop", payload=signal.Signals(signum).name))
+        self.signals.put(Signal(SignalKind.STOP, payload=signal.Signals(signum).name))
 
     def _serve(self) -> int:
         if not self._wait_for_database() or not self._recover():
@@ -92,7 +92,7 @@ class Node:
                           self.settings.backend_renew_every, self._tokens,
                           lambda kind, token: self.signals.put(Signal(kind, payload=token)))
         listener = Listener(self.dsn, [db.CHANNEL, f"procrastinate_queue_v1#{db.QUEUE}"],
-                            lambda: self.signals.put(Signal("wake")))
+                            lambda: self.signals.put(Signal(SignalKind.WAKE)))
         renewer.start()
         listener.start()
         logger.info("node {} (account {}, {} slot(s)) serving {}", self.name, self.account,
@@ -110,7 +110,7 @@ class Node:
             if reason != said:
                 logger.warning("waiting for the database: {}", reason)
                 said = reason
-            if any(item.kind == "stop" for item in self._wait(1.0)):
+            if any(item.kind == SignalKind.STOP for item in self._wait(1.0)):
                 return False
         return True
 
@@ -127,7 +127,7 @@ class Node:
             logger.bind(task=task_id).warning("found in slot {} at start: {}", index,
                                               verdict.outcome)
             while not self._settle_once(saved["token"], verdict, None, task_id):
-                if any(item.kind == "stop" for item in self._wait(1.0)):
+                if any(item.kind == SignalKind.STOP for item in self._wait(1.0)):
                     return False
             self.files.clear(index)
         return True
@@ -137,7 +137,7 @@ class Node:
         wake = clock.now()
         while True:
             for item in self._wait(max(0.0, (wake - clock.now()).total_seconds())):
-                if item.kind == "stop":
+                if item.kind == SignalKind.STOP:
                     return str(item.payload)
                 self._guarded(self._note, item)
             wake = self._guarded(self._tick) or clock.now() + timedelta(seconds=1)
@@ -155,7 +155,7 @@ class Node:
         return drain(self.signals, timeout)
 
     def _note(self, item: Signal, now: datetime) -> None:
-        if item.kind == "finished":
+        if item.kind == SignalKind.FINISHED:
             index, end = item.payload
             self._ended(self.slots[index], end, now)
             return
@@ -163,20 +163,20 @@ class Node:
         if slot is None or slot.execution is None or slot.end is not None:
             return
         log = logger.bind(task=slot.claim.entry["id"])
-        if item.kind == "cancel":
+        if item.kind == SignalKind.CANCEL:
             log.info("cancel requested: ending its process group")
-            slot.execution.stop("cancel")
-        elif item.kind in ("lost", "fence"):
-            log.warning("lease {}: ending the agent (fenced)",
-                        "taken back by the reaper" if item.kind == "lost" else "not renewable")
-            slot.execution.stop("fenced")
+            slot.execution.stop(StopReason.CANCEL)
+        elif item.kind in (SignalKind.LOST, SignalKind.FENCE):
+            why = "taken back by the reaper" if item.kind == SignalKind.LOST else "not renewable"
+            log.warning("lease {}: ending the agent (fenced)", why)
+            slot.execution.stop(StopReason.FENCED)
 
     def _ended(self, slot: Slot, end: AttemptEnd, now: datetime) -> None:
         slot.end = end
-        if end.stop_reason == "fenced":
+        if end.stop_reason == StopReason.FENCED:
             slot.verdict = SELF_FENCED
         elif self.stopping and end.stop_reason is None:
-            slot.end = dataclasses.replace(end, stop_reason="shutdown")
+            slot.end = dataclasses.replace(end, stop_reason=StopReason.SHUTDOWN)
         elif end.stop_reason is None and looks_interrupted(end, speaks_claude_json(self.settings)):
             slot.judge_at = now + timedelta(seconds=INTERRUPT_SETTLE)
 
@@ -239,7 +239,7 @@ class Node:
         if problem:
             return problem
         execution = AgentProcess(launch, on_end=lambda end: self.signals.put(
-            Signal("finished", payload=(slot.index, end))))
+            Signal(SignalKind.FINISHED, payload=(slot.index, end))))
         pid = execution.start()
         slot.execution = execution
         try:
@@ -260,7 +260,7 @@ class Node:
                 return slot.judge_at
             end = slot.end
             if self.stopping and slot.judge_at:
-                end = dataclasses.replace(end, stop_reason="shutdown")
+                end = dataclasses.replace(end, stop_reason=StopReason.SHUTDOWN)
             slot.verdict = judge(end, now, self.settings.fail_on_permission_denials,
                                  speaks_claude_json(self.settings))
         where = f"      (on node {self.name}, account {self.account})\n"
@@ -290,11 +290,11 @@ class Node:
         for slot in self.slots.values():
             if slot.execution and slot.end is None:
                 self.files.mark_stopping(slot.index)
-                slot.execution.stop("shutdown")
+                slot.execution.stop(StopReason.SHUTDOWN)
         deadline = time.monotonic() + self.settings.kill_grace + 3
         while self.slots and time.monotonic() < deadline:
             for item in self._wait(0.1):
-                if item.kind != "stop":
+                if item.kind != SignalKind.STOP:
                     self._note(item, clock.now())
             self._tick(clock.now())
         logger.info("stopped")

@@ -7,49 +7,60 @@ written), then the append-only history line, which is never trimmed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import iso, parse_iso_or_none
-from pipeline.domain.outcome import Outcome
+from pipeline.domain.outcome import Outcome, Status
+from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import valid_id
+from pipeline.domain.task import Task
 from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.pending import PendingRecords
 
-# fields that describe a run, not the task; stripped when a record becomes a task again
-RUN_FIELDS = {
+# what a record takes from the task: not the notes that only steer its next attempt, nor
+# run facts an agent may have written into the task (the record's own say what happened)
+RUN_FIELDS = frozenset({
     "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
     "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
-    "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "notBefore", "lastError",
-    "resumeSession", "resumeReason", "resumeFeedback",  # steer the next attempt only
-    "gitBaseline",
-    "attemptId",
-}
+    "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "attemptId",
+})
 
 
-def build_record(task: dict[str, Any], outcome: Outcome, ended: datetime, attempts: int,
-                 error: str | None, run_fields: dict[str, Any], log_file: str | None) -> dict:
-    """The task's own fields plus how it ended."""
-    record = {k: v for k, v in task.items() if k not in RUN_FIELDS}
-    started = parse_iso_or_none(task.get("startedAt"))
+def task_part(task: Task) -> Task:
+    """The task as its record shows it."""
+    return replace(task, not_before=None, last_error=None, resume_session=None,
+                   resume_reason=None, resume_feedback=None, git_baseline=None,
+                   extra={k: v for k, v in task.extra.items() if k not in RUN_FIELDS})
+
+
+def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts: int,
+                 error: str | None, run_fields: dict[str, Any], log_file: str | None
+                 ) -> Record:
+    """The task's own fields plus how it ended (`run_fields`: what the agent reported)."""
+    task, started_at = (ended.task, ended.started_at) if isinstance(ended, Attempt) \
+        else (ended, None)
+    started = parse_iso_or_none(started_at)
     success = outcome is Outcome.SUCCESS
-    record.update({
-        "status": "success" if success else "failed",
+    ended_key = "completedAt" if success else "failedAt"
+    return Record.from_dict({
+        **task_part(task).to_dict(),
+        "status": Status.of(outcome).value,
         "outcome": outcome.value,
         "attempts": attempts,
-        "startedAt": task.get("startedAt"),
-        "completedAt" if success else "failedAt": iso(ended),
-        "durationMs": int((ended - started).total_seconds() * 1000) if started else 0,
+        "startedAt": started_at,
+        ended_key: iso(at),
+        "durationMs": int((at - started).total_seconds() * 1000) if started else 0,
         "exitCode": None,
         "error": None if success else (error or outcome.value),
         "logFile": log_file,
+        **run_fields,
     })
-    record.update(run_fields)
-    return record
 
 
 class Archive:
@@ -60,10 +71,10 @@ class Archive:
         self.failed = JsonFile(layout.failed, "list")
         self.limit = settings.history_limit
         self.pending = PendingRecords(layout)
-        # runs whose list part is written but whose history line is not yet
-        self.half_written: dict[tuple[Any, Any], dict[str, Any]] = {}
+        # runs whose history line is written but whose list part is not yet
+        self.half_written: dict[tuple[str, str | None], Record] = {}
 
-    def write(self, record: dict[str, Any]) -> dict[str, Any]:
+    def write(self, record: Record) -> Record:
         """Raises OSError; the caller keeps the task where it was and calls again.
 
         Two parts, each done once: first the history line (append-only, the record of
@@ -71,52 +82,51 @@ class Archive:
         parsed). A retry after a failed list write only writes the list; a crash in
         between is completed at start-up (holds_run). Returns the record written.
         """
-        key = (record.get("id"), record.get("startedAt"))
+        key = (record.id, record.started_at)
         written = self.half_written.get(key)
         if written is None:
-            self.history.append(_day(record), record)
+            self.history.append(_day(record), record.to_dict())
             self.half_written[key] = written = record
         self._add_to_list(written)
         del self.half_written[key]
         return written
 
-    def _add_to_list(self, record: dict[str, Any]) -> None:
-        target = self.completed if record["status"] == "success" else self.failed
+    def _add_to_list(self, record: Record) -> None:
+        target = self.completed if record.succeeded else self.failed
         try:
             self.pending.flush_into(target, self.limit)
-            target.update(lambda data: _append_bounded(data, [record], self.limit))
+            target.update(lambda data: _append_bounded(data, [record.to_dict()], self.limit))
         except CorruptFile as error:
             self.pending.park(record, error)
 
-    def record_end(self, task: dict[str, Any], outcome: Outcome, now: datetime,
+    def record_end(self, ended: Task | Attempt, outcome: Outcome, now: datetime,
                    error: str | None, attempts: int,
-                   fields: dict[str, Any] | None = None) -> dict[str, Any]:
+                   fields: dict[str, Any] | None = None) -> Record:
         """Archive how a task ended, with its event and log line; returns the record."""
-        log_path = self.layout.task_log(task["id"]) if valid_id(task.get("id")) else None
-        log_file = str(log_path) if log_path and log_path.exists() else None
-        record = build_record(task, outcome, now, attempts, error, fields or {}, log_file)
+        log_path = self.layout.task_log(ended.id)
+        log_file = str(log_path) if log_path.exists() else None
+        record = build_record(ended, outcome, now, attempts, error, fields or {}, log_file)
         return self.publish(record)
 
-    def publish(self, record: dict[str, Any]) -> dict[str, Any]:
+    def publish(self, record: Record) -> Record:
         """Write a finished record, with its log line and event (hooks); returns the record
         written (after a retried write, the one written the first time)."""
         record = self.write(record)
-        outcome = Outcome(record["outcome"])
-        log = logger.bind(task=record["id"])
+        outcome = record.outcome
+        log = logger.bind(task=record.id)
+        role, scheduled_id = record.task.role, record.task.scheduled_id
         if outcome is Outcome.SUCCESS:
-            log.info("success after {} attempt(s) in {} ms", record["attempts"],
-                     record["durationMs"])
-            emit(self.layout, "task_done", id=record["id"], role=record.get("role"),
-                 scheduledId=record.get("scheduledId"))
+            log.info("success after {} attempt(s) in {} ms", record.attempts,
+                     record.duration_ms)
+            emit(self.layout, "task_done", id=record.id, role=role, scheduledId=scheduled_id)
         elif outcome is Outcome.CANCELLED:  # the user's decision, not a failure
             log.info("cancelled (archived in failed.json)")
-            emit(self.layout, "task_cancelled", id=record["id"], role=record.get("role"),
-                 outcome=outcome.value, error=record["error"])
+            emit(self.layout, "task_cancelled", id=record.id, role=role,
+                 outcome=record.outcome_name, error=record.error)
         else:
-            log.warning("{}: {}", outcome, record["error"])
-            emit(self.layout, "task_failed", id=record["id"], role=record.get("role"),
-                 outcome=outcome.value, error=record["error"],
-                 scheduledId=record.get("scheduledId"))
+            log.warning("{}: {}", record.outcome_name, record.error)
+            emit(self.layout, "task_failed", id=record.id, role=role,
+                 outcome=record.outcome_name, error=record.error, scheduledId=scheduled_id)
         return record
 
     def holds_run(self, task_id: str, started_at: str | None, now: datetime) -> bool:
@@ -125,12 +135,12 @@ class Archive:
         entry now."""
         for file in (self.completed, self.failed):
             try:
-                records = file.items()
+                records = records_in(file.items())
             except CorruptFile:
                 continue
-            if any(_same_run(r, task_id, started_at) for r in records):
+            if any(r.same_run(task_id, started_at) for r in records):
                 return True
-        if any(_same_run(r, task_id, started_at) for r in self.pending.records()):
+        if any(r.same_run(task_id, started_at) for r in self.pending.records()):
             return True
         logged = self._logged_run(task_id, started_at, now)
         if logged:
@@ -138,35 +148,23 @@ class Archive:
         return logged is not None
 
     def _logged_run(self, task_id: str, started_at: str | None, now: datetime
-                    ) -> dict[str, Any] | None:
+                    ) -> Record | None:
         started = parse_iso_or_none(started_at) or now
         first = started.astimezone().date()
         days = {first, first + timedelta(days=1), now.astimezone().date()}
         for day in sorted(days):
-            for record in self.history.read(day.isoformat()):
-                if _same_run(record, task_id, started_at):
+            for record in self.history.records(day.isoformat()):
+                if record.same_run(task_id, started_at):
                     return record
         return None
 
 
-def _day(record: dict[str, Any]) -> str:
-    ended = parse_iso_or_none(record.get("completedAt") or record.get("failedAt"))
+def _day(record: Record) -> str:
+    ended = record.ended()
     if ended is None:  # build_record always sets one: a record without is a bug
-        raise ValueError(f"record {record.get('id')!r} has no completedAt/failedAt")
+        raise ValueError(f"record {record.id!r} has no completedAt/failedAt")
     return ended.astimezone().date().isoformat()
 
 
 def _append_bounded(data: dict[str, Any], records: list[dict[str, Any]], limit: int) -> None:
     data["list"] = (data["list"] + records)[-limit:]
-
-
-def _same_run(record: Any, task_id: str, started_at: str | None) -> bool:
-    return (isinstance(record, dict) and record.get("id") == task_id
-            and record.get("startedAt") == started_at)
-
-
-def as_task(record: dict[str, Any]) -> dict[str, Any]:
-    """A record turned back into a fresh task (for `retry ID`): attempts reset."""
-    task = {k: v for k, v in record.items() if k not in RUN_FIELDS | {"totalCostUsd"}}
-    task["attempts"] = 0
-    return task

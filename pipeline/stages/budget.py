@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.attempt import Attempt
+from pipeline.domain.record import Record
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import HistoryLog, signature
@@ -27,23 +29,20 @@ from pipeline.storage.layout import Layout
 from pipeline.storage.state import StateFile
 
 
-def cost_of(item: dict[str, Any]) -> float:
-    """What a task or record has spent: `totalCostUsd`, else its one `costUsd`."""
-    for key in ("totalCostUsd", "costUsd"):
-        value = item.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return 0.0
+def cost_of(record: Record) -> float:
+    """What a record's task has spent: `totalCostUsd`, else its one `costUsd`."""
+    total = record.task.total_cost_usd
+    return float(total if total is not None else record.cost_usd or 0)
 
 
-def with_attempt_cost(entry: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """The running entry with this attempt's cost added to `totalCostUsd`."""
+def with_attempt_cost(entry: Attempt, fields: dict[str, Any]) -> Attempt:
+    """The running entry with this attempt's cost (`fields`: the agent's result) added to
+    the task's `totalCostUsd`."""
     cost = fields.get("costUsd")
     if not isinstance(cost, int | float) or isinstance(cost, bool):
         return entry
-    before = entry.get("totalCostUsd")
-    before = before if isinstance(before, int | float) and not isinstance(before, bool) else 0
-    return {**entry, "totalCostUsd": round(before + cost, 6)}
+    spent = round(entry.task.spent() + cost, 6)
+    return replace(entry, task=replace(entry.task, total_cost_usd=spent))
 
 
 def next_midnight(now: datetime) -> datetime:
@@ -112,15 +111,11 @@ def _window_stop(spends: list[Spend], waiting: float, now: datetime, caps: Caps
     return BudgetStop(spent, caps.window_usd, until, f"{caps.window_hours:g}h")
 
 
-def startable(queued: list[Any], stop: BudgetStop | None, bypass: bool) -> list[Any]:
+def startable(queued: list[Task], stop: BudgetStop | None, bypass: bool) -> list[Task]:
     """The tasks that may start under `stop`: all without one, only high ones with a bypass."""
     if stop is None:
         return queued
-    return [t for t in queued if bypass and isinstance(t, dict) and t.get("priority") == "high"]
-
-
-def _ended(record: dict[str, Any]) -> datetime | None:
-    return parse_iso_or_none(record.get("completedAt") or record.get("failedAt"))
+    return [task for task in queued if bypass and task.high]
 
 
 class SpendLog:
@@ -143,17 +138,17 @@ class SpendLog:
         key = signature(self.history.path_for(day))
         cached = self.days.get(day)
         if cached is None or cached[0] != key:
-            spends = [(end, cost_of(r)) for r in self.history.read(day)
-                      if (end := _ended(r)) and cost_of(r)]
+            spends = [(end, cost_of(r)) for r in self.history.records(day)
+                      if (end := r.ended()) and cost_of(r)]
             self.days[day] = cached = (key, spends)
         return cached[1]
 
 
-def waiting_spend(queued: list[Any]) -> float:
-    return sum(cost_of(t) for t in queued if isinstance(t, dict))
+def waiting_spend(queued: list[Task]) -> float:
+    return sum(task.spent() for task in queued)
 
 
-def current_stop(log: SpendLog, caps: Caps, queued: list[Any], now: datetime
+def current_stop(log: SpendLog, caps: Caps, queued: list[Task], now: datetime
                  ) -> BudgetStop | None:
     if not caps.any:
         return None
@@ -174,7 +169,8 @@ class BudgetGate:
         self.stopped: BudgetStop | None = None
         self.announced = self.state.read().get("budgetUntil")  # a stop told before a restart
 
-    def startable(self, queued: list[Any], now: datetime) -> tuple[list[Any], datetime | None]:
+    def startable(self, queued: list[Task], now: datetime
+                  ) -> tuple[list[Task], datetime | None]:
         """(tasks that may start now, when to look again)."""
         stop = current_stop(self.log, self.caps, queued, now)
         if stop and not self.stopped and self.announced != stop.until.isoformat():

@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.domain.outcome import Outcome
-from pipeline.domain.task import new_id, valid_id
+from pipeline.domain.task import Task, salvaged_task
 from pipeline.stages.archive import Archive
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
 
-def archive_cancelled(archive: Archive, task: dict[str, Any], now: datetime) -> None:
-    archive.record_end(task, Outcome.CANCELLED, now, "cancelled", int(task.get("attempts") or 0))
+def archive_cancelled(archive: Archive, task: Task, now: datetime) -> None:
+    archive.record_end(task, Outcome.CANCELLED, now, "cancelled", task.attempts_made)
 
 
 def cancel_queued(queue: TaskQueue, archive: Archive, task_id: str,
-                  now: datetime) -> dict[str, Any] | None:
+                  now: datetime) -> Task | None:
     """Archive and remove a queued task (archived first, under the queue's lock: a
     crash in between can leave a duplicate, never a loss). None when not queued."""
     return queue.remove(task_id, lambda task: archive_cancelled(archive, task, now))
@@ -31,11 +31,8 @@ def cancel_all(queue: TaskQueue, archive: Archive, now: datetime) -> list[Any]:
     """Archive every queued entry as cancelled and empty the queue (under its lock, as
     `cancel_queued`). An entry without a usable id gets one for its record."""
 
-    def keep_safe(entry: Any) -> None:
-        task = dict(entry) if isinstance(entry, dict) else {"value": entry}
-        if not valid_id(task.get("id")):
-            task["id"] = new_id(now)
-        archive_cancelled(archive, task, now)
+    def keep_safe(entry: Any) -> None:  # noqa: ANN401 - the raw entry: anything at all
+        archive_cancelled(archive, salvaged_task(entry, now), now)
 
     return queue.take_all(keep_safe)
 

@@ -14,31 +14,32 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 
 
-def carry(running: dict[str, Any], verdict: Verdict, settings: Settings) -> dict[str, Any]:
-    """Fields for the requeued task (empty: a plain fresh retry, as before)."""
-    fields: dict[str, Any] = {}
-    if running.get("gitBaseline"):
-        fields["gitBaseline"] = running["gitBaseline"]  # git facts span the whole task
+def carry(running: Attempt, verdict: Verdict, settings: Settings) -> dict[str, Any]:
+    """Task fields (by attribute) the requeued task carries (empty: a plain fresh retry)."""
+    task = running.task
+    fields: dict[str, Any] = {"git_baseline": task.git_baseline}  # git facts span the task
     if verdict.feedback:
-        fields["resumeFeedback"] = verdict.feedback
+        fields["resume_feedback"] = verdict.feedback
     if _model_fallback(verdict, running, settings):
-        fields["fallbackModel"] = settings.fallback_model
+        fields["fallback_model"] = settings.fallback_model
     if verdict.resume_failed:
-        fields["resumeFallbacks"] = int(running.get("resumeFallbacks") or 0) + 1
+        fields["resume_fallbacks"] = (task.resume_fallbacks or 0) + 1
         return fields
-    session = verdict.fields.get("sessionId") or running.get("sessionId")
+    session = verdict.fields.get("sessionId") or running.session_id
     reason = why_resume(verdict, settings)
-    if settings.resume and session and reason and not capped(running, settings):
-        fields.update(resumeSession=session, resumeReason=reason)
+    if settings.resume and session and reason and not capped(task, settings):
+        fields.update(resume_session=session, resume_reason=reason)
     return fields
 
 
-def capped(running: dict[str, Any], settings: Settings) -> bool:
-    return int(running.get("resumes") or 0) >= settings.max_resumes
+def capped(task: Task, settings: Settings) -> bool:
+    return (task.resumes or 0) >= settings.max_resumes
 
 
 def why_resume(verdict: Verdict, settings: Settings) -> str | None:
@@ -57,9 +58,9 @@ def why_resume(verdict: Verdict, settings: Settings) -> str | None:
     return None
 
 
-def _model_fallback(verdict: Verdict, running: dict[str, Any], settings: Settings) -> bool:
+def _model_fallback(verdict: Verdict, running: Attempt, settings: Settings) -> bool:
     """Same rule as the settle stage's: a model limit, a fallback not yet tried."""
     limit = verdict.usage_limit
     fallback = settings.fallback_model
     return bool(limit and limit.kind == "model" and fallback
-                and running.get("fallbackModel") != fallback)
+                and running.task.fallback_model != fallback)

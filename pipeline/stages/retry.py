@@ -3,16 +3,15 @@ the archive? Pure: takes the running entry and the verdict, returns a step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import iso
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
-from pipeline.stages.archive import RUN_FIELDS
 from pipeline.stages.resume import carry
 
 MAX_BACKOFF = 86_400.0  # seconds: a retry never waits longer than a day
@@ -27,7 +26,7 @@ def backoff(retry_delay: float, retry_number: int) -> float:
 
 @dataclass(frozen=True)
 class Requeue:
-    task: dict[str, Any]
+    task: Task
 
 
 @dataclass(frozen=True)
@@ -37,14 +36,14 @@ class Finish:
     error: str | None = None
 
 
-def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
+def next_step(running: Attempt, verdict: Verdict, settings: Settings,
               now: datetime) -> Requeue | Finish:
-    attempts_before = int(running.get("attempts") or 0)
+    attempts_before = running.task.attempts_made
     if not verdict.counts:
         return _requeue(running, verdict, settings, attempts_before, None)
     attempts = attempts_before + 1
     retries_made = attempts - 1
-    if verdict.retryable and retries_made < Task.from_dict(running).max_retries_or(settings):
+    if verdict.retryable and retries_made < running.task.max_retries_or(settings):
         over = over_budget(running, settings)
         if over:
             return Finish(attempts, Outcome.BUDGET, over)
@@ -55,25 +54,19 @@ def next_step(running: dict[str, Any], verdict: Verdict, settings: Settings,
     return Finish(attempts)
 
 
-def over_budget(running: dict[str, Any], settings: Settings) -> str | None:
+def over_budget(running: Attempt, settings: Settings) -> str | None:
     """Why no further attempt may start: the task's spend has passed its cap."""
-    cap = Task.from_dict(running).max_cost(settings)
-    spent = running.get("totalCostUsd")
-    if cap is None or not isinstance(spent, int | float) or spent <= cap:
+    cap = running.task.max_cost(settings)
+    spent = running.task.total_cost_usd
+    if cap is None or spent is None or spent <= cap:
         return None
     return f"budget: spent ${spent:.4f}, over maxTaskCostUsd ${cap:g}; not retried"
-def _requeue(running: dict[str, Any], verdict: Verdict, settings: Settings, attempts: int,
+
+
+def _requeue(running: Attempt, verdict: Verdict, settings: Settings, attempts: int,
              not_before: datetime | None) -> Requeue:
-    task = _as_queued(running, attempts, not_before, verdict.error)
-    return Requeue({**task, **carry(running, verdict, settings)})
-
-
-def _as_queued(running: dict[str, Any], attempts: int, not_before: datetime | None,
-               error: str | None) -> dict[str, Any]:
-    task = {k: v for k, v in running.items() if k not in RUN_FIELDS}
-    task["attempts"] = attempts
-    if not_before:
-        task["notBefore"] = iso(not_before)
-    if error:
-        task["lastError"] = error
-    return task
+    task = replace(running.task, attempts=attempts,
+                   not_before=iso(not_before) if not_before else None,
+                   last_error=verdict.error or None, resume_session=None, resume_reason=None,
+                   resume_feedback=None)
+    return Requeue(replace(task, **carry(running, verdict, settings)))

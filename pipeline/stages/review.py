@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.agent.presets import one_line
 from pipeline.agent.verdict import Verdict
-from pipeline.domain.attempt import AttemptEnd, VerifyOutcome
+from pipeline.domain.attempt import Attempt, AttemptEnd, VerifyOutcome
 from pipeline.domain.outcome import Outcome
 
 NO_CHANGES = ("no changes: the agent exited successfully but left no new commit and no "
@@ -25,22 +25,23 @@ NO_CHANGES_FEEDBACK = ("Your previous attempt ended without changing anything in
                        "expected to change it.")
 
 
-def review(entry: dict[str, Any], end: AttemptEnd, verdict: Verdict) -> Verdict:
+def review(entry: Attempt, end: AttemptEnd, verdict: Verdict) -> Verdict:
     fields = {**verdict.fields, **_session_fields(entry, verdict.fields)}
     if end.git is not None:
         fields["git"] = end.git
     verdict = dataclasses.replace(verdict, fields=fields)
     if verdict.outcome is not Outcome.SUCCESS:
         return verdict
-    if entry.get("expectChanges") is True and end.changed is False:
+    if entry.task.expect_changes is True and end.changed is False:
         return Verdict(Outcome.ERROR, NO_CHANGES, retryable=True, fields=fields,
                        feedback=NO_CHANGES_FEEDBACK)
     if end.verify and end.verify.exit_code != 0:
-        return _verify_failed(entry.get("verify") or [], end.verify, fields)
+        return _verify_failed(entry.task.verify or (), end.verify, fields)
     return verdict
 
 
-def _verify_failed(argv: list[str], outcome: VerifyOutcome, fields: dict[str, Any]) -> Verdict:
+def _verify_failed(argv: tuple[str, ...], outcome: VerifyOutcome, fields: dict[str, Any]
+                   ) -> Verdict:
     how = "ran out of time" if outcome.timed_out else (
         "could not start" if outcome.exit_code is None else f"exited {outcome.exit_code}")
     command = " ".join(argv)
@@ -51,14 +52,15 @@ def _verify_failed(argv: list[str], outcome: VerifyOutcome, fields: dict[str, An
     return Verdict(Outcome.ERROR, error, retryable=True, fields=fields, feedback=feedback)
 
 
-def _session_fields(entry: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    planned = entry.get("sessionId")
+def _session_fields(entry: Attempt, fields: dict[str, Any]) -> dict[str, Any]:
+    """Run fields (JSON keys, as the agent's result gives them) for the session."""
+    planned = entry.session_id
     actual = fields.get("sessionId") or planned
     if not planned:
         return {}
     extra: dict[str, Any] = {"sessionId": actual}
     if actual != planned:
-        extra["sessionIds"] = [*(entry.get("sessionIds") or [])[:-1], actual]
-        if entry.get("resumeSession"):
-            extra["resumeFallbacks"] = int(entry.get("resumeFallbacks") or 0) + 1
+        extra["sessionIds"] = [*(entry.task.session_ids or ())[:-1], actual]
+        if entry.task.resume_session:
+            extra["resumeFallbacks"] = (entry.task.resume_fallbacks or 0) + 1
     return extra

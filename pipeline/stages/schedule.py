@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 from pipeline.log import logger
 from pipeline.scheduling.checks import copy_problem
 from pipeline.scheduling.plan import Decision, apply_changes, plan
@@ -23,10 +25,10 @@ from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
 
 
-def active_schedule_ids(queued: list[Any], running: dict[str, Any] | None) -> set[str]:
+def active_schedule_ids(queued: list[Task], running: Attempt | None) -> set[str]:
     """Schedules that have a copy queued or running (they must not pile up)."""
-    tasks = [t for t in queued if isinstance(t, dict)] + ([running] if running else [])
-    return {t["scheduledId"] for t in tasks if isinstance(t.get("scheduledId"), str)}
+    tasks = queued + ([running.task] if running else [])
+    return {task.scheduled_id for task in tasks if task.scheduled_id is not None}
 
 
 def next_wake(schedules: list[Any]) -> datetime | None:
@@ -42,7 +44,7 @@ class Scheduler:
         self.catch_up_grace = catch_up_grace
         self.settings: Settings = queue.settings
 
-    def tick(self, now: datetime, queued: list[Any], running: dict[str, Any] | None,
+    def tick(self, now: datetime, queued: list[Task], running: Attempt | None,
              queue_full: bool) -> datetime | None:
         """Fire what is due; return the next firing time. Raises CorruptFile."""
         schedules = self.file.items()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
-from pipeline.domain.limits import flatten_deep
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task, flattened
 from pipeline.log import logger
 from pipeline.stages.archive import Archive
 from pipeline.stages.budget import with_attempt_cost
@@ -27,19 +27,19 @@ class Settler:
     queue: TaskQueue
     archive: Archive
 
-    def park(self, task: dict[str, Any], error: Exception, now: datetime) -> None:
+    def park(self, task: Task, error: Exception, now: datetime) -> None:
         """A queued task that cannot even be started goes to failed.json (outcome `error`,
         the exception as its reason) so the tasks behind it can run."""
         reason = f"cannot be started: {type(error).__name__}: {error}"
-        logger.bind(task=str(task.get("id"))).error("{}; moved to failed.json", reason)
-        self.queue.remove(task["id"], lambda queued: self.archive.record_end(
-            flatten_deep(queued), Outcome.ERROR, now, reason, int(queued.get("attempts") or 0)))
+        logger.bind(task=task.id).error("{}; moved to failed.json", reason)
+        self.queue.remove(task.id, lambda queued: self.archive.record_end(
+            flattened(queued), Outcome.ERROR, now, reason, queued.attempts_made))
 
-    def settle(self, entry: dict[str, Any], verdict: Verdict, now: datetime) -> None:
+    def settle(self, entry: Attempt, verdict: Verdict, now: datetime) -> None:
         """Raises CorruptFile / OSError when the queue or archive cannot be written;
         the caller keeps the task in running.json and tries again."""
         if verdict.usage_limit and not self._falls_back(verdict.usage_limit, entry):
-            self._pause_for_usage_limit(verdict, now, entry["id"])
+            self._pause_for_usage_limit(verdict, now, entry.id)
         entry = with_attempt_cost(entry, verdict.fields)
         step = next_step(entry, verdict, self.settings, now)
         if isinstance(step, Requeue):
@@ -49,26 +49,26 @@ class Settler:
         self.archive.record_end(entry, step.outcome or verdict.outcome, now,
                                 step.error or verdict.error, step.attempts, verdict.fields)
 
-    def _requeue(self, entry: dict[str, Any], verdict: Verdict, task: dict[str, Any]) -> None:
+    def _requeue(self, entry: Attempt, verdict: Verdict, task: Task) -> None:
         self.queue.push_head(task)
-        logger.bind(task=entry["id"]).warning(
+        logger.bind(task=entry.id).warning(
             "{}: back to the head of the queue ({}), not before {}", verdict.outcome,
-            verdict.error, task.get("notBefore", "now"))
+            verdict.error, task.not_before or "now")
         if verdict.counts:
-            emit(self.layout, "task_retry", id=entry["id"], attempt=task["attempts"],
+            emit(self.layout, "task_retry", id=entry.id, attempt=task.attempts,
                  outcome=verdict.outcome.value, error=verdict.error,
-                 notBefore=task.get("notBefore"))
+                 notBefore=task.not_before)
 
-    def _falls_back(self, limit: UsageLimit, entry: dict[str, Any]) -> bool:
+    def _falls_back(self, limit: UsageLimit, entry: Attempt) -> bool:
         """The per-class policy: a model's own limit with `fallback_model` set runs the
         task again at once on that model instead of pausing (once: a limit met on the
         fallback model itself pauses)."""
         fallback = self.settings.fallback_model
-        if limit.kind != "model" or not fallback or entry.get("fallbackModel") == fallback:
+        if limit.kind != "model" or not fallback or entry.task.fallback_model == fallback:
             return False
-        logger.bind(task=entry["id"]).warning("{} ({}): running the task on {} instead of "
+        logger.bind(task=entry.id).warning("{} ({}): running the task on {} instead of "
                                               "waiting", limit.message, limit.kind, fallback)
-        emit(self.layout, "model_fallback", id=entry["id"], model=fallback, reason=limit.message)
+        emit(self.layout, "model_fallback", id=entry.id, model=fallback, reason=limit.message)
         return True
 
     def _pause_for_usage_limit(self, verdict: Verdict, now: datetime, task_id: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.domain.record import Record, records_in
 from pipeline.log import logger
 from pipeline.storage.jsonfile import (
     CorruptFile,
@@ -26,13 +27,13 @@ class PendingRecords:
     def __init__(self, layout: Layout) -> None:
         self.path = layout.tasks / "pending-records.jsonl"
 
-    def records(self) -> list[dict[str, Any]]:
-        return read_lines(self.path)
+    def records(self) -> list[Record]:
+        return records_in(read_lines(self.path))
 
-    def park(self, record: dict[str, Any], error: CorruptFile) -> None:
+    def park(self, record: Record, error: CorruptFile) -> None:
         """Keep `record` until its list file can be parsed again (raises OSError)."""
-        append_line(self.path, record)
-        logger.bind(task=record.get("id")).error(
+        append_line(self.path, record.to_dict())
+        logger.bind(task=record.id).error(
             "{} cannot be parsed ({}); left untouched - the record is kept in {} and the "
             "history until the file is fixed", error.path.name, error.reason, self.path.name)
 
@@ -40,7 +41,7 @@ class PendingRecords:
         """Move the records waiting for `target` into it (raises CorruptFile, OSError)."""
         if not self.path.exists():
             return
-        waiting = self.records()
+        waiting = read_lines(self.path)  # every line is kept until it has its place
         mine = [r for r in waiting if _belongs(r, target)]
         if not mine:
             return

@@ -70,13 +70,13 @@ class TaskQueue:
         taken = ids_of(queued) | self.recent.all()
         return taken | {running.id} if running else taken
 
-    def enqueue(self, tasks: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-        """Append validated tasks as one all-or-nothing batch; returns them as admitted.
+    def enqueue(self, tasks: list[dict[str, Any]], now: datetime) -> list[Task]:
+        """Append validated raw tasks as one all-or-nothing batch; returns them as admitted.
 
         Raises QueueFull (normal work while the gate is closed) or DuplicateIds.
         """
 
-        def change(data: dict[str, Any]) -> list[dict[str, Any]]:
+        def change(data: dict[str, Any]) -> list[Task]:
             queued = data["list"]
             s = self.settings
             high = all(t.get("priority") == "high" for t in tasks)
@@ -85,9 +85,9 @@ class TaskQueue:
                                                                   s.high_watermark,
                                                                   s.low_watermark)):
                 raise QueueFull()
-            admitted = [admit_fields(task, now).to_dict() for task in tasks]
+            admitted = [admit_fields(task, now) for task in tasks]
             _reject_duplicates(admitted, self.taken_ids(queued))
-            queued.extend(admitted)
+            queued.extend(task.to_dict() for task in admitted)
             self.sync_gate(len(queued))
             return admitted
 
@@ -108,26 +108,27 @@ class TaskQueue:
             isinstance(known.get(t.get("id")), dict)
             and known[t.get("id")].get("prompt") == t.get("prompt") for t in tasks)
 
-    def push_head(self, task: dict[str, Any]) -> None:
+    def push_head(self, task: Task) -> None:
         """Put a task back at the head (a retry or an interrupted run); idempotent by id."""
 
         def change(data: dict[str, Any]) -> None:
-            data["list"] = [task] + [t for t in data["list"] if _id(t) != task["id"]]
+            data["list"] = [task.to_dict()] + [t for t in data["list"] if _id(t) != task.id]
             self.sync_gate(len(data["list"]))
 
         self.file.update(change)
 
     def remove(self, task_id: str,
-               keep_safe: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any] | None:
+               keep_safe: Callable[[Task], None] | None = None) -> Task | None:
         """Take the task with this id out of the queue; None when it is not there.
 
         `keep_safe(task)` runs under the lock before the queue is written (e.g. to
         archive it), so a crash in between can duplicate the task but never lose it.
         """
 
-        def change(data: dict[str, Any]) -> dict[str, Any] | None:
-            for position, task in enumerate(data["list"]):
-                if _id(task) == task_id:
+        def change(data: dict[str, Any]) -> Task | None:
+            for position, entry in enumerate(data["list"]):
+                if _id(entry) == task_id:
+                    task = Task.from_dict(entry)
                     if keep_safe:
                         keep_safe(task)
                     del data["list"][position]
@@ -173,12 +174,12 @@ def _id(task: Any) -> Any:
     return task.get("id") if isinstance(task, dict) else None
 
 
-def _reject_duplicates(tasks: list[dict[str, Any]], taken: set[str]) -> None:
+def _reject_duplicates(tasks: list[Task], taken: set[str]) -> None:
     seen = set(taken)
     errors = []
     for index, task in enumerate(tasks):
-        if task["id"] in seen:
-            errors.append(FieldError(index, "id", f"duplicate of an existing task: {task['id']}"))
-        seen.add(task["id"])
+        if task.id in seen:
+            errors.append(FieldError(index, "id", f"duplicate of an existing task: {task.id}"))
+        seen.add(task.id)
     if errors:
         raise DuplicateIds(errors)

@@ -60,11 +60,12 @@ def queue_view(layout: Layout, settings: Settings, now: datetime) -> dict[str, A
     queue = TaskQueue(layout, settings)
     error = None
     try:
-        queued = [task.to_dict() for task in queue.tasks()]
+        queued = queue.tasks()
     except CorruptFile as problem:
         queued, error = [], str(problem)
-    ready = run_order(queued, now)
-    waiting = [t for t in queued if t not in ready]
+    order = run_order(queued, now)
+    ready = [task.to_dict() for task in order]
+    waiting = [task.to_dict() for task in queued if task not in order]
     try:
         failed = JsonFile(layout.failed, "list").items()[-RECENT_FAILED:][::-1]
     except CorruptFile:

@@ -58,7 +58,7 @@ def test_a_file_whose_task_already_ran_is_recognised(admitter, monkeypatch):
     crash_before_unlink(admitter, path, monkeypatch)
     task = admitter.queue.tasks()[0]
     admitter.queue.remove(task.id)
-    Archive(admitter.layout, admitter.settings).record_end(task.to_dict(), Outcome.SUCCESS, NOW, None, 1)
+    Archive(admitter.layout, admitter.settings).record_end(task, Outcome.SUCCESS, NOW, None, 1)
 
     assert admitter.admit_file(path, NOW, closed=True) is Admission.ADMITTED
     assert admitter.queue.tasks() == []

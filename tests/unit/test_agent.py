@@ -2,19 +2,21 @@ import json
 
 from pipeline.agent.presets import build_argv, build_env, parse_result, result_fields
 from pipeline.domain.settings import Settings
+from tests.support.model import task
+from tests.support.model import task as as_task
 
 
 def test_minimal_argv_streams_by_default():
-    argv = build_argv({"prompt": "x", "id": "t"}, Settings(), "/w", "/p")
+    argv = build_argv(task({"prompt": "x", "id": "t"}), Settings(), "/w", "/p")
     assert argv == ["claude", "-p", "--output-format", "stream-json", "--verbose"]
-    plain = build_argv({"prompt": "x", "id": "t"}, Settings(agent_stream=False), "/w", "/p")
+    plain = build_argv(task({"prompt": "x", "id": "t"}), Settings(agent_stream=False), "/w", "/p")
     assert plain == ["claude", "-p", "--output-format", "json"]
 
 
 def test_every_task_option_becomes_a_flag():
-    task = {"prompt": "x", "autoApprove": True, "allowedTools": ["Bash", "Read"],
+    task = as_task({"prompt": "x", "autoApprove": True, "allowedTools": ["Bash", "Read"],
             "disallowedTools": ["Write"], "model": "opus", "maxTurns": 5, "maxBudgetUsd": 1.5,
-            "appendSystemPrompt": "be brief", "permissionMode": "plan", "resume": "abc-1"}
+            "appendSystemPrompt": "be brief", "permissionMode": "plan", "resume": "abc-1"})
     argv = build_argv(task, Settings(agent_command="/bin/agent", agent_extra_args=("--verbose",),
                                      agent_stream=False), "/w", "/p")
     assert argv == ["/bin/agent", "-p", "--output-format", "json",
@@ -25,25 +27,25 @@ def test_every_task_option_becomes_a_flag():
 
 
 def test_empty_allowed_tools_are_omitted():
-    argv = build_argv({"prompt": "x", "allowedTools": [], "autoApprove": False}, Settings(),
+    argv = build_argv(task({"prompt": "x", "allowedTools": [], "autoApprove": False}), Settings(),
                       "/w", "/p")
     assert not any(a.startswith("--allowedTools") for a in argv)
     assert "--dangerously-skip-permissions" not in argv
 
 
 def test_stream_json_needs_verbose():
-    argv = build_argv({"prompt": "x"}, Settings(agent_stream=True), "/w", "/p")
+    argv = build_argv(task({"prompt": "x"}), Settings(agent_stream=True), "/w", "/p")
     assert argv[:5] == ["claude", "-p", "--output-format", "stream-json", "--verbose"]
 
 
 def test_qoder_gets_the_prompt_and_workspace_as_arguments():
-    task = {"prompt": "do it", "autoApprove": True, "allowedTools": ["Read", "Bash"]}
+    task = as_task({"prompt": "do it", "autoApprove": True, "allowedTools": ["Read", "Bash"]})
     assert build_argv(task, Settings(agent_preset="qoder"), "/w", "/p") == [
         "qodercli", "-q", "-p", "do it", "-w", "/w", "--yolo", "--allowed-tools", "Read,Bash"]
 
 
 def test_codex_and_gemini_presets():
-    task = {"prompt": "do it", "autoApprove": True, "model": "m1"}
+    task = as_task({"prompt": "do it", "autoApprove": True, "model": "m1"})
     assert build_argv(task, Settings(agent_preset="codex"), "/w", "/p") == [
         "codex", "exec", "--skip-git-repo-check", "-C", "/w",
         "--dangerously-bypass-approvals-and-sandbox", "-m", "m1", "-"]
@@ -54,7 +56,7 @@ def test_codex_and_gemini_presets():
 def test_custom_template_fills_placeholders_without_a_shell():
     settings = Settings(agent_preset="custom",
                         agent_argv=("my-agent", "--in={prompt_file}", "{workspace}", "{id}"))
-    argv = build_argv({"prompt": "x; rm -rf /", "id": "t1"}, settings, "/w s", "/p f")
+    argv = build_argv(task({"prompt": "x; rm -rf /", "id": "t1"}), settings, "/w s", "/p f")
     assert argv == ["my-agent", "--in=/p f", "/w s", "t1"]
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.stages.archive import Archive
@@ -13,7 +14,8 @@ from pipeline.storage import jsonfile
 from pipeline.storage.layout import Layout
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-TASK = {"id": "t1", "prompt": "x", "startedAt": "2026-11-25T11:59:00+00:00", "attempt": 1}
+RAW = {"id": "t1", "prompt": "x", "startedAt": "2026-11-25T11:59:00+00:00", "attempt": 1}
+TASK = Attempt.from_dict(RAW)
 
 
 @pytest.fixture
@@ -55,12 +57,12 @@ def test_a_damaged_list_keeps_its_bytes_and_the_record_waits_beside_it(archive):
     record = archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
 
     assert archive.completed.path.read_bytes() == damaged
-    assert archive.holds_run("t1", TASK["startedAt"], NOW)
+    assert archive.holds_run("t1", RAW["startedAt"], NOW)
     assert [orjson.loads(line)["id"] for line in history_lines(archive)] == ["t1"]
-    assert record["id"] == "t1"
+    assert record.id == "t1"
 
     archive.completed.path.write_bytes(b'{"list": [{"id": "old"}]}')  # someone fixes it
-    later = {**TASK, "id": "t2", "startedAt": "2026-11-25T12:00:00+00:00"}
+    later = Attempt.from_dict({**RAW, "id": "t2", "startedAt": "2026-11-25T12:00:00+00:00"})
     archive.record_end(later, Outcome.SUCCESS, NOW, None, attempts=1)
 
     assert [r["id"] for r in archive.completed.items()] == ["old", "t1", "t2"]
@@ -70,11 +72,11 @@ def test_a_damaged_list_keeps_its_bytes_and_the_record_waits_beside_it(archive):
 def test_failed_records_wait_apart_from_completed_ones(archive):
     archive.failed.path.write_bytes(b"not json")
     archive.record_end(TASK, Outcome.ERROR, NOW, "boom", attempts=1)
-    ok = {**TASK, "id": "t2"}
+    ok = Attempt.from_dict({**RAW, "id": "t2"})
     archive.record_end(ok, Outcome.SUCCESS, NOW, None, attempts=1)
 
     assert [r["id"] for r in archive.completed.items()] == ["t2"]
-    assert [r["id"] for r in archive.pending.records()] == ["t1"]
+    assert [r.id for r in archive.pending.records()] == ["t1"]
 
 
 def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeypatch):
@@ -87,7 +89,7 @@ def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeyp
             archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
     restarted = Archive(archive.layout, Settings())
 
-    assert restarted.holds_run("t1", TASK["startedAt"], NOW)
+    assert restarted.holds_run("t1", RAW["startedAt"], NOW)
     assert [r["id"] for r in restarted.completed.items()] == ["t1"]
     assert len(history_lines(restarted)) == 1
 
@@ -99,7 +101,7 @@ def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeyp
     layout = Layout(tmp_path)
     layout.ensure()
     runner = Loop(layout, Settings(), lambda _signal: None)
-    runner.entry = dict(TASK)
+    runner.entry = TASK
     real_save, failures = runner.running_file.save, [OSError(28, "No space left")]
 
     def flaky_save(data, **options):

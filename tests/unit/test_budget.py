@@ -7,30 +7,31 @@ from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.stages.budget import Caps, startable, stop_for, with_attempt_cost
 from pipeline.stages.retry import Finish, Requeue, next_step
+from tests.support.model import attempt, task
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC).astimezone()
 FAILED = Verdict(Outcome.ERROR, "it went wrong", retryable=True)
 
 
 def test_attempt_costs_add_up() -> None:
-    entry = with_attempt_cost({"id": "t"}, {"costUsd": 0.25})
+    entry = with_attempt_cost(attempt(), {"costUsd": 0.25})
     entry = with_attempt_cost(entry, {"costUsd": 0.5})
-    assert entry["totalCostUsd"] == 0.75
+    assert entry.to_dict()["totalCostUsd"] == 0.75
     assert with_attempt_cost(entry, {}) is entry  # no cost reported: unchanged
 
 
 def test_a_task_over_its_cap_is_not_retried() -> None:
     settings = Settings(max_retries=5)
-    under = {"id": "t", "maxTaskCostUsd": 1.0, "totalCostUsd": 0.9}
-    over = {**under, "totalCostUsd": 1.2}
+    under = attempt(maxTaskCostUsd=1.0, totalCostUsd=0.9)
+    over = attempt(maxTaskCostUsd=1.0, totalCostUsd=1.2)
     assert isinstance(next_step(under, FAILED, settings, NOW), Requeue)
     step = next_step(over, FAILED, settings, NOW)
     assert isinstance(step, Finish) and step.outcome is Outcome.BUDGET
     assert "maxTaskCostUsd" in step.error
     default_cap = Settings(max_retries=5, max_task_cost_usd=1.0)
-    assert next_step({"id": "t", "totalCostUsd": 1.5}, FAILED, default_cap, NOW).outcome \
+    assert next_step(attempt(totalCostUsd=1.5), FAILED, default_cap, NOW).outcome \
         is Outcome.BUDGET
-    assert isinstance(next_step({"id": "t"}, FAILED, default_cap, NOW), Requeue)
+    assert isinstance(next_step(attempt(), FAILED, default_cap, NOW), Requeue)
 
 
 def test_daily_cap_stops_until_midnight() -> None:
@@ -57,10 +58,10 @@ def test_rolling_window_lifts_when_old_spend_leaves() -> None:
 def test_only_high_priority_bypasses_and_only_when_allowed() -> None:
     caps = Caps(daily_usd=1.0)
     stop = stop_for([(NOW, 1.0)], 0.0, NOW, caps)
-    queued = [{"id": "n"}, {"id": "h", "priority": "high"}]
+    queued = [task(id="n"), task(id="h", priority="high")]
     assert startable(queued, None, False) == queued
     assert startable(queued, stop, False) == []
-    assert startable(queued, stop, True) == [{"id": "h", "priority": "high"}]
+    assert [t.id for t in startable(queued, stop, True)] == ["h"]
 
 
 def test_the_task_fields_are_validated() -> None:

@@ -37,7 +37,7 @@ def test_cancel_all_records_every_entry_even_without_an_id(tmp_path):
 def test_cancel_queued_takes_only_that_task(tmp_path):
     layout, queue, archive = setup(tmp_path, [{"id": "a", "prompt": "x"},
                                               {"id": "b", "prompt": "y"}])
-    assert cancel_queued(queue, archive, "b", NOW)["id"] == "b"
+    assert cancel_queued(queue, archive, "b", NOW).id == "b"
     assert cancel_queued(queue, archive, "zzz", NOW) is None
     assert [t.id for t in queue.tasks()] == ["a"]
     assert [r["id"] for r in JsonFile(layout.failed, "list").items()] == ["b"]

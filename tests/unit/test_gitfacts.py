@@ -10,6 +10,7 @@ from pipeline.domain.attempt import AttemptEnd, VerifyOutcome
 from pipeline.domain.outcome import Outcome
 from pipeline.execution import gitfacts
 from pipeline.stages.review import review
+from tests.support.model import attempt
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -82,19 +83,19 @@ GIT = {"headBefore": "a", "headAfter": "a", "commits": 0, "filesChanged": 0,
 
 
 def test_review_turns_a_success_without_changes_into_a_failure():
-    entry = {"id": "t", "prompt": "x", "expectChanges": True}
+    entry = attempt(expectChanges=True)
     end = AttemptEnd(0, False, None, "", git=GIT, changed=False)
     verdict = review(entry, end, Verdict(Outcome.SUCCESS))
     assert verdict.outcome is Outcome.ERROR and verdict.error.startswith("no changes")
     assert verdict.retryable and verdict.feedback and verdict.fields["git"] == GIT
-    assert review({**entry, "expectChanges": False}, end, Verdict(Outcome.SUCCESS)).outcome \
+    assert review(attempt(expectChanges=False), end, Verdict(Outcome.SUCCESS)).outcome \
         is Outcome.SUCCESS
     changed = AttemptEnd(0, False, None, "", git=GIT, changed=True)
     assert review(entry, changed, Verdict(Outcome.SUCCESS)).outcome is Outcome.SUCCESS
 
 
 def test_review_of_a_failed_verify_carries_its_output_tail():
-    entry = {"id": "t", "prompt": "x", "verify": ["pytest", "-q"]}
+    entry = attempt(verify=["pytest", "-q"])
     end = AttemptEnd(0, False, None, "", verify=VerifyOutcome(1, "1 failed: test_x"))
     verdict = review(entry, end, Verdict(Outcome.SUCCESS))
     assert verdict.outcome is Outcome.ERROR and "verify failed" in verdict.error
@@ -104,8 +105,7 @@ def test_review_of_a_failed_verify_carries_its_output_tail():
 
 
 def test_review_keeps_the_session_and_notes_a_fresh_answer_to_a_resume():
-    entry = {"id": "t", "prompt": "x", "sessionId": "s-1", "sessionIds": ["s-1", "s-1"],
-             "resumeSession": "s-1"}
+    entry = attempt(sessionId="s-1", sessionIds=["s-1", "s-1"], resumeSession="s-1")
     kept = review(entry, AttemptEnd(None, False, None, ""), Verdict(Outcome.INTERRUPTED))
     assert kept.fields["sessionId"] == "s-1"
     other = review(entry, AttemptEnd(0, False, None, ""),

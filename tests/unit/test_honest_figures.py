@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pipeline.cli.status import collect
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 from pipeline.report.tasks import duration_figures, failure_reasons, task_figures
 from pipeline.report.uptime import first_start, report_day_problem
 from pipeline.stages.archive import Archive
@@ -44,7 +45,7 @@ def test_a_cancel_fires_on_task_cancelled_not_on_task_failed(tmp_path, monkeypat
     events.configure({"on_task_failed": ("failed", "{id}"),
                       "on_task_cancelled": ("cancelled", "{id}", "{status}")}, 5)
     try:
-        Archive(layout, Settings()).record_end({"id": "c1", "prompt": "p"}, Outcome.CANCELLED,
+        Archive(layout, Settings()).record_end(Task(id="c1", prompt="p"), Outcome.CANCELLED,
                                                NOW, "cancelled", 0)
     finally:
         events.configure({}, 5)

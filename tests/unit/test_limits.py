@@ -19,6 +19,8 @@ from pipeline.domain.validation import validate
 from pipeline.log_once import QUIET, Repeats, gist
 from pipeline.stages.retry import MAX_BACKOFF, Requeue, backoff, next_step
 from pipeline.stages.run import flag_names
+from tests.support.model import attempt
+from tests.support.model import task as as_task
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -106,8 +108,8 @@ def test_workspace_roots_make_a_workspace_required(tmp_path) -> None:
 
 
 def test_argv_values_are_glued_to_their_flags() -> None:
-    task = {"prompt": "p", "allowedTools": ["Read", "Bash(git log:*)"], "model": "opus",
-            "appendSystemPrompt": "--settings /x.json", "resume": "abc"}
+    task = as_task(prompt="p", allowedTools=["Read", "Bash(git log:*)"], model="opus",
+                   appendSystemPrompt="--settings /x.json", resume="abc")
     argv = build_argv(task, Settings(agent_stream=False), "/w", "/p")
     assert argv[4:] == ["--allowedTools=Read", "--allowedTools=Bash(git log:*)", "--model=opus",
                         "--append-system-prompt=--settings /x.json", "--resume=abc"]
@@ -118,10 +120,10 @@ def test_argv_values_are_glued_to_their_flags() -> None:
 
 def test_custom_preset_never_turns_a_placeholder_into_a_flag() -> None:
     settings = Settings(agent_preset="custom", agent_argv=("agent", "{id}", "--file={id}"))
-    assert build_argv({"prompt": "p", "id": "ok"}, settings, "/w", "/p") == [
+    assert build_argv(as_task(id="ok"), settings, "/w", "/p") == [
         "agent", "ok", "--file=ok"]
-    with pytest.raises(ValueError, match="would become the flag"):
-        build_argv({"prompt": "p", "id": "--help"}, settings, "/w", "/p")
+    with pytest.raises(ValueError, match="would become the flag"):  # defence in depth: a
+        build_argv(Task(id="--help", prompt="p"), settings, "/w", "/p")  # Task never has it
 
 
 def test_counts_and_backoff_are_capped() -> None:
@@ -129,10 +131,9 @@ def test_counts_and_backoff_are_capped() -> None:
     assert backoff(30, 3) == 120
     assert Task(id="t", max_retries=10**30).max_retries_or(Settings()) == limits.MAX_RETRIES
     assert Task(id="t", timeout=10**20).timeout_ms(Settings()) == Settings().max_timeout
-    running = {"id": "t", "prompt": "p", "attempts": 99, "maxRetries": 10**30,
-               "startedAt": "x", "attempt": 1}
+    running = attempt(attempts=99, maxRetries=10**30, startedAt="x", attempt=1)
     step = next_step(running, Verdict(Outcome.ERROR, "boom", retryable=True), Settings(), NOW)
-    assert isinstance(step, Requeue) and step.task["notBefore"] == "2026-03-02T12:00:00.000+00:00"
+    assert isinstance(step, Requeue) and step.task.not_before == "2026-03-02T12:00:00.000+00:00"
 
 
 def test_a_batch_may_not_overshoot_the_high_watermark() -> None:

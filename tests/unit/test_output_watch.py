@@ -18,7 +18,7 @@ def test_turns_are_assistant_events():
 def test_progress_is_reported_and_silence_ends_the_run(tmp_path):
     log = tmp_path / "t.log"
     log.write_bytes(b"header\n")
-    reports: list[dict] = []
+    reports: list = []
     idle = threading.Event()
     watch = OutputWatch(log, offset=len(b"header\n"), idle_timeout=0.8,
                         on_progress=reports.append, on_idle=idle.set)
@@ -26,6 +26,6 @@ def test_progress_is_reported_and_silence_ends_the_run(tmp_path):
     with open(log, "ab") as handle:
         handle.write(json.dumps({"type": "assistant"}).encode() + b"\n")
     wait_for(lambda: reports, timeout=5, message="a progress report")
-    assert reports[0]["numTurns"] == 1 and reports[0]["lastActivityAt"]
+    assert reports[0].turns == 1 and reports[0].at
     assert not idle.is_set()
     assert idle.wait(timeout=5), "an idle run is ended"

@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import iso
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
@@ -39,7 +40,7 @@ def test_a_usage_limit_does_not_shorten_a_pause_by_hand(tmp_path):
     queue.state.update(pausedUntil=iso(indefinitely(NOW)), pauseReason="by hand",
                        pausedByHand=True)
     limit = UsageLimit("limit|epoch", NOW + timedelta(hours=1), to_the_minute=False)
-    task = {"id": "t", "prompt": "p", "startedAt": iso(NOW), "attempt": 1}
+    task = Attempt.from_dict({"id": "t", "prompt": "p", "startedAt": iso(NOW), "attempt": 1})
     settler.settle(task, Verdict(Outcome.ERROR, "limit", retryable=True, counts=False,
                                  usage_limit=limit), NOW)
     assert queue.state.read()["pausedByHand"] is True

@@ -9,10 +9,11 @@ import pytest
 from pipeline.agent import session
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict, judge
-from pipeline.domain.attempt import AttemptEnd
+from pipeline.domain.attempt import Attempt, AttemptEnd
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings, SettingsError
 from pipeline.domain.settings_load import load_settings
+from pipeline.domain.task import Task
 from pipeline.execution.output_watch import is_progress
 from pipeline.stages.resume import carry
 from pipeline.stages.retry import Requeue, next_step
@@ -23,40 +24,49 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 RUNNING = {"id": "t", "prompt": "Fix the bug", "sessionId": "s-1", "sessionIds": ["s-1"]}
 
 
+def running(**fields):
+    return Attempt.from_dict({**RUNNING, **fields})
+
+
+def task(**fields):
+    return Task.from_dict({"id": "t", "prompt": "x", **fields})
+
+
 def test_a_fresh_attempt_gets_a_new_uuid_a_resume_keeps_its_session():
-    fresh = session.choose_id({"prompt": "x"}, resumable=True)
-    assert len(fresh) == 36 and fresh != session.choose_id({"prompt": "x"}, resumable=True)
-    assert session.choose_id({"resumeSession": "s-1"}, resumable=True) == "s-1"
-    assert session.choose_id({"resume": "user-9"}, resumable=True) == "user-9"
-    assert session.choose_id({"prompt": "x"}, resumable=False) is None
+    fresh = session.choose_id(task(), resumable=True)
+    assert len(fresh) == 36 and fresh != session.choose_id(task(), resumable=True)
+    assert session.choose_id(task(resumeSession="s-1"), resumable=True) == "s-1"
+    assert session.choose_id(task(resume="user-9"), resumable=True) == "user-9"
+    assert session.choose_id(task(), resumable=False) is None
 
 
 def test_a_failed_resume_of_the_tasks_own_session_runs_fresh_once(tmp_path):
-    task = {"id": "t", "prompt": "x", "resume": "gone", "resumeFallbacks": 1}
-    session_id = session.choose_id(task, resumable=True)
+    fallen = task(resume="gone", resumeFallbacks=1)
+    session_id = session.choose_id(fallen, resumable=True)
     assert session_id != "gone"
-    launch = launch_for(running_entry(task, NOW, session_id), Layout(tmp_path), Settings(), {})
+    launch = launch_for(running_entry(fallen, NOW, session_id), Layout(tmp_path), Settings(),
+                        {})
     assert not any(part.startswith("--resume") for part in launch.argv)
     assert f"--session-id={session_id}" in launch.argv
 
 
 def test_the_running_entry_names_its_session_before_the_agent_starts():
-    entry = running_entry({"id": "t", "prompt": "x", "sessionIds": ["a"],
-                           "resumeSession": "a", "resumes": 1}, NOW, "a")
+    entry = running_entry(task(sessionIds=["a"], resumeSession="a", resumes=1), NOW,
+                          "a").to_dict()
     assert entry["sessionId"] == "a" and entry["sessionIds"] == ["a", "a"]
-    assert entry["resumes"] == 2 and entry["pid"] is None
+    assert entry["resumes"] == 2 and entry.get("pid") is None
 
 
 def test_argv_and_prompt_of_a_fresh_and_a_resumed_attempt(tmp_path):
     layout = Layout(tmp_path)
     settings = Settings(agent_stream=False)
-    fresh = launch_for(running_entry({"id": "t", "prompt": "Fix it"}, NOW, "s-1"), layout,
+    fresh = launch_for(running_entry(task(prompt="Fix it"), NOW, "s-1"), layout,
                        settings, {}, frozenset({"permission-prompts"}))
     assert fresh.argv[-2:] == ["--session-id=s-1", "--permission-prompts=none"]
     assert fresh.prompt == "Fix it"
-    task = {"id": "t", "prompt": "Fix it", "resumeSession": "s-1", "model": "opus",
-            "resumeReason": "a usage limit was reached", "fallbackModel": "sonnet"}
-    resumed = launch_for(running_entry(task, NOW, "s-1"), layout, settings, {})
+    resuming = task(prompt="Fix it", resumeSession="s-1", model="opus",
+                    resumeReason="a usage limit was reached", fallbackModel="sonnet")
+    resumed = launch_for(running_entry(resuming, NOW, "s-1"), layout, settings, {})
     assert not any(part.startswith("--session-id") for part in resumed.argv)
     assert "--resume=s-1" in resumed.argv
     assert "--model=sonnet" in resumed.argv
@@ -76,16 +86,16 @@ def test_argv_and_prompt_of_a_fresh_and_a_resumed_attempt(tmp_path):
     (Verdict(Outcome.ERROR, "API Error: 500", retryable=True), False),
 ])
 def test_which_ends_are_resumed(verdict, resumed):
-    fields = carry(RUNNING, verdict, Settings())
-    assert (fields.get("resumeSession") == "s-1") is resumed
+    fields = carry(running(), verdict, Settings())
+    assert (fields.get("resume_session") == "s-1") is resumed
 
 
 def test_resume_on_timeout_max_resumes_and_resume_off():
     timeout = Verdict(Outcome.TIMEOUT, "timed out", retryable=True)
-    assert carry(RUNNING, timeout, Settings(resume_on_timeout=True))["resumeSession"] == "s-1"
+    assert carry(running(), timeout, Settings(resume_on_timeout=True))["resume_session"] == "s-1"
     stop = Verdict(Outcome.INTERRUPTED, "stop", retryable=True, counts=False)
-    assert "resumeSession" not in carry({**RUNNING, "resumes": 3}, stop, Settings())
-    assert "resumeSession" not in carry(RUNNING, stop, Settings(resume=False))
+    assert "resume_session" not in carry(running(resumes=3), stop, Settings())
+    assert "resume_session" not in carry(running(), stop, Settings(resume=False))
 
 
 def test_a_session_that_cannot_be_resumed_falls_back_once_uncounted():
@@ -94,19 +104,19 @@ def test_a_session_that_cannot_be_resumed_falls_back_once_uncounted():
          "errors": ["No conversation found with session ID: s-1"]})
     verdict = judge(AttemptEnd(1, False, None, output), NOW)
     assert verdict.resume_failed and not verdict.counts
-    step = next_step({**RUNNING, "resumeSession": "s-1"}, verdict, Settings(), NOW)
+    step = next_step(running(resumeSession="s-1"), verdict, Settings(), NOW)
     assert isinstance(step, Requeue)
-    assert "resumeSession" not in step.task and step.task["resumeFallbacks"] == 1
-    assert step.task.get("attempts", 0) == 0
+    requeued = step.task.to_dict()
+    assert "resumeSession" not in requeued and requeued["resumeFallbacks"] == 1
+    assert requeued.get("attempts", 0) == 0
 
 
 def test_a_model_limit_with_fallback_model_runs_on_it_once():
     limit = UsageLimit("You've hit your Opus limit", None, kind="model")
     verdict = Verdict(Outcome.ERROR, "limit", retryable=True, counts=False, usage_limit=limit)
     settings = Settings(fallback_model="sonnet")
-    assert carry(RUNNING, verdict, settings)["fallbackModel"] == "sonnet"
-    assert "fallbackModel" not in carry({**RUNNING, "fallbackModel": "sonnet"}, verdict,
-                                        settings)
+    assert carry(running(), verdict, settings)["fallback_model"] == "sonnet"
+    assert "fallback_model" not in carry(running(fallbackModel="sonnet"), verdict, settings)
 
 
 def test_stream_denials_read_from_tool_results():

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.stages.retry import Finish, Requeue, backoff, next_step
@@ -10,8 +11,9 @@ SETTINGS = Settings(max_retries=2, retry_delay=30)
 
 
 def running(attempts=0, **extra):
-    return {"id": "t1", "prompt": "x", "attempts": attempts, "startedAt": "2026-11-25T11:59:00Z",
-            "attempt": attempts + 1, "pid": 42, **extra}
+    return Attempt.from_dict({"id": "t1", "prompt": "x", "attempts": attempts,
+                              "startedAt": "2026-11-25T11:59:00Z", "attempt": attempts + 1,
+                              "pid": 42, **extra})
 
 
 def test_backoff_doubles():
@@ -21,7 +23,7 @@ def test_backoff_doubles():
 def test_a_failure_goes_back_with_backoff_and_reason():
     step = next_step(running(0), Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
     assert isinstance(step, Requeue)
-    task = step.task
+    task = step.task.to_dict()
     assert task["attempts"] == 1 and task["lastError"] == "boom"
     assert task["notBefore"] == (NOW + timedelta(seconds=30)).isoformat(timespec="milliseconds")
     assert "pid" not in task and "startedAt" not in task and "attempt" not in task
@@ -29,7 +31,7 @@ def test_a_failure_goes_back_with_backoff_and_reason():
 
 def test_second_retry_waits_twice_as_long():
     step = next_step(running(1), Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
-    assert step.task["notBefore"].startswith("2026-11-25T12:01:00")
+    assert step.task.to_dict()["notBefore"].startswith("2026-11-25T12:01:00")
 
 
 def test_after_max_retries_it_finishes():
@@ -51,13 +53,13 @@ def test_final_errors_are_not_retried():
 def test_uncounted_attempts_keep_the_count_and_run_without_delay():
     verdict = Verdict(Outcome.INTERRUPTED, "stop", retryable=True, counts=False)
     step = next_step(running(1), verdict, SETTINGS, NOW)
-    assert step.task["attempts"] == 1 and "notBefore" not in step.task
+    assert step.task.to_dict()["attempts"] == 1 and "notBefore" not in step.task.to_dict()
 
 
 def test_a_crash_counts_but_reruns_at_once():
     verdict = Verdict(Outcome.INTERRUPTED, "crash", retryable=True)
     step = next_step(running(0), verdict, SETTINGS, NOW)
-    assert step.task["attempts"] == 1 and "notBefore" not in step.task
+    assert step.task.to_dict()["attempts"] == 1 and "notBefore" not in step.task.to_dict()
 
 
 def test_success_finishes():

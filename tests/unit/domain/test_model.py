@@ -71,3 +71,8 @@ def test_fresh_forgets_earlier_attempts():
     task = Task(id="t", prompt="p", attempts=3, not_before="x", last_error="e",
                 resume_session="s", total_cost_usd=2.0)
     assert fresh(task).to_dict() == {"id": "t", "prompt": "p", "attempts": 0}
+
+
+def test_a_git_baseline_without_a_head_still_fits():
+    task = Task.from_dict({"id": "t", "prompt": "p", "gitBaseline": [None, "abc"]})
+    assert task.git_baseline == (None, "abc") and task.to_dict()["gitBaseline"] == [None, "abc"]
