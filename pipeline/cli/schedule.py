@@ -129,7 +129,7 @@ def run_now(layout: Layout, settings: Settings, schedule_id: str) -> Result:
         if problem:
             return refused(Status.BAD_INPUT, f"{schedule_id} cannot run: {problem}")
         queue = TaskQueue(layout, settings)
-        if schedule_id in active_schedule_ids(queue.entries(), _as_dict(queue.running_attempt())):
+        if schedule_id in active_schedule_ids(queue.tasks(), queue.running_attempt()):
             return refused(Status.FULL, f"{schedule_id}: a copy is still queued or running "
                            "(the overlap rule); try again once it has finished")
     except CorruptFile as error:
@@ -153,6 +153,3 @@ def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:
         print((slot + jitter).isoformat())
     return EXIT_OK
 
-
-def _as_dict(attempt: Any) -> dict[str, Any] | None:  # noqa: ANN401 - until schedules are typed
-    return attempt.to_dict() if attempt else None

@@ -133,7 +133,7 @@ def attention(layout: Layout, settings: Settings, status: dict[str, Any], now: d
     queued = _items(queue.file)
     schedules = _items(JsonFile(layout.scheduled, "tasks"))
     caps = Caps.of(settings)
-    stop = current_stop(SpendLog(HistoryLog(layout.history)), caps, queued, now)
+    stop = current_stop(SpendLog(HistoryLog(layout.history)), caps, tasks_in(queued), now)
     if caps.any:
         status["budget"] = {"dailyUsd": settings.daily_usd or None,
                             "windowUsd": settings.budget_usd or None,
