@@ -76,6 +76,7 @@ class Task:
     resume_fallbacks: int | None = key("resumeFallbacks", f.is_count)
     fallback_model: str | None = key("fallbackModel", f.is_str)
     git_baseline: tuple[str, ...] | None = key("gitBaseline", f.is_str_list, seq=True)
+    kind: str | None = key("kind", f.is_str)  # e.g. "optimisation", "evaluation" (reports)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

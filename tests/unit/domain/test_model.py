@@ -71,3 +71,13 @@ def test_fresh_forgets_earlier_attempts():
     task = Task(id="t", prompt="p", attempts=3, not_before="x", last_error="e",
                 resume_session="s", total_cost_usd=2.0)
     assert fresh(task).to_dict() == {"id": "t", "prompt": "p", "attempts": 0}
+
+
+def test_the_report_fields_account_and_kind_round_trip():
+    raw = {"id": "t", "prompt": "p", "kind": "optimisation", "status": "success",
+           "account": "alice", "git": {"commits": 1}}
+    record = Record.from_dict(raw)
+    assert (record.account, record.task.kind) == ("alice", "optimisation")
+    assert record.to_dict() == raw and record.task.extra == {"git": {"commits": 1}}
+    odd = {"id": "t", "prompt": "p", "kind": 3, "account": None}
+    assert Record.from_dict(odd).to_dict() == odd and Record.from_dict(odd).account is None
