@@ -151,3 +151,14 @@ def test_parse_week():
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_odd_git_facts_read_as_no_commits(tmp_path):
+    end = datetime(2026, 3, 25, 12, tzinfo=BERLIN)
+    odd = [{**rec("text", end), "git": "broken"}, {**rec("string", end), "git": {"commits": "3"}},
+           {**rec("null", end, kind="optimisation"), "git": None}]
+    records = [Record.from_dict(raw) for raw in odd]
+    assert [goals.commit_subjects(r, tmp_path) for r in records] == [[], [], []]
+    assert goals.optimisations(records, tmp_path) == [{
+        "id": "null", "role": "opc-ceo-core", "kind": "optimisation",
+        "completedAt": iso(end), "commits": 0, "subjects": []}]
