@@ -41,6 +41,7 @@ class Record:
     subtype: str | None = key("subtype", f.is_str)
     permission_denials: int | None = key("permissionDenials", f.is_int)
     denied_tools: tuple[str, ...] | None = key("deniedTools", f.is_str_list, seq=True)
+    account: str | None = key("account", f.is_str)  # the postgres backend's account
 
     @classmethod
     def from_dict(cls, raw: object) -> Record:

@@ -82,6 +82,7 @@ class Task:
     fallback_model: str | None = key("fallbackModel", f.is_str)
     # (head, tree) before the first attempt; head is null in a repository without commits
     git_baseline: tuple[str | None, str] | None = key("gitBaseline", _is_baseline, seq=True)
+    kind: str | None = key("kind", f.is_str)  # e.g. "optimisation", "evaluation" (reports)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

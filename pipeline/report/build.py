@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.domain.clock import iso
+from pipeline.domain.record import Record
 from pipeline.report.data import (
     Event,
     EventLog,
-    Record,
     Window,
     day_window,
     load_records,

@@ -11,10 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from pipeline.domain.clock import parse_iso_or_none
-from pipeline.storage.jsonfile import read_lines
+from pipeline.domain.record import Record
+from pipeline.storage.jsonfile import HistoryLog, read_lines
 from pipeline.storage.layout import Layout
-
-Record = dict[str, Any]
 
 
 class Window(NamedTuple):
@@ -51,8 +50,8 @@ def local_date(moment: datetime, tz: tzinfo | None) -> date:
 
 def record_end(record: Record) -> datetime | None:
     """When a record became terminal (startedAt as a last resort)."""
-    for key in ("completedAt", "failedAt", "startedAt"):
-        moment = parse_iso_or_none(record.get(key))
+    for text in (record.completed_at, record.failed_at, record.started_at):
+        moment = parse_iso_or_none(text)
         if moment is not None:
             return moment
     return None
@@ -66,10 +65,11 @@ def load_records(layout: Layout, first: date, last: date,
     read as well, so a report made in another zone still finds every record. A
     record without any usable time stays on the day of its file.
     """
+    history = HistoryLog(layout.history)
     by_day: dict[date, list[Record]] = {}
     for offset in range((last - first).days + 3):
         file_day = first + timedelta(days=offset - 1)
-        for record in read_lines(layout.history / f"{file_day.isoformat()}.jsonl"):
+        for record in history.records(file_day.isoformat()):
             end = record_end(record)
             day = local_date(end, tz) if end is not None else file_day
             if first <= day <= last:

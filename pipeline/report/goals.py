@@ -15,12 +15,16 @@ nothing to judge (e.g. no uptime data).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipeline.domain import fields as f
+from pipeline.domain.record import Record
 from pipeline.execution.gitfacts import subjects_between
-from pipeline.report.data import Record, record_end
+from pipeline.report.data import record_end
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
@@ -38,36 +42,44 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitFacts:
+    """A record's `git` object (execution/gitfacts.py writes it), as far as the goals
+    read it; a record without one reads as no commits."""
+    commits: int | None = f.key("commits", f.is_int)
+    subjects: tuple[Any, ...] | None = f.key("subjects", lambda v: isinstance(v, list), seq=True)
+    head_before: str | None = f.key("headBefore", f.is_str)
+    head_after: str | None = f.key("headAfter", f.is_text)
+
+    @classmethod
+    def of(cls, record: Record) -> GitFacts:
+        raw = record.task.extra.get("git")
+        return cls(**f.split(cls, raw)[0]) if isinstance(raw, Mapping) else cls()
+
+
 def is_optimisation(record: Record) -> bool:
-    if record.get("status") != "success":
+    if not record.succeeded:
         return False
-    git = record.get("git")
-    commits = git.get("commits") if isinstance(git, dict) else None
-    has_commit = isinstance(commits, int) and not isinstance(commits, bool) and commits > 0
-    return has_commit or record.get("kind") == "optimisation"
+    return (GitFacts.of(record).commits or 0) > 0 or record.task.kind == "optimisation"
 
 
 def commit_subjects(record: Record, root: Path) -> list[str]:
     """The record's `git.subjects`, else asked of git (head before..after)."""
-    git = record.get("git") if isinstance(record.get("git"), dict) else {}
-    if isinstance(git.get("subjects"), list):
-        return [str(subject) for subject in git["subjects"]]
-    after = git.get("headAfter")
-    if not isinstance(after, str) or not after:
+    git = GitFacts.of(record)
+    if git.subjects is not None:
+        return [str(subject) for subject in git.subjects]
+    if git.head_after is None:
         return []
-    workspace = Path(record.get("workspace") or root)
-    before = git.get("headBefore") if isinstance(git.get("headBefore"), str) else None
-    return subjects_between(workspace, before, after) or []
+    workspace = Path(record.task.workspace or root)
+    return subjects_between(workspace, git.head_before, git.head_after) or []
 
 
 def optimisations(records: list[Record], root: Path) -> list[dict[str, Any]]:
     """The optimisations among `records`, in the order they ended."""
     found = [r for r in records if is_optimisation(r)]
     found.sort(key=lambda r: (record_end(r) is None, record_end(r) or 0))
-    return [{"id": r.get("id"), "role": r.get("role"), "kind": r.get("kind"),
-             "completedAt": r.get("completedAt"),
-             "commits": (r.get("git") or {}).get("commits", 0) if isinstance(r.get("git"), dict)
-             else 0,
+    return [{"id": r.id, "role": r.task.role, "kind": r.task.kind,
+             "completedAt": r.completed_at, "commits": GitFacts.of(r).commits or 0,
              "subjects": commit_subjects(r, root)} for r in found]
 
 

@@ -9,40 +9,35 @@ from collections import Counter
 from datetime import tzinfo
 from typing import Any
 
-from pipeline.report.data import Record, record_end
+from pipeline.domain.outcome import Outcome
+from pipeline.domain.record import Record
+from pipeline.report.data import record_end
 
 NO_ROLE = "(none)"
 TOP_REASONS = 10
 _NUMBER = re.compile(r"\d+")
 
 
-def _succeeded(record: Record) -> bool:
-    return record.get("status") == "success"
-
-
 def _cancelled(record: Record) -> bool:
-    return record.get("outcome") == "cancelled"
+    return record.outcome is Outcome.CANCELLED
 
 
 def _failed(record: Record) -> bool:
     """Failed, not cancelled: a cancel is the user's decision, not a failure."""
-    return not _succeeded(record) and not _cancelled(record)
+    return not record.succeeded and not _cancelled(record)
 
 
 def _ran(record: Record) -> bool:
     """Whether an agent ever ran for it (a task cancelled or refused while queued did not)."""
-    return bool(record.get("startedAt"))
+    return bool(record.started_at)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _attempts(record: Record) -> int:
-    value = _number(record.get("attempts"))
-    return int(value) if value is not None else 0
+def _outcome(record: Record) -> str:
+    return record.outcome_name or "unknown"
 
 
 def task_figures(records: list[Record], retry_ids: set[str]) -> dict[str, Any]:
@@ -53,9 +48,9 @@ def task_figures(records: list[Record], retry_ids: set[str]) -> dict[str, Any]:
     `successRate` is completed / (all records - cancelled), 0..1: a cancel is the
     user's decision, not a failure of the agent. None when nothing was judged.
     """
-    outcomes = Counter(str(record.get("outcome") or "unknown") for record in records)
-    completed = sum(1 for record in records if _succeeded(record))
-    retried = {str(record.get("id")) for record in records if _attempts(record) > 1}
+    outcomes = Counter(_outcome(record) for record in records)
+    completed = sum(1 for record in records if record.succeeded)
+    retried = {record.id for record in records if (record.attempts or 0) > 1}
     retried |= retry_ids
     judged = len(records) - outcomes["cancelled"]
     return {
@@ -82,7 +77,7 @@ def duration_figures(records: list[Record]) -> dict[str, Any]:
     of durationMs over every record that ran, successes and failures alike (a task
     cancelled or refused before it started would pull the median to 0)."""
     values = sorted(v for r in records
-                    if _ran(r) and (v := _number(r.get("durationMs"))) is not None)
+                    if _ran(r) and (v := _finite(r.duration_ms)) is not None)
     if not values:
         return {"count": 0, "medianMs": None, "p95Ms": None, "maxMs": None}
     return {
@@ -102,9 +97,8 @@ def cost_figures(records: list[Record]) -> dict[str, Any]:
     total = wasted = 0.0
     priced = 0
     for record in records:
-        role = record.get("role") if isinstance(record.get("role"), str) else None
-        entry = roles.setdefault(role or NO_ROLE, {"tasks": 0, "failed": 0, "costUsd": 0.0,
-                                                   "failedAttemptsUsd": 0.0})
+        entry = roles.setdefault(record.task.role or NO_ROLE, {
+            "tasks": 0, "failed": 0, "costUsd": 0.0, "failedAttemptsUsd": 0.0})
         entry["tasks"] += 1
         entry["failed"] += 1 if _failed(record) else 0
         cost, lost = _spend(record)
@@ -128,12 +122,12 @@ def cost_figures(records: list[Record]) -> dict[str, Any]:
 
 def _spend(record: Record) -> tuple[float | None, float]:
     """(what the task cost in all, the part spent on failed attempts)."""
-    last = _number(record.get("costUsd"))
-    total = _number(record.get("totalCostUsd"))
+    last = _finite(record.cost_usd)
+    total = _finite(record.task.total_cost_usd)
     total = last if total is None else total
     if total is None:
         return None, 0.0
-    if not _succeeded(record):
+    if not record.succeeded:
         return total, total
     return total, max(0.0, total - (last or 0.0))
 
@@ -142,12 +136,12 @@ def by_account(records: list[Record]) -> dict[str, dict[str, Any]]:
     """Per account (postgres backend): tasks, failures and cost of the last attempt."""
     accounts: dict[str, dict[str, Any]] = {}
     for record in records:
-        if not isinstance(record.get("account"), str):
+        if record.account is None:
             continue
-        entry = accounts.setdefault(record["account"], {"tasks": 0, "failed": 0, "costUsd": 0.0})
+        entry = accounts.setdefault(record.account, {"tasks": 0, "failed": 0, "costUsd": 0.0})
         entry["tasks"] += 1
-        entry["failed"] += 0 if _succeeded(record) else 1
-        entry["costUsd"] = round(entry["costUsd"] + (_number(record.get("costUsd")) or 0.0), 6)
+        entry["failed"] += 0 if record.succeeded else 1
+        entry["costUsd"] = round(entry["costUsd"] + (_finite(record.cost_usd) or 0.0), 6)
     return dict(sorted(accounts.items()))
 
 
@@ -165,15 +159,15 @@ def failure_reasons(records: list[Record]) -> list[dict[str, Any]]:
     for record in records:
         if not _failed(record):
             continue
-        error = record.get("error")
-        outcome = str(record.get("outcome") or "unknown")
-        text = " ".join(error.split()) if isinstance(error, str) and error.strip() else ""
+        error = record.error or ""
+        outcome = _outcome(record)
+        text = " ".join(error.split())
         text = text or f"({outcome})"
         group = groups.setdefault(reason_key(text), {
             "reason": text[:200], "count": 0, "outcomes": Counter(), "taskIds": []})
         group["count"] += 1
         group["outcomes"][outcome] += 1
-        group["taskIds"].append(str(record.get("id")))
+        group["taskIds"].append(record.id)
     ordered = sorted(groups.values(), key=lambda group: (-group["count"], group["reason"]))
     for group in ordered:
         group["outcomes"] = dict(sorted(group["outcomes"].items()))

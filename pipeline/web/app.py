@@ -107,7 +107,8 @@ class Pages:
         if isinstance(query, list):
             return JSONResponse({"errors": [e.to_dict() for e in query]}, status_code=422)
         page = history.page(self.layout, query)
-        return Response(orjson.dumps({"records": page.records, "hasNext": page.has_next,
+        records = [record.to_dict() for record in page.records]
+        return Response(orjson.dumps({"records": records, "hasNext": page.has_next,
                                       "page": query.page}), media_type="application/json")
 
     async def events(self, request: Request) -> Response:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from pipeline.domain.task import valid_id
+from pipeline.domain.attempt import Attempt
+from pipeline.domain.record import Record, records_in
+from pipeline.domain.task import Task, valid_id
 from pipeline.domain.validation import FieldError
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile, read_bytes
 from pipeline.storage.layout import Layout
@@ -19,7 +20,6 @@ from pipeline.storage.queue import TaskQueue
 
 PAGE_SIZE = 50
 STATUSES = ("", "success", "failed")
-_TEXT_FIELDS = ("id", "name", "role", "prompt", "error", "outcome")
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,19 @@ class HistoryQuery:
     page: int = 1
     size: int = PAGE_SIZE
 
-    def matches(self, record: dict[str, Any]) -> bool:
-        if self.status and record.get("status") != self.status:
+    def matches(self, record: Record) -> bool:
+        if self.status and record.status != self.status:
             return False
-        if self.role and record.get("role") != self.role:
+        if self.role and record.task.role != self.role:
             return False
         needle = self.text.lower()
-        return not needle or any(needle in str(record.get(k) or "").lower()
-                                 for k in _TEXT_FIELDS)
+        return not needle or any(needle in (text or "").lower() for text in _texts(record))
+
+
+def _texts(record: Record) -> tuple[str | None, ...]:
+    """What the text filter looks in."""
+    task = record.task
+    return record.id, task.name, task.role, task.prompt, record.error, record.outcome_name
 
 
 def parse_query(params: dict[str, str]) -> HistoryQuery | list[FieldError]:
@@ -65,7 +70,7 @@ def parse_query(params: dict[str, str]) -> HistoryQuery | list[FieldError]:
 @dataclass(frozen=True)
 class HistoryPage:
     query: HistoryQuery
-    records: list[dict[str, Any]]
+    records: list[Record]
     has_next: bool
 
 
@@ -78,11 +83,11 @@ def page(layout: Layout, query: HistoryQuery) -> HistoryPage:
     log = HistoryLog(layout.history)
     days = [query.day] if query.day else history_days(layout)
     skip, wanted = (query.page - 1) * query.size, query.size + 1
-    found: list[dict[str, Any]] = []
+    found: list[Record] = []
     for day in days:
         if not _may_contain(log, day, query.text.lower()):
             continue
-        for record in reversed(log.read(day)):
+        for record in reversed(log.records(day)):
             if not query.matches(record):
                 continue
             if skip:
@@ -97,7 +102,7 @@ def page(layout: Layout, query: HistoryQuery) -> HistoryPage:
 @dataclass(frozen=True)
 class Found:
     where: str  # running | queued | completed | failed | history
-    task: dict[str, Any]
+    task: Attempt | Task | Record
 
 
 def find_task(layout: Layout, queue: TaskQueue, task_id: str) -> Found | None:
@@ -107,19 +112,19 @@ def find_task(layout: Layout, queue: TaskQueue, task_id: str) -> Found | None:
     try:
         running = queue.running_attempt()
         if running and running.id == task_id:
-            return Found("running", running.to_dict())
+            return Found("running", running)
         for task in queue.tasks():
             if task.id == task_id:
-                return Found("queued", task.to_dict())
+                return Found("queued", task)
     except CorruptFile:
         pass
     for which in ("failed", "completed"):
         try:
-            records = JsonFile(getattr(layout, which), "list").items()
+            records = records_in(JsonFile(getattr(layout, which), "list").items())
         except CorruptFile:
             continue
         for record in reversed(records):
-            if isinstance(record, dict) and record.get("id") == task_id:
+            if record.id == task_id:
                 return Found(which, record)
     return _in_history(layout, task_id)
 
@@ -139,7 +144,7 @@ def _in_history(layout: Layout, task_id: str) -> Found | None:
     for day in history_days(layout):
         if not _may_contain(log, day, task_id.lower()):
             continue
-        for record in reversed(log.read(day)):
-            if record.get("id") == task_id:
+        for record in reversed(log.records(day)):
+            if record.id == task_id:
                 return Found("history", record)
     return None

@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.cli.status import collect
 from pipeline.domain.order import run_order
+from pipeline.domain.record import records_in
 from pipeline.domain.settings import Settings
 from pipeline.report.build import build_report
 from pipeline.scheduling.cron import CronError, next_n, zone_for
@@ -40,15 +41,15 @@ def tail(path: Any, limit: int = LOG_TAIL_BYTES) -> tuple[str, bool]:
 def overview(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
     status = collect(layout, settings, now)
     running = status["runningTask"]
-    record: dict[str, Any] = {}
+    cost = None
     if running:
         with contextlib.suppress(CorruptFile):
             attempt = TaskQueue(layout, settings).running_attempt()
-            record = attempt.to_dict() if attempt else {}
+            cost = attempt.task.total_cost_usd if attempt else None
     return {
         "status": status,
         "running": running,
-        "running_cost": record.get("costUsd") or record.get("totalCostUsd"),
+        "running_cost": cost,
         "progress": progress_line(tail(layout.task_log(running["id"]), 16384)[0])
         if running else "",
         "high": settings.high_watermark,
@@ -63,16 +64,15 @@ def queue_view(layout: Layout, settings: Settings, now: datetime) -> dict[str, A
         queued = queue.tasks()
     except CorruptFile as problem:
         queued, error = [], str(problem)
-    order = run_order(queued, now)
-    ready = [task.to_dict() for task in order]
-    waiting = [task.to_dict() for task in queued if task not in order]
+    ready = run_order(queued, now)
+    waiting = [t for t in queued if t not in ready]
     try:
-        failed = JsonFile(layout.failed, "list").items()[-RECENT_FAILED:][::-1]
+        failed = records_in(JsonFile(layout.failed, "list").items())[-RECENT_FAILED:][::-1]
     except CorruptFile:
         failed = []
     status = collect(layout, settings, now, detail=False)
-    return {"ready": ready, "waiting": waiting, "error": error, "status": status,
-            "failed": [r for r in failed if isinstance(r, dict)],
+    return {"ready": [t.to_dict() for t in ready], "waiting": [t.to_dict() for t in waiting],
+            "error": error, "status": status, "failed": [r.to_dict() for r in failed],
             "high": settings.high_watermark, "low": settings.low_watermark}
 
 
@@ -98,7 +98,9 @@ def schedules_view(layout: Layout, now: datetime) -> dict[str, Any]:
 
 
 def history_view(layout: Layout, query: history.HistoryQuery) -> dict[str, Any]:
-    return {"page": history.page(layout, query), "q": query}
+    found = history.page(layout, query)
+    return {"page": {"records": [r.to_dict() for r in found.records],
+                     "has_next": found.has_next}, "q": query}
 
 
 def task_view(layout: Layout, settings: Settings, task_id: str) -> dict[str, Any] | None:
@@ -106,7 +108,7 @@ def task_view(layout: Layout, settings: Settings, task_id: str) -> dict[str, Any
     if found is None:
         return None
     log, cut = tail(layout.task_log(task_id))
-    return {"found": found, "task": found.task, "log": log, "log_cut": cut,
+    return {"found": found, "task": found.task.to_dict(), "log": log, "log_cut": cut,
             "following": found.where in ("running", "queued")}
 
 

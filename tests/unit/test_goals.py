@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.domain.clock import iso
+from pipeline.domain.record import Record
 from pipeline.report import goals
 from pipeline.report.build import build_report, render_markdown
 from pipeline.report.weekly import WeekInputs, build_week, parse_week
@@ -51,7 +52,7 @@ def test_what_counts_as_an_optimisation(tmp_path):
         rec("failed-with-commits", end, ok=False, commits=2, subjects=["Half done"]),
         rec("no-git", end),
     ]
-    found = goals.optimisations(records, tmp_path)
+    found = goals.optimisations([Record.from_dict(r) for r in records], tmp_path)
     assert [item["id"] for item in found] == ["commit", "kind"]
     assert found[0]["subjects"] == ["Speed up the parser"] and found[0]["commits"] == 1
     assert found[1]["subjects"] == [] and found[1]["commits"] == 0
@@ -69,7 +70,7 @@ def test_subjects_are_asked_of_git_when_the_record_has_none(tmp_path):
     git("commit", "-q", "--allow-empty", "-m", "Cache the index")
     record = rec("t", datetime(2026, 3, 25, tzinfo=BERLIN), commits=1, workspace=str(tmp_path))
     record["git"].update(headBefore=before, headAfter=git("rev-parse", "HEAD"))
-    assert goals.commit_subjects(record, tmp_path) == ["Cache the index"]
+    assert goals.commit_subjects(Record.from_dict(record), tmp_path) == ["Cache the index"]
 
 
 def test_uptime_and_queue_goals():
@@ -150,3 +151,14 @@ def test_parse_week():
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_odd_git_facts_read_as_no_commits(tmp_path):
+    end = datetime(2026, 3, 25, 12, tzinfo=BERLIN)
+    odd = [{**rec("text", end), "git": "broken"}, {**rec("string", end), "git": {"commits": "3"}},
+           {**rec("null", end, kind="optimisation"), "git": None}]
+    records = [Record.from_dict(raw) for raw in odd]
+    assert [goals.commit_subjects(r, tmp_path) for r in records] == [[], [], []]
+    assert goals.optimisations(records, tmp_path) == [{
+        "id": "null", "role": "opc-ceo-core", "kind": "optimisation",
+        "completedAt": iso(end), "commits": 0, "subjects": []}]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pipeline.cli.status import collect
 from pipeline.domain.outcome import Outcome
+from pipeline.domain.record import Record
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
 from pipeline.report.tasks import duration_figures, failure_reasons, task_figures
@@ -25,15 +26,19 @@ CANCELLED = {"status": "failed", "outcome": "cancelled", "durationMs": 0, "error
              "startedAt": None}
 
 
+def records(*raws: dict) -> list[Record]:
+    return [Record.from_dict({"id": f"t{n}", **raw}) for n, raw in enumerate(raws)]
+
+
 def test_cancellations_are_not_failures_in_the_report() -> None:
-    figures = task_figures([RAN, FAILED, CANCELLED, CANCELLED], set())
+    figures = task_figures(records(RAN, FAILED, CANCELLED, CANCELLED), set())
     assert (figures["completed"], figures["failed"], figures["cancelled"]) == (1, 1, 2)
     assert figures["successRate"] == 0.5
-    assert [r["reason"] for r in failure_reasons([FAILED, CANCELLED])] == ["boom"]
+    assert [r["reason"] for r in failure_reasons(records(FAILED, CANCELLED))] == ["boom"]
 
 
 def test_the_median_ignores_records_that_never_ran() -> None:
-    durations = duration_figures([RAN, FAILED, CANCELLED, CANCELLED, CANCELLED])
+    durations = duration_figures(records(RAN, FAILED, CANCELLED, CANCELLED, CANCELLED))
     assert durations["count"] == 2 and durations["medianMs"] == 45_000
 
 

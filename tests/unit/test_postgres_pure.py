@@ -88,12 +88,13 @@ def test_a_finished_task_dropped_from_the_mirror_is_not_cancelled():
 
 
 def test_the_report_splits_cost_by_account_when_records_name_one():
+    from pipeline.domain.record import records_in
     from pipeline.report.tasks import cost_figures
 
     records = [{"id": "a", "status": "success", "account": "alice", "costUsd": 0.5},
                {"id": "b", "status": "failed", "account": "alice", "costUsd": 0.25},
                {"id": "c", "status": "success", "account": "bob"}]
-    figures = cost_figures(records)
+    figures = cost_figures(records_in(records))
     assert figures["byAccount"] == {"alice": {"tasks": 2, "failed": 1, "costUsd": 0.75},
                                     "bob": {"tasks": 1, "failed": 0, "costUsd": 0.0}}
-    assert "byAccount" not in cost_figures([{"id": "x", "status": "success"}])
+    assert "byAccount" not in cost_figures(records_in([{"id": "x", "status": "success"}]))

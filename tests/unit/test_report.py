@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pipeline.domain.clock import iso
+from pipeline.domain.record import records_in
 from pipeline.report.build import (
     SUMMARY_KEYS,
     build_report,
@@ -215,9 +216,11 @@ def test_costs(report: dict) -> None:
 def test_spend_on_failed_attempts_counts_every_attempt() -> None:
     from pipeline.report.tasks import cost_figures
 
-    records = [{"status": "success", "role": "dev", "costUsd": 0.1, "totalCostUsd": 0.35},
-               {"status": "failed", "role": "dev", "costUsd": 0.2, "totalCostUsd": 0.5}]
-    figures = cost_figures(records)
+    records = [{"id": "s", "status": "success", "role": "dev", "costUsd": 0.1,
+                "totalCostUsd": 0.35},
+               {"id": "f", "status": "failed", "role": "dev", "costUsd": 0.2,
+                "totalCostUsd": 0.5}]
+    figures = cost_figures(records_in(records))
     assert figures["totalUsd"] == 0.85
     assert figures["failedAttemptsUsd"] == 0.75  # 0.25 before the success + all of 0.5
 
@@ -404,7 +407,7 @@ def test_records_without_times_stay_on_their_file_day(tmp_path) -> None:
     file_record(root, D, {"id": "x", "status": "failed", "outcome": "invalid"})
     file_record(root, D, record("late", at(D + timedelta(days=1), 0, 5), 1000))
     by_day = load_records(root, ago(1), D, TZ)
-    assert [r["id"] for r in by_day[D]] == ["x"]
+    assert [r.id for r in by_day[D]] == ["x"]
 
 
 def test_machine_zone_is_the_default(layout: Layout) -> None:

@@ -4,6 +4,7 @@ naming the field, 401/403 from the security policy)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,25 @@ def test_security_headers(client: TestClient) -> None:
     headers = client.get("/").headers
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
+
+
+def test_typed_values_reach_the_page_with_every_field_of_the_file(client: TestClient,
+                                                                    root: Path) -> None:
+    """Records and tasks are read into typed values and shown as the file held them:
+    unknown fields, explicit nulls and odd values come back untouched; the queue keeps
+    the run order (high first, then FIFO, waiting retries last)."""
+    layout = Layout(root)
+    kept = {"id": "h1", "prompt": "p", "status": "failed", "outcome": "error",
+            "failedAt": "2026-11-28T10:00:00Z", "error": "boom", "durationMs": "slow",
+            "name": None, "git": {"commits": 2, "subjects": ["x"]}, "custom": [1, {"a": 2}]}
+    write_json(layout.failed, {"list": [7, kept]})
+    (layout.history / "2026-11-28.jsonl").write_text(json.dumps(kept) + "\n")
+    write_json(layout.queue, {"list": [
+        {"id": "later", "prompt": "p", "notBefore": "2999-01-01T00:00:00Z"},
+        {"id": "normal", "prompt": "p"}, {"id": "urgent", "prompt": "p", "priority": "high"}]})
+    assert client.get("/api/history").json()["records"] == [kept]
+    page = client.get("/tasks/h1").text
+    assert "custom" in page and "filesChanged" not in page and ">2</dd>" in page
+    queue = client.get("/queue").text
+    rows = [queue.index(f'data-id="{task_id}"') for task_id in ("urgent", "normal", "later", "h1")]
+    assert rows == sorted(rows) and "waits" in queue

@@ -36,7 +36,7 @@ def layout(tmp_path: Path) -> Layout:
 
 
 def ids(page: history.HistoryPage) -> list[str]:
-    return [r["id"] for r in page.records]
+    return [r.id for r in page.records]
 
 
 def test_history_pages_newest_first(layout: Layout) -> None:

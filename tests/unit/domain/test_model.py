@@ -76,3 +76,11 @@ def test_fresh_forgets_earlier_attempts():
 def test_a_git_baseline_without_a_head_still_fits():
     task = Task.from_dict({"id": "t", "prompt": "p", "gitBaseline": [None, "abc"]})
     assert task.git_baseline == (None, "abc") and task.to_dict()["gitBaseline"] == [None, "abc"]
+def test_the_report_fields_account_and_kind_round_trip():
+    raw = {"id": "t", "prompt": "p", "kind": "optimisation", "status": "success",
+           "account": "alice", "git": {"commits": 1}}
+    record = Record.from_dict(raw)
+    assert (record.account, record.task.kind) == ("alice", "optimisation")
+    assert record.to_dict() == raw and record.task.extra == {"git": {"commits": 1}}
+    odd = {"id": "t", "prompt": "p", "kind": 3, "account": None}
+    assert Record.from_dict(odd).to_dict() == odd and Record.from_dict(odd).account is None
