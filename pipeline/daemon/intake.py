@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.gate import Level
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import tasks_in
 from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.stages import admit
@@ -96,7 +98,8 @@ class Intake:
 
     def _schedule(self, queued: list[Any], now: datetime) -> datetime | None:
         try:
-            wake = self.scheduler.tick(now, queued, self.entry, self.level is Level.FULL)
+            running = Attempt.from_dict(self.entry) if self.entry else None
+            wake = self.scheduler.tick(now, tasks_in(queued), running, self.level is Level.FULL)
         except CorruptFile as error:
             self._report_damage(error)
             return None
