@@ -111,3 +111,18 @@ def test_a_tick_fires_a_task_copy_and_leaves_garbage_entries_exactly_as_they_wer
     assert copy.role == "coach" and copy.extra == {"custom": {"k": [1]}, "zzz": "first"}
     # nothing due now: no write, and the wake is still the next firing
     assert Scheduler(layout, queue, 60.0).tick(now, [copy], None, False) == wake
+
+
+def test_init_merge_reads_the_file_as_schedules_and_leaves_garbage_alone():
+    from pipeline.scheduling.selfevolution import loop_schedules, merge
+
+    wanted = loop_schedules("/srv/p", "docs/plan.md", "en", True)
+    mine = {"zzz": 1, **{**wanted[0], "enabled": False}}
+    existing = [42, mine, {"id": 7}]
+    result = merge(existing, wanted, force=False)
+    assert result.conflicts == ["opc-coach-planning"]  # "zzz" differs: nothing changed
+    assert existing == [42, mine, {"id": 7}]
+    existing[1] = {**wanted[0], "enabled": "off"}
+    result = merge(existing, wanted, force=False)
+    assert result.enabled == ["opc-coach-planning"] and existing[1]["enabled"] is True
+    assert existing[0] == 42 and existing[2] == {"id": 7} and len(existing) == 7
