@@ -10,9 +10,10 @@ from typing import Any
 from pipeline.cli.queue import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNKNOWN, enqueue_one, fail
 from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.domain import clock
+from pipeline.domain.schedule import Schedule, schedule_entries, schedules_in
 from pipeline.domain.settings import Settings
-from pipeline.scheduling.checks import is_enabled
-from pipeline.scheduling.cron import CronError, next_n, zone_for
+from pipeline.scheduling.checks import zone_of
+from pipeline.scheduling.cron import CronError, next_n
 from pipeline.scheduling.health import report, seen_from
 from pipeline.scheduling.plan import task_copy
 from pipeline.scheduling.slots import jitter_seconds
@@ -27,13 +28,18 @@ from pipeline.storage.schedule_facts import week_of_files
 _COLUMNS = ("id", "enabled", "cron", "timezone", "lastRun", "nextRun", "skipCount", "error")
 
 
-def _schedules(layout: Layout) -> list[Any]:
-    return JsonFile(layout.scheduled, "tasks").items()
+def _schedules(layout: Layout) -> list[Schedule]:
+    return schedules_in(JsonFile(layout.scheduled, "tasks").items())
 
 
-def _find(schedules: list[Any], schedule_id: str) -> dict[str, Any] | None:
-    return next((s for s in schedules if isinstance(s, dict) and s.get("id") == schedule_id),
-                None)
+def _find(schedules: list[Schedule], schedule_id: str) -> Schedule | None:
+    return next((s for s in schedules if s.id == schedule_id), None)
+
+
+def _position(items: list[Any], schedule_id: str) -> int | None:
+    """Where the schedule is in the file's `tasks` list."""
+    return next((i for i, s in enumerate(schedule_entries(items))
+                 if s is not None and s.id == schedule_id), None)
 
 
 def schedule_command(layout: Layout, settings: Settings, args: Namespace) -> int:
@@ -46,26 +52,33 @@ def schedule_command(layout: Layout, settings: Settings, args: Namespace) -> int
 
 
 def _list(layout: Layout, _settings: Settings, args: Namespace) -> int:
-    rows = [s for s in _schedules(layout) if isinstance(s, dict)]
+    rows = _schedules(layout)
     health = schedule_health(layout, rows, clock.now())
     if args.json:
-        sys.stdout.write(dumps([{**{c: s.get(c) for c in _COLUMNS}, "health": h}
+        sys.stdout.write(dumps([{**{c: s.written(c) for c in _COLUMNS}, "health": h}
                                 for s, h in zip(rows, health, strict=True)]).decode())
         return EXIT_OK
     for schedule, state in zip(rows, health, strict=True):
-        enabled = "on " if is_enabled(schedule.get("enabled")) else "off"
-        line = (f"{schedule.get('id')}  {enabled}  {schedule.get('cron')!s:<16} "
-                f"{schedule.get('timezone') or 'local'}  last {schedule.get('lastRun') or '-'}  "
-                f"next {schedule.get('nextRun') or '-'}  skips {schedule.get('skipCount', 0)}")
-        print(line + (f"  ERROR {schedule['error']}" if schedule.get("error") else ""))
+        print(_line(schedule))
         print(f"    {health_line(state)}")
     return EXIT_OK
 
 
-def schedule_health(layout: Layout, schedules: list[dict[str, Any]], now: datetime
+def _line(schedule: Schedule) -> str:
+    """One schedule as `schedule list` shows it (its values as written)."""
+    shown = schedule.written
+    enabled = "on " if schedule.enabled else "off"
+    skips = schedule.extra.get("skipCount", schedule.skip_count or 0)
+    line = (f"{shown('id')}  {enabled}  {shown('cron')!s:<16} "
+            f"{shown('timezone') or 'local'}  last {shown('lastRun') or '-'}  "
+            f"next {shown('nextRun') or '-'}  skips {skips}")
+    return line + (f"  ERROR {shown('error')}" if shown("error") else "")
+
+
+def schedule_health(layout: Layout, schedules: list[Schedule], now: datetime
                     ) -> list[dict[str, Any]]:
     events, records = week_of_files(layout, now)
-    return [report(s, seen_from(str(s.get("id")), events, records), now) for s in schedules]
+    return [report(s, seen_from(str(s.written("id")), events, records), now) for s in schedules]
 
 
 def health_line(state: dict[str, Any]) -> str:
@@ -91,10 +104,10 @@ def set_enabled(layout: Layout, settings: Settings, schedule_id: str, enabled: b
             return refused(Status.BAD_INPUT, f"{schedule_id} not enabled: {problem}")
 
     def change(data: dict[str, Any]) -> bool:
-        schedule = _find(data["tasks"], schedule_id)
-        if schedule is not None:
-            schedule["enabled"] = enabled
-        return schedule is not None
+        position = _position(data["tasks"], schedule_id)
+        if position is not None:
+            data["tasks"][position]["enabled"] = enabled
+        return position is not None
 
     try:
         found = JsonFile(layout.scheduled, "tasks").update(change)
@@ -136,7 +149,7 @@ def run_now(layout: Layout, settings: Settings, schedule_id: str) -> Result:
         return refused(Status.BROKEN, str(error))
     now = clock.now()
     task = with_context(layout, schedule, task_copy(schedule, now), now, queue.level().value)
-    return enqueue_one(layout, settings, task)
+    return enqueue_one(layout, settings, task.to_dict())
 
 
 def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:
@@ -144,9 +157,9 @@ def _next(layout: Layout, _settings: Settings, args: Namespace) -> int:
     if schedule is None:
         return fail(f"no schedule {args.id}", EXIT_UNKNOWN)
     try:
-        zone = zone_for(schedule.get("timezone"))
-        jitter = timedelta(seconds=jitter_seconds(str(args.id), schedule.get("jitterSeconds")))
-        slots = next_n(str(schedule.get("cron")), zone, clock.now() - jitter, args.n)
+        zone = zone_of(schedule)
+        jitter = timedelta(seconds=jitter_seconds(str(args.id), schedule.written("jitterSeconds")))
+        slots = next_n(str(schedule.written("cron")), zone, clock.now() - jitter, args.n)
     except CronError as error:
         return fail(f"{args.id}: {error}", EXIT_BAD_INPUT)
     for slot in slots:  # when it really fires: the slot plus the schedule's stable jitter

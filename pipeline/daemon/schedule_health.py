@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.domain.clock import iso
+from pipeline.domain.record import Record
+from pipeline.domain.schedule import schedules_in
+from pipeline.domain.task import Task
 from pipeline.log import logger
 from pipeline.scheduling.health import WEEK, lateness, seen_from
 from pipeline.storage.events import emit
@@ -37,18 +40,20 @@ class LateWatch:
         if name in SCHEDULE_EVENTS:
             self.events.append(record)
         elif name in _END_EVENTS and record.get("scheduledId"):
-            ended = "completedAt" if name == "task_done" else "failedAt"
-            self.records.append({"scheduledId": record["scheduledId"],
-                                 "status": _END_EVENTS[name], ended: record.get("at")})
+            at = record.get("at")
+            done = name == "task_done"
+            task = Task(id=str(record.get("id") or ""), scheduled_id=str(record["scheduledId"]))
+            self.records.append(Record(task=task, status=_END_EVENTS[name],
+                                       completed_at=at if done else None,
+                                       failed_at=None if done else at))
 
     def check(self, now: datetime) -> None:
         try:
-            schedules = [s for s in self.file.items() if isinstance(s, dict) and s.get("id")]
+            schedules = [s for s in schedules_in(self.file.items()) if s.written("id")]
         except CorruptFile:
             return
-        late = {str(s["id"]): reason for s in schedules
-                if (reason := lateness(s, seen_from(str(s["id"]), self.events, self.records),
-                                       now))}
+        late = {s.label: reason for s in schedules
+                if (reason := lateness(s, seen_from(s.label, self.events, self.records), now))}
         known = self.state.read().get("lateSchedules") or {}
         for schedule_id, reason in late.items():
             if schedule_id not in known:
@@ -63,5 +68,4 @@ class LateWatch:
     def _forget_before(self, moment: datetime) -> None:
         day = iso(moment)[:10]
         self.events = [e for e in self.events if str(e.get("at") or "") >= day]
-        self.records = [r for r in self.records
-                        if str(r.get("completedAt") or r.get("failedAt") or "") >= day]
+        self.records = [r for r in self.records if (r.ended_at or "") >= day]

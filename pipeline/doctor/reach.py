@@ -17,6 +17,7 @@ from datetime import datetime
 from pipeline.agent.presets import build_env
 from pipeline.doctor.checks import Check
 from pipeline.doctor.probes import Probes, first_line
+from pipeline.domain.schedule import schedules_in
 from pipeline.domain.settings import Settings
 from pipeline.scheduling.validity import enabled_problems
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
@@ -62,7 +63,7 @@ def check_schedules(layout: Layout, settings: Settings, now: datetime) -> Check:
         schedules = JsonFile(layout.scheduled, "tasks").items()
     except (CorruptFile, OSError):
         return Check("schedules", True, "not checked (see task files)")
-    broken = enabled_problems(schedules, settings, now)
+    broken = enabled_problems(schedules_in(schedules), settings, now)
     if broken:
         return Check("schedules", False, "; ".join(f"{i}: {p}" for i, p in broken),
                      "fix the schedule in tasks/scheduled.json (or `claude-runner schedule "

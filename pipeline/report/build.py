@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.domain.clock import iso
 from pipeline.domain.record import Record
+from pipeline.domain.schedule import schedules_in
 from pipeline.report.data import (
     Event,
     EventLog,
@@ -223,11 +224,11 @@ def build_report(layout: Layout, day: date, now: datetime, poll_interval: float,
 def schedule_health(layout: Layout, moment: datetime) -> list[dict[str, Any]]:
     """Each schedule's health (scheduling/health.py) as of `moment`."""
     try:
-        schedules = [s for s in JsonFile(layout.scheduled, "tasks").items() if isinstance(s, dict)]
+        schedules = schedules_in(JsonFile(layout.scheduled, "tasks").items())
     except CorruptFile:
         return []
     events, records = week_of_files(layout, moment)
-    return [health_report(s, seen_from(str(s.get("id")), events, records), moment)
+    return [health_report(s, seen_from(str(s.written("id")), events, records), moment)
             for s in schedules]
 
 

@@ -10,43 +10,51 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import tzinfo
 from typing import Any
 
+from pipeline.domain.schedule import Schedule, is_enabled
 from pipeline.domain.settings import Settings
 from pipeline.domain.validation import validate
 from pipeline.scheduling.cron_syntax import CronError, normalize, zone_for
 from pipeline.scheduling.placeholders import prompt_problem
 
-__all__ = ["copy_problem", "is_enabled", "schedule_problem"]
+__all__ = ["copy_problem", "is_enabled", "schedule_problem", "zone_of"]
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,114}$")  # + "-" + 13 digits of epoch ms <= 128
 
 
-def schedule_problem(schedule: dict, seen: set[str]) -> str | None:
-    """Why this schedule cannot run, or None; `seen` holds the ids of the schedules before it."""
-    schedule_id = schedule.get("id")
-    if not isinstance(schedule_id, str) or not _ID.match(schedule_id):
+def schedule_problem(schedule: Schedule, seen: set[str]) -> str | None:
+    """Why this schedule cannot run, or None; `seen` holds the ids of the schedules before it.
+    (Values that do not fit their field are checked as written.)"""
+    schedule_id = schedule.id
+    if schedule_id is None or not _ID.match(schedule_id):
         return "id is missing or invalid: use 1-114 characters of A-Z a-z 0-9 . _ -"
     if schedule_id in seen:
         return f"duplicate id {schedule_id!r}: an earlier schedule already uses it"
-    prompt = schedule.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
+    prompt = schedule.prompt
+    if prompt is None or not prompt.strip():
         return "prompt is missing or empty"
     if placeholder := prompt_problem(prompt):
         return placeholder
-    if "cron" not in schedule:
+    if schedule.cron is None and not schedule.unfit("cron"):
         return "cron is missing"
-    if not _valid_jitter(schedule.get("jitterSeconds")):
+    if not _valid_jitter(schedule.written("jitterSeconds")):
         return "jitterSeconds must be a number of seconds >= 0"
     problem = health_options_problem(schedule)
     if problem:
         return problem
     try:
-        normalize(schedule["cron"])
-        zone_for(schedule.get("timezone"))
+        normalize(schedule.cron or "")
+        zone_of(schedule)
     except CronError as exc:
         return str(exc)
     return None
+
+
+def zone_of(schedule: Schedule) -> tzinfo:
+    """The schedule's time zone (local when it names none). Raises CronError."""
+    return zone_for(schedule.written("timezone"))
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -66,15 +74,15 @@ def duration_seconds(value: Any) -> float | None:
     raise ValueError(value)
 
 
-def health_options_problem(schedule: dict) -> str | None:
+def health_options_problem(schedule: Schedule) -> str | None:
     """whenFull, catchUpWithin and lateAfter (minutes) of one schedule."""
-    if schedule.get("whenFull", "skip") not in ("skip", "defer"):
+    if schedule.unfit("whenFull"):
         return 'whenFull must be "skip" or "defer"'
     try:
-        duration_seconds(schedule.get("catchUpWithin"))
+        duration_seconds(schedule.written("catchUpWithin"))
     except ValueError:
         return 'catchUpWithin must be seconds or a duration like "90m", "2h"'
-    late = schedule.get("lateAfter")
+    late = schedule.written("lateAfter")
     if late is not None and not (_valid_jitter(late) and late > 0):
         return "lateAfter must be a number of minutes > 0"
     return None
@@ -88,16 +96,8 @@ def _valid_jitter(value: Any) -> bool:
     return math.isfinite(value) and value >= 0
 
 
-def is_enabled(value: Any) -> bool:
-    """`enabled`: missing/null means true; "false"/"no"/"off"/"0" strings mean false."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "on", "1")
-    return bool(value)
-
-
-def copy_problem(task: dict, settings: Settings) -> str | None:
-    """Why a schedule's task copy would be refused as an inbox task, or None."""
+def copy_problem(task: dict[str, Any], settings: Settings) -> str | None:
+    """Why a schedule's task copy (as `plan.copy_fields` writes it) would be refused as an
+    inbox task, or None."""
     errors = validate(task, settings)
     return "; ".join(str(e) for e in errors) if errors else None

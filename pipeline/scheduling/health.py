@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.scheduling.checks import is_enabled
-from pipeline.scheduling.cron import CronError, next_after, zone_for
+from pipeline.domain.record import Record
+from pipeline.domain.schedule import Schedule
+from pipeline.scheduling.checks import zone_of
+from pipeline.scheduling.cron import CronError, next_after
 
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
 MAX_COUNTED = 10_000  # expected slots are counted up to this (a per-second cron over a week)
@@ -45,29 +47,29 @@ class Counts:
     skipped: int
 
 
-def late_after(schedule: dict[str, Any], now: datetime) -> timedelta:
-    minutes = schedule.get("lateAfter")
-    if isinstance(minutes, int | float) and not isinstance(minutes, bool) and minutes > 0:
+def late_after(schedule: Schedule, now: datetime) -> timedelta:
+    minutes = schedule.late_after
+    if minutes is not None and minutes > 0:
         return timedelta(minutes=minutes)
     try:
-        zone = zone_for(schedule.get("timezone"))
-        first = next_after(str(schedule.get("cron")), zone, now)
-        period = next_after(str(schedule.get("cron")), zone, first) - first
+        zone = zone_of(schedule)
+        first = next_after(_cron(schedule), zone, now)
+        period = next_after(_cron(schedule), zone, first) - first
     except (CronError, ValueError, OverflowError):
         return timedelta(hours=1)
     return max(period / 2, timedelta(minutes=1))
 
 
-def lateness(schedule: dict[str, Any], seen: Seen, now: datetime) -> str | None:
+def lateness(schedule: Schedule, seen: Seen, now: datetime) -> str | None:
     """Why the schedule is late, or None."""
-    if not is_enabled(schedule.get("enabled")):
+    if not schedule.enabled:
         return None
-    if schedule.get("error"):
-        return f"stopped firing: {schedule['error']}"
+    if error := schedule.written("error"):
+        return f"stopped firing: {error}"
     grace = late_after(schedule, now)
-    next_run = _time(schedule.get("nextRun"))
+    next_run = _time(schedule.next_run)
     if next_run and now - next_run > grace:
-        return f"stopped firing: nextRun {schedule['nextRun']} passed and did not advance"
+        return f"stopped firing: nextRun {schedule.next_run} passed and did not advance"
     due = [moment for moment in seen.due if moment + grace <= now]
     if not due:
         return None
@@ -80,7 +82,7 @@ def lateness(schedule: dict[str, Any], seen: Seen, now: datetime) -> str | None:
             f"({failed} failed, {skipped} skipped since)")
 
 
-def counts(schedule: dict[str, Any], seen: Seen, now: datetime, span: timedelta) -> Counts:
+def counts(schedule: Schedule, seen: Seen, now: datetime, span: timedelta) -> Counts:
     start = now - span
 
     def within(moments: tuple[datetime, ...]) -> int:
@@ -90,31 +92,34 @@ def counts(schedule: dict[str, Any], seen: Seen, now: datetime, span: timedelta)
                   within(seen.succeeded), within(seen.failed), within(seen.skipped))
 
 
-def expected_slots(schedule: dict[str, Any], start: datetime, end: datetime) -> int:
+def expected_slots(schedule: Schedule, start: datetime, end: datetime) -> int:
     """Cron slots in (start, end] (0 for a disabled or broken schedule)."""
-    if not is_enabled(schedule.get("enabled")) or schedule.get("error"):
+    if not schedule.enabled or schedule.written("error"):
         return 0
     try:
-        zone = zone_for(schedule.get("timezone"))
-        slot, count = next_after(str(schedule.get("cron")), zone, start), 0
+        zone = zone_of(schedule)
+        slot, count = next_after(_cron(schedule), zone, start), 0
         while slot <= end and count < MAX_COUNTED:
             count += 1
-            slot = next_after(str(schedule.get("cron")), zone, slot)
+            slot = next_after(_cron(schedule), zone, slot)
     except (CronError, ValueError, OverflowError):
         return 0
     return count
 
 
-def report(schedule: dict[str, Any], seen: Seen, now: datetime) -> dict[str, Any]:
+def _cron(schedule: Schedule) -> str:
+    return str(schedule.written("cron"))
+
+
+def report(schedule: Schedule, seen: Seen, now: datetime) -> dict[str, Any]:
     """One schedule's health as `schedule list --json` and the report show it."""
-    return {"id": schedule.get("id"), "late": lateness(schedule, seen, now),
+    return {"id": schedule.written("id"), "late": lateness(schedule, seen, now),
             "lateAfterMinutes": round(late_after(schedule, now).total_seconds() / 60, 2),
             "lastDay": asdict(counts(schedule, seen, now, DAY)),
             "lastWeek": asdict(counts(schedule, seen, now, WEEK))}
 
 
-def seen_from(schedule_id: str, events: list[dict[str, Any]],
-              records: list[dict[str, Any]]) -> Seen:
+def seen_from(schedule_id: str, events: list[dict[str, Any]], records: list[Record]) -> Seen:
     """A schedule's Seen from event records (logs/events.jsonl) and history records."""
     due, enqueued, skipped = [], [], []
     for event in events:
@@ -126,8 +131,8 @@ def seen_from(schedule_id: str, events: list[dict[str, Any]],
         elif event.get("event") == "schedule_skipped":
             skipped.append(at)
             due.append(at)
-    ends = [(r.get("status"), _time(r.get("completedAt") or r.get("failedAt")))
-            for r in records if r.get("scheduledId") == schedule_id]
+    ends = [(r.status, _time(r.ended_at)) for r in records
+            if r.task.scheduled_id == schedule_id]
     return Seen(tuple(due), tuple(enqueued), tuple(skipped),
                 tuple(end for status, end in ends if end and status == "success"),
                 tuple(end for status, end in ends if end and status != "success"))

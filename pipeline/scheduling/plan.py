@@ -1,9 +1,10 @@
 """Pure planning for tasks/scheduled.json: which schedules fire now and what to write back.
 
-`plan()` looks at the schedules (plain dicts, as read from ``{"tasks": [...]}``) at one instant
-and returns a `Decision` for every schedule where something changes: fields to set or remove
-(`changes`, applied with `apply_changes`), and possibly a task copy to enqueue (`fire`). Unknown
-fields are never touched, and when nothing changes there is no decision, so the caller never
+`plan()` looks at the schedules (`Schedule` values, position by position as
+`schedule_entries` reads ``{"tasks": [...]}``) at one instant and returns a `Decision` for
+every schedule where something changes: fields to set or remove (`changes`, applied to the
+file's entry with `apply_changes`), and possibly a task copy to enqueue (`fire`, a `Task`).
+Unknown fields are never touched, and when nothing changes there is no decision, so the caller never
 rewrites an unchanged file (users edit it by hand).
 
 The rules, per schedule:
@@ -46,8 +47,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from pipeline.scheduling.checks import duration_seconds, is_enabled, schedule_problem
-from pipeline.scheduling.cron import CronError, zone_for
+from pipeline.domain.schedule import Schedule
+from pipeline.domain.task import NotATask, Task
+from pipeline.scheduling.checks import duration_seconds, schedule_problem, zone_of
+from pipeline.scheduling.cron import CronError
 from pipeline.scheduling.slots import (
     epoch_ms,
     format_time,
@@ -66,6 +69,7 @@ __all__ = [
     "SKIP_MISSED",
     "Decision",
     "apply_changes",
+    "copy_fields",
     "plan",
     "task_copy",
 ]
@@ -111,7 +115,7 @@ class Decision:
     index: int  # position in the "tasks" list
     schedule_id: str
     changes: dict[str, Any]  # fields to set; a value of REMOVE deletes the key
-    fire: dict[str, Any] | None  # the task copy to enqueue, or None
+    fire: Task | None  # the task copy to enqueue, or None
     skip_reason: str | None  # set when a due slot was skipped
 
 
@@ -121,20 +125,21 @@ class _Tick:
     active: set[str]
     queue_full: bool
     grace: float
-    task_problem: Callable[[dict], str | None] | None = None
+    task_problem: Callable[[dict[str, Any]], str | None] | None = None
 
 
 def plan(
-    schedules: list[Any],
+    schedules: list[Schedule | None],
     now: datetime,
     active_schedule_ids: set[str],
     queue_full: bool,
     catch_up_grace: float = 60.0,
-    task_problem: Callable[[dict], str | None] | None = None,
+    task_problem: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> list[Decision]:
     """What to change and fire at `now`; only schedules where something changes appear.
 
-    `task_problem(copy)` says why the task a schedule would enqueue is invalid (the same
+    `schedules` holds None where the file's entry is no schedule (it is left alone).
+    `task_problem(copy_fields(...))` says why the task a schedule would enqueue is invalid (the same
     checks as an inbox task: workspace, workspace_roots, allow_auto_approve, ...); such a
     schedule gets that as its `error` and does not fire."""
     if now.tzinfo is None or now.utcoffset() is None:
@@ -144,17 +149,19 @@ def plan(
     seen: set[str] = set()
     decisions = []
     for index, schedule in enumerate(schedules):
-        if isinstance(schedule, dict):
+        if schedule is not None:
             decision = _plan_one(index, schedule, seen, tick)
             if decision is not None:
                 decisions.append(decision)
     return decisions
 
 
-def task_copy(schedule: dict, slot: datetime) -> dict:
-    """The task to enqueue for `schedule` at `slot` (also used by `schedule run ID`)."""
-    schedule_id = schedule.get("id")
-    fields = {k: copy.deepcopy(v) for k, v in schedule.items() if k not in SCHEDULE_ONLY}
+def copy_fields(schedule: Schedule, slot: datetime) -> dict[str, Any]:
+    """The task copy for `schedule` at `slot` as an inbox file would hold it (checked as one
+    with `checks.copy_problem`)."""
+    schedule_id = schedule.id
+    written = schedule.to_dict()
+    fields = {k: copy.deepcopy(v) for k, v in written.items() if k not in SCHEDULE_ONLY}
     return {
         "id": f"{schedule_id}-{epoch_ms(slot)}",
         **fields,
@@ -163,8 +170,15 @@ def task_copy(schedule: dict, slot: datetime) -> dict:
     }
 
 
-def apply_changes(schedule: dict, changes: dict[str, Any]) -> dict:
-    """A new dict: `schedule` with `changes` applied (REMOVE deletes the key)."""
+def task_copy(schedule: Schedule, slot: datetime) -> Task:
+    """The task to enqueue for `schedule` at `slot` (also used by `schedule run ID`).
+    Raises NotATask when the copy's id is not a task id (`copy_problem` says so first)."""
+    return Task.from_dict(copy_fields(schedule, slot))
+
+
+def apply_changes(schedule: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: the file's entry `schedule` with `changes` applied (REMOVE deletes the
+    key; the other keys keep their order, as the user wrote them)."""
     result = dict(schedule)
     for key, value in changes.items():
         if value is REMOVE:
@@ -174,21 +188,20 @@ def apply_changes(schedule: dict, changes: dict[str, Any]) -> dict:
     return result
 
 
-def _plan_one(index: int, schedule: dict, seen: set[str], tick: _Tick) -> Decision | None:
-    raw_id = schedule.get("id")
-    schedule_id = "" if raw_id is None else str(raw_id)
+def _plan_one(index: int, schedule: Schedule, seen: set[str], tick: _Tick) -> Decision | None:
+    schedule_id = schedule.label
     problem = schedule_problem(schedule, seen)
     if problem is None and tick.task_problem is not None:
-        problem = tick.task_problem(task_copy(schedule, tick.now))
-    if isinstance(raw_id, str):
-        seen.add(raw_id)
+        problem = tick.task_problem(copy_fields(schedule, tick.now))
+    if schedule.id is not None:
+        seen.add(schedule.id)
     changes: dict[str, Any] = {"error": problem or REMOVE}
     fire = skip_reason = None
-    if problem is None and is_enabled(schedule.get("enabled")):
+    if problem is None and schedule.enabled:
         try:
             timing, fire, skip_reason = _timing(schedule, schedule_id, tick)
             changes.update(timing)
-        except CronError as exc:  # e.g. an expression that never matches
+        except (CronError, NotATask) as exc:  # e.g. an expression that never matches
             changes, fire, skip_reason = {"error": str(exc)}, None, None
     elif problem is None:
         changes["nextRun"] = REMOVE
@@ -198,15 +211,15 @@ def _plan_one(index: int, schedule: dict, seen: set[str], tick: _Tick) -> Decisi
     return Decision(index, schedule_id, changes, fire, skip_reason)
 
 
-def _timing(schedule: dict, schedule_id: str, tick: _Tick):
+def _timing(schedule: Schedule, schedule_id: str, tick: _Tick):
     """(changes, fire, skip_reason) for an enabled, valid schedule."""
-    expr = schedule["cron"]
-    zone = zone_for(schedule.get("timezone"))
-    jitter = timedelta(seconds=jitter_seconds(schedule_id, schedule.get("jitterSeconds")))
+    expr = schedule.cron or ""
+    zone = zone_of(schedule)
+    jitter = timedelta(seconds=jitter_seconds(schedule_id, schedule.jitter_seconds))
     clock = tick.now - jitter  # slots are compared with this clock; firings are slot + jitter
     changes: dict[str, Any] = {"nextRun": format_time(next_slot(expr, zone, clock) + jitter, zone)}
-    last = read_time(schedule.get("lastRun"), zone)
-    due = _due(expr, zone, clock, read_time(schedule.get("nextRun"), zone), last, jitter)
+    last = read_time(schedule.last_run, zone)
+    due = _due(expr, zone, clock, read_time(schedule.next_run, zone), last, jitter)
     if due is None:
         return _deferred(schedule, schedule_id, zone, changes, tick)
     slot = latest_slot(expr, zone, due, clock)
@@ -215,8 +228,8 @@ def _timing(schedule: dict, schedule_id: str, tick: _Tick):
     reason = _skip_reason(schedule, schedule_id, slot + jitter, tick)
     if reason is not None:
         changes["lastSkip"] = {"at": format_time(tick.now, zone), "reason": reason}
-        changes["skipCount"] = _count(schedule.get("skipCount")) + 1
-        if reason == SKIP_FULL and schedule.get("whenFull") == "defer":
+        changes["skipCount"] = schedule.skips + 1
+        if reason == SKIP_FULL and schedule.when_full == "defer":
             changes["deferredSlot"] = format_time(slot, zone)
         return changes, None, reason
     changes["lastRun"] = format_time(slot, zone)
@@ -224,15 +237,15 @@ def _timing(schedule: dict, schedule_id: str, tick: _Tick):
     return changes, task_copy(schedule, slot.astimezone(zone)), None
 
 
-def _deferred(schedule: dict, schedule_id: str, zone: tzinfo, changes: dict[str, Any],
+def _deferred(schedule: Schedule, schedule_id: str, zone: tzinfo, changes: dict[str, Any],
               tick: _Tick):
     """`whenFull: "defer"`: the slot a full queue skipped fires once the gate is open
     again (the queue back at or below the low watermark) and no copy is active."""
-    slot = read_time(schedule.get("deferredSlot"), zone)
+    slot = read_time(schedule.deferred_slot, zone)
     if slot is None or tick.queue_full or schedule_id in tick.active:
         return changes, None, None
     changes["deferredSlot"] = REMOVE
-    last = read_time(schedule.get("lastRun"), zone)
+    last = read_time(schedule.last_run, zone)
     if last is None or slot > last:
         changes["lastRun"] = format_time(slot, zone)
     return changes, task_copy(schedule, slot.astimezone(zone)), None
@@ -249,28 +262,26 @@ def _due(expr, zone, clock, stored, last, jitter) -> datetime | None:
     return None
 
 
-def _skip_reason(schedule: dict, schedule_id: str, firing: datetime, tick: _Tick) -> str | None:
+def _skip_reason(schedule: Schedule, schedule_id: str, firing: datetime, tick: _Tick
+                 ) -> str | None:
     late = (tick.now - firing).total_seconds()
-    if schedule.get("catchUp") is False and late > tick.grace:
+    if schedule.catch_up is False and late > tick.grace:
         return SKIP_MISSED
-    within = duration_seconds(schedule.get("catchUpWithin"))  # checked before planning
+    within = duration_seconds(schedule.catch_up_within)  # checked before planning
     if within is not None and late > max(within, tick.grace):
         return SKIP_MISSED
     if schedule_id in tick.active:
         return SKIP_ACTIVE
-    if tick.queue_full and schedule.get("priority") != "high":
+    if tick.queue_full and schedule.priority != "high":
         return SKIP_FULL
     return None
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _effective(schedule: dict, changes: dict[str, Any]) -> dict[str, Any]:
-    """Only the changes that really change something."""
+def _effective(schedule: Schedule, changes: dict[str, Any]) -> dict[str, Any]:
+    """Only the changes that really change something (to what the file holds)."""
+    written = schedule.to_dict()
     return {
         key: value
         for key, value in changes.items()
-        if (key in schedule if value is REMOVE else schedule.get(key, REMOVE) != value)
+        if (key in written if value is REMOVE else written.get(key, REMOVE) != value)
     }

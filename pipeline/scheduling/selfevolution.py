@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.domain.schedule import schedule_entries
+
 COACH, EXECUTOR, EVALUATOR = "ceo-coach", "opc-ceo-core", "ceo-coach"
 EVALUATION_ID = "opc-evaluation"
 LANGUAGES = ("en", "zh")
@@ -159,11 +161,13 @@ def _comparable(schedule: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge(existing: list[Any], wanted: list[dict[str, Any]], force: bool) -> Merge:
-    """Merge `wanted` into `existing` in place. A schedule that is already there as
-    written is left alone (only switched on when `wanted` enables it); one that differs
-    is a conflict, replaced only with `force` (keeping it switched on if it was)."""
+    """Merge `wanted` into `existing` (scheduled.json's `tasks` list, as written) in place.
+    A schedule that is already there as written is left alone (only switched on when
+    `wanted` enables it); one that differs is a conflict, replaced only with `force`
+    (keeping it switched on if it was)."""
     result = Merge()
-    by_id = {s.get("id"): i for i, s in enumerate(existing) if isinstance(s, dict)}
+    entries = schedule_entries(existing)
+    by_id = {s.id: i for i, s in enumerate(entries) if s is not None and s.id is not None}
     changes: list[tuple[int | None, dict[str, Any]]] = []
     for schedule in wanted:
         position = by_id.get(schedule["id"])
@@ -171,14 +175,15 @@ def merge(existing: list[Any], wanted: list[dict[str, Any]], force: bool) -> Mer
             result.added.append(schedule["id"])
             changes.append((None, schedule))
             continue
-        current = existing[position]
-        if _comparable(current) != _comparable(schedule):
+        current = entries[position]
+        assert current is not None
+        if _comparable(current.to_dict()) != _comparable(schedule):
             result.conflicts.append(schedule["id"])
-            on = schedule["enabled"] or current.get("enabled") is True
+            on = schedule["enabled"] or current.enabled_as_written is True
             changes.append((position, {**schedule, "enabled": on}))
-        elif schedule["enabled"] and current.get("enabled") is not True:
+        elif schedule["enabled"] and current.enabled_as_written is not True:
             result.enabled.append(schedule["id"])
-            changes.append((position, {**current, "enabled": True}))
+            changes.append((position, {**existing[position], "enabled": True}))
         else:
             result.unchanged.append(schedule["id"])
     if result.conflicts and not force:

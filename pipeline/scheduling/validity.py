@@ -5,27 +5,27 @@ it would enqueue, checked exactly as an inbox task. Used by `schedule enable|run
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from pipeline.domain.schedule import Schedule
 from pipeline.domain.settings import Settings
-from pipeline.scheduling.checks import copy_problem, is_enabled, schedule_problem
-from pipeline.scheduling.plan import task_copy
+from pipeline.scheduling.checks import copy_problem, schedule_problem
+from pipeline.scheduling.plan import copy_fields
 
 
-def problem_of(schedules: list[Any], schedule: dict[str, Any], settings: Settings,
+def problem_of(schedules: list[Schedule], schedule: Schedule, settings: Settings,
                now: datetime) -> str | None:
     earlier = schedules[:schedules.index(schedule)]
-    seen = {s.get("id") for s in earlier if isinstance(s, dict) and isinstance(s.get("id"), str)}
-    return schedule_problem(schedule, seen) or copy_problem(task_copy(schedule, now), settings)
+    seen = {s.id for s in earlier if s.id is not None}
+    return schedule_problem(schedule, seen) or copy_problem(copy_fields(schedule, now), settings)
 
 
-def enabled_problems(schedules: list[Any], settings: Settings, now: datetime
+def enabled_problems(schedules: list[Schedule], settings: Settings, now: datetime
                      ) -> list[tuple[str, str]]:
     """(id, problem) of every enabled schedule that cannot fire."""
     found = []
     for schedule in schedules:
-        if isinstance(schedule, dict) and is_enabled(schedule.get("enabled")):
+        if schedule.enabled:
             problem = problem_of(schedules, schedule, settings, now)
             if problem:
-                found.append((str(schedule.get("id")), problem))
+                found.append((str(schedule.written("id")), problem))
     return found

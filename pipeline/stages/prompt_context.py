@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from pipeline.scheduling.cron_syntax import CronError, zone_for
+from pipeline.domain.schedule import Schedule
+from pipeline.domain.task import Task
+from pipeline.scheduling.checks import zone_of
+from pipeline.scheduling.cron_syntax import CronError
 from pipeline.scheduling.placeholders import fill, prompt_problem
 from pipeline.storage.layout import Layout
 
@@ -24,31 +27,31 @@ def latest_evaluation(workspace: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def values(layout: Layout, schedule: dict[str, Any], task: dict[str, Any], now: datetime,
+def values(layout: Layout, schedule: Schedule, task: Task, now: datetime,
            level: str) -> dict[str, str]:
     try:
-        zone = zone_for(schedule.get("timezone"))
+        zone = zone_of(schedule)
     except CronError:
         zone = None
     today = now.astimezone(zone).date()
-    workspace = Path(task.get("workspace") or layout.root)
+    workspace = Path(task.workspace or layout.root)
     evaluation = latest_evaluation(workspace)
     return {
         "date": today.isoformat(),
-        "schedule_id": str(schedule.get("id") or ""),
-        "last_run": str(schedule.get("lastRun") or "never"),
+        "schedule_id": str(schedule.written("id") or ""),
+        "last_run": str(schedule.written("lastRun") or "never"),
         "report_path": str(layout.logs / "reports" / f"{today - timedelta(days=1)}.md"),
         "evaluation_path": str(evaluation) if evaluation else NO_EVALUATION,
         "queue_level": level,
     }
 
 
-def with_context(layout: Layout, schedule: dict[str, Any], task: dict[str, Any],
-                 now: datetime, level: str) -> dict[str, Any]:
+def with_context(layout: Layout, schedule: Schedule, task: Task, now: datetime,
+                 level: str) -> Task:
     """The copy with its prompt filled (unchanged when the prompt has no placeholder)."""
-    prompt = task.get("prompt")
-    if not isinstance(prompt, str) or "{" not in prompt and "}" not in prompt:
+    prompt = task.prompt
+    if "{" not in prompt and "}" not in prompt:
         return task
     if prompt_problem(prompt):
         return task  # the planner never fires such a schedule; `schedule run` refuses it
-    return {**task, "prompt": fill(prompt, values(layout, schedule, task, now, level))}
+    return replace(task, prompt=fill(prompt, values(layout, schedule, task, now, level)))

@@ -13,6 +13,7 @@ from typing import Any
 
 from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.schedule import Schedule, schedule_entries, schedules_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
 from pipeline.log import logger
@@ -31,8 +32,8 @@ def active_schedule_ids(queued: list[Task], running: Attempt | None) -> set[str]
     return {task.scheduled_id for task in tasks if task.scheduled_id is not None}
 
 
-def next_wake(schedules: list[Any]) -> datetime | None:
-    moments = [parse_iso_or_none(s.get("nextRun")) for s in schedules if isinstance(s, dict)]
+def next_wake(schedules: list[Schedule]) -> datetime | None:
+    moments = [parse_iso_or_none(s.next_run) for s in schedules]
     return min((m for m in moments if m), default=None)
 
 
@@ -47,32 +48,31 @@ class Scheduler:
     def tick(self, now: datetime, queued: list[Task], running: Attempt | None,
              queue_full: bool) -> datetime | None:
         """Fire what is due; return the next firing time. Raises CorruptFile."""
-        schedules = self.file.items()
-        decisions = plan(schedules, now, active_schedule_ids(queued, running), queue_full,
+        entries = schedule_entries(self.file.items())
+        decisions = plan(entries, now, active_schedule_ids(queued, running), queue_full,
                          self.catch_up_grace, lambda task: copy_problem(task, self.settings))
         if not decisions:
-            return next_wake(schedules)
+            return next_wake([s for s in entries if s is not None])
         level = self.queue.level(len(queued)).value
         fired = [d for d in decisions
-                 if d.fire is None or self._enqueue(d, schedules[d.index], now, level)]
-        return next_wake(self._save(fired))
+                 if d.fire is None or self._enqueue(d, entries[d.index], now, level)]
+        return next_wake(schedules_in(self._save(fired)))
 
-    def _enqueue(self, decision: Decision, schedule: dict[str, Any], now: datetime,
+    def _enqueue(self, decision: Decision, schedule: Schedule | None, now: datetime,
                  level: str) -> bool:
         """True when the slot's copy is in the queue (now or from before a crash)."""
-        assert decision.fire is not None
+        assert decision.fire is not None and schedule is not None
         task = with_context(self.layout, schedule, decision.fire, now, level)
         try:
-            self.queue.enqueue([task], now)
+            self.queue.enqueue([task.to_dict()], now)
         except DuplicateIds:
             logger.info("schedule {}: copy {} was already enqueued", decision.schedule_id,
-                        decision.fire["id"])
+                        task.id)
             return True
         except QueueFull:
             return False  # the queue filled up since planning: try again next tick
-        logger.bind(task=decision.fire["id"]).info("schedule {} fired", decision.schedule_id)
-        emit(self.layout, "schedule_fired", scheduleId=decision.schedule_id,
-             taskId=decision.fire["id"])
+        logger.bind(task=task.id).info("schedule {} fired", decision.schedule_id)
+        emit(self.layout, "schedule_fired", scheduleId=decision.schedule_id, taskId=task.id)
         return True
 
     def _save(self, decisions: list[Decision]) -> list[Any]:
@@ -101,9 +101,11 @@ class Scheduler:
 def _find(schedules: list[Any], decision: Decision) -> int | None:
     """The decision's schedule, by position if it is still there, else by id (the file
     may have been edited between planning and saving)."""
+    entries = schedule_entries(schedules)
+
     def matches(index: int) -> bool:
-        item = schedules[index] if 0 <= index < len(schedules) else None
-        return isinstance(item, dict) and str(item.get("id") or "") == decision.schedule_id
+        entry = entries[index] if 0 <= index < len(entries) else None
+        return entry is not None and entry.label == decision.schedule_id
 
     if matches(decision.index):
         return decision.index

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+from pipeline.domain.schedule import Schedule, schedule_entries
+from pipeline.domain.task import Task
 from pipeline.scheduling.checks import schedule_problem
 from pipeline.scheduling.placeholders import fill, prompt_problem
 from pipeline.scheduling.plan import plan
@@ -40,8 +42,8 @@ def test_lone_braces_and_format_specs_are_problems():
 def test_a_schedule_with_an_unknown_placeholder_gets_an_error_and_does_not_fire():
     schedule = {"id": "coach", "cron": "* * * * *", "prompt": "plan for {tomorrow}",
                 "lastRun": "2026-03-10T08:58:00+00:00", "nextRun": "2026-03-10T08:59:00+00:00"}
-    assert "{tomorrow}" in schedule_problem(schedule, set())
-    [decision] = plan([schedule], NOW, set(), False)
+    assert "{tomorrow}" in schedule_problem(Schedule.from_dict(schedule), set())
+    [decision] = plan(schedule_entries([schedule]), NOW, set(), False)
     assert decision.fire is None and "{tomorrow}" in decision.changes["error"]
 
 
@@ -52,7 +54,8 @@ def test_values_at_enqueue_time(tmp_path):
     for day in ("2026-03-08", "2026-03-09"):
         (workspace / "docs" / "evaluations" / f"{day}.md").write_text("e", encoding="utf-8")
     schedule = {"id": "eval", "timezone": "Asia/Tokyo", "lastRun": "2026-03-09T18:00:00+09:00"}
-    got = values(layout, schedule, {"workspace": str(workspace)}, NOW, "busy")
+    got = values(layout, Schedule.from_dict(schedule),
+                 Task(id="eval-1", workspace=str(workspace)), NOW, "busy")
     assert got == {
         "date": "2026-03-10",
         "schedule_id": "eval",
@@ -65,11 +68,11 @@ def test_values_at_enqueue_time(tmp_path):
 
 def test_with_context_fills_the_copy_and_defaults(tmp_path):
     layout = Layout(tmp_path)
-    schedule = {"id": "late", "timezone": "America/Los_Angeles"}
-    task = {"id": "late-1", "prompt": "{date} {last_run} {evaluation_path} {{x}}"}
+    schedule = Schedule(id="late", timezone="America/Los_Angeles")
+    task = Task(id="late-1", prompt="{date} {last_run} {evaluation_path} {{x}}")
     filled = with_context(layout, schedule, task, NOW, "ok")
-    assert filled["prompt"] == "2026-03-10 never (none yet) {x}"
-    assert task["prompt"].startswith("{date}")  # the copy given is not changed
+    assert filled.prompt == "2026-03-10 never (none yet) {x}"
+    assert task.prompt.startswith("{date}")  # the copy given is not changed
 
 
 def test_schedule_run_refuses_an_unknown_placeholder_and_fills_known_ones(tmp_path, capsys):

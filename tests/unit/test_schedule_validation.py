@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.daemon.loop import Loop
 from pipeline.domain.paths import foreign_path_problem
+from pipeline.domain.schedule import schedule_entries
 from pipeline.domain.settings import Settings
 from pipeline.scheduling import checks
 from pipeline.scheduling.plan import plan
@@ -35,7 +36,7 @@ def due(**fields) -> dict:
 ])
 def test_an_invalid_task_field_is_the_schedules_error_and_it_does_not_fire(
         fields, settings, expected) -> None:
-    [decision] = plan([due(**fields)], NOW, set(), False,
+    [decision] = plan(schedule_entries([due(**fields)]), NOW, set(), False,
                       task_problem=lambda task: checks.copy_problem(task, settings))
     assert decision.fire is None
     assert expected in decision.changes["error"]
@@ -45,9 +46,9 @@ def test_a_valid_schedule_fires_and_a_fixed_one_loses_its_error(tmp_path: Path) 
     def problem(task: dict) -> str | None:
         return checks.copy_problem(task, Settings())
 
-    [decision] = plan([due(workspace=str(tmp_path), error="old")], NOW, set(), False,
-                      task_problem=problem)
-    assert decision.fire is not None and decision.fire["workspace"] == str(tmp_path)
+    [decision] = plan(schedule_entries([due(workspace=str(tmp_path), error="old")]), NOW,
+                      set(), False, task_problem=problem)
+    assert decision.fire is not None and decision.fire.workspace == str(tmp_path)
     assert "error" in decision.changes  # REMOVE
 
 

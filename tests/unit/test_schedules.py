@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.domain.schedule import Schedule, schedule_entries
+from pipeline.domain.task import Task
+from pipeline.scheduling import plan as planning
 from pipeline.scheduling.cron import next_after, zone_for
 from pipeline.scheduling.plan import (
     REMOVE,
@@ -18,8 +22,6 @@ from pipeline.scheduling.plan import (
     SKIP_MISSED,
     Decision,
     apply_changes,
-    plan,
-    task_copy,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -43,6 +45,17 @@ def schedule(**fields):
     }
     base.update(fields)
     return {k: v for k, v in base.items() if v is not REMOVE}
+
+
+def plan(schedules, *args, **kwargs):
+    """planning.plan on the file's entries; a fired copy is a Task, compared here as JSON."""
+    decisions = planning.plan(schedule_entries(schedules), *args, **kwargs)
+    assert all(d.fire is None or isinstance(d.fire, Task) for d in decisions)
+    return [replace(d, fire=d.fire and d.fire.to_dict()) for d in decisions]
+
+
+def task_copy(schedule, slot):
+    return planning.task_copy(Schedule.from_dict(schedule), slot).to_dict()
 
 
 def tick(schedules, now, active=frozenset(), full=False, grace=60.0):
