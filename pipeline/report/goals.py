@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.domain import fields as f
 from pipeline.domain.record import Record
+from pipeline.domain.schedule import schedules_in
 from pipeline.execution.gitfacts import subjects_between
 from pipeline.report.data import record_end
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
@@ -90,9 +91,9 @@ def evaluation_folders(layout: Layout) -> list[Path]:
     except (CorruptFile, OSError):
         return []
     folders = []
-    for schedule in schedules:
-        if isinstance(schedule, dict) and schedule.get("kind") == "evaluation":
-            folder = Path(schedule.get("workspace") or layout.root) / EVALUATIONS
+    for schedule in schedules_in(schedules):
+        if schedule.extra.get("kind") == "evaluation":  # a task field of its copies
+            folder = Path(schedule.workspace or layout.root) / EVALUATIONS
             if folder not in folders:
                 folders.append(folder)
     return folders

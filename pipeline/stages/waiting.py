@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.domain.schedule import schedules_in
 from pipeline.log import logger
 from pipeline.storage.events import emit
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
@@ -22,7 +23,7 @@ def deferred_schedules(layout: Layout) -> list[str]:
         schedules = JsonFile(layout.scheduled, "tasks").items()
     except CorruptFile:
         return []
-    return [str(s.get("id")) for s in schedules if isinstance(s, dict) and s.get("deferredSlot")]
+    return [s.label for s in schedules_in(schedules) if s.deferred_slot]
 
 
 def recovered(layout: Layout, state: StateFile, length: int) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from typing import Any
 from pipeline.cli.status import collect
 from pipeline.domain.order import run_order
 from pipeline.domain.record import records_in
+from pipeline.domain.schedule import Schedule, schedules_in
 from pipeline.domain.settings import Settings
 from pipeline.report.build import build_report
-from pipeline.scheduling.cron import CronError, next_n, zone_for
+from pipeline.scheduling.checks import zone_of
+from pipeline.scheduling.cron import CronError, next_n
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -76,16 +78,15 @@ def queue_view(layout: Layout, settings: Settings, now: datetime) -> dict[str, A
             "high": settings.high_watermark, "low": settings.low_watermark}
 
 
-def _schedule_row(schedule: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _schedule_row(schedule: Schedule, now: datetime) -> dict[str, Any]:
     upcoming: list[datetime] = []
-    problem = schedule.get("error")
+    problem = schedule.error
     try:
-        upcoming = next_n(str(schedule.get("cron")), zone_for(schedule.get("timezone")), now, 5)
+        upcoming = next_n(str(schedule.written("cron")), zone_of(schedule), now, 5)
     except CronError as error:
         problem = problem or str(error)
-    return {"s": schedule, "words": cron_words(schedule.get("cron")),
-            "enabled": schedule.get("enabled", True) is not False,
-            "next": upcoming, "problem": problem}
+    return {"s": schedule.to_dict(), "words": cron_words(schedule.written("cron")),
+            "enabled": schedule.enabled, "next": upcoming, "problem": problem}
 
 
 def schedules_view(layout: Layout, now: datetime) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def schedules_view(layout: Layout, now: datetime) -> dict[str, Any]:
         schedules = JsonFile(layout.scheduled, "tasks").items()
     except CorruptFile as problem:
         return {"rows": [], "error": str(problem)}
-    return {"rows": [_schedule_row(s, now) for s in schedules if isinstance(s, dict)],
+    return {"rows": [_schedule_row(s, now) for s in schedules_in(schedules)],
             "error": None}
 
 
