@@ -14,7 +14,7 @@ from pipeline.domain.clock import iso, parse_iso_or_none
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Outcome, valid_id
 from pipeline.log import logger
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.pending import PendingRecords
@@ -52,8 +52,9 @@ def build_record(task: dict[str, Any], outcome: Outcome, ended: datetime, attemp
 
 
 class Archive:
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings, events: EventLog) -> None:
         self.layout = layout
+        self.events = events
         self.history = HistoryLog(layout.history)
         self.completed = JsonFile(layout.completed, "list")
         self.failed = JsonFile(layout.failed, "list")
@@ -105,17 +106,17 @@ class Archive:
         if outcome is Outcome.SUCCESS:
             log.info("success after {} attempt(s) in {} ms", record["attempts"],
                      record["durationMs"])
-            emit(self.layout, "task_done", id=record["id"], role=record.get("role"),
-                 scheduledId=record.get("scheduledId"))
+            self.events.emit(EventKind.TASK_DONE, id=record["id"], role=record.get("role"),
+                             scheduledId=record.get("scheduledId"))
         elif outcome is Outcome.CANCELLED:  # the user's decision, not a failure
             log.info("cancelled (archived in failed.json)")
-            emit(self.layout, "task_cancelled", id=record["id"], role=record.get("role"),
-                 outcome=outcome.value, error=record["error"])
+            self.events.emit(EventKind.TASK_CANCELLED, id=record["id"], role=record.get("role"),
+                             outcome=outcome.value, error=record["error"])
         else:
             log.warning("{}: {}", outcome, record["error"])
-            emit(self.layout, "task_failed", id=record["id"], role=record.get("role"),
-                 outcome=outcome.value, error=record["error"],
-                 scheduledId=record.get("scheduledId"))
+            self.events.emit(EventKind.TASK_FAILED, id=record["id"], role=record.get("role"),
+                             outcome=outcome.value, error=record["error"],
+                             scheduledId=record.get("scheduledId"))
         return record
 
     def holds_run(self, task_id: str, started_at: str | None, now: datetime) -> bool:

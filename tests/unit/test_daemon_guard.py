@@ -11,6 +11,7 @@ from pipeline.daemon.daemon import EXIT_LOOP_DIED, EXIT_OK, Daemon
 from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.settings import Settings
+from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
 
@@ -78,7 +79,8 @@ def test_a_queued_task_that_cannot_be_started_is_parked(tmp_path: Path, monkeypa
         raise TypeError("cannot build its running entry")
 
     monkeypatch.setattr(run, "entry_for", broken)
-    runner = Loop(layout, Settings(), lambda signal: None)
+    runner = Loop(layout, Settings(), lambda signal: None,
+                  events=EventLog(layout.events, lambda: now))
     runner.tick(now)
 
     failed = JsonFile(layout.failed, "list").items()
