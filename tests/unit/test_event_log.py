@@ -75,3 +75,29 @@ def test_every_emit_names_its_event_by_kind():
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert offenders == []
     assert {str(kind) for kind in EventKind} >= set(events.HOOK_EVENTS)
+
+
+def test_commands_build_their_log_with_runner_toml_s_hooks(tmp_path, monkeypatch):
+    """`cancel` (also the dashboard's button) and `pause`/`resume` run the hooks as the daemon
+    would: the CLI builds its EventLog from the settings (no process-wide configure)."""
+    from argparse import Namespace
+
+    from pipeline.cli.main import dispatch
+    from pipeline.cli.queue import cancel_task
+    from pipeline.domain.settings import Settings
+    from pipeline.storage.layout import Layout
+    from pipeline.storage.queue import TaskQueue
+
+    fired: list[list[str]] = []
+    monkeypatch.setattr(events, "run_hook", lambda argv, timeout: fired.append(argv))
+    layout = Layout(tmp_path)
+    layout.ensure()
+    settings = Settings(hooks=(("on_task_cancelled", ("cancelled", "{id}")),
+                               ("on_pause", ("pause", "{status}"))))
+    TaskQueue(layout, settings).enqueue([{"id": "a", "prompt": "p"}], NOW)
+    assert cancel_task(layout, settings, "a").ok
+    dispatch(Namespace(command="pause", until=None, reason=None), layout, settings)
+    dispatch(Namespace(command="resume"), layout, settings)
+    assert fired == [["cancelled", "a"], ["pause", "paused"], ["pause", "resumed"]]
+    assert [r["event"] for r in lines(layout.events)] == ["task_cancelled", "pause_start",
+                                                           "pause_end"]
