@@ -37,6 +37,9 @@ from pipeline.storage.layout import Layout
 EXIT_OK = 0
 EXIT_ALREADY_RUNNING = 1
 EXIT_LOOP_DIED = 3  # the loop thread ended without a stop: PM2 should restart us
+# Python runs signal handlers on the main thread only, and a signal the kernel hands to another
+# thread does not wake a main thread blocked in join(): it waits at most this long (seconds).
+SIGNAL_CHECK = 0.2
 
 
 class Daemon:
@@ -86,7 +89,8 @@ class Daemon:
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
         try:
             loop.start()
-            loop.join()
+            while loop.is_alive():  # wakes up: a signal another thread took still runs here
+                loop.join(SIGNAL_CHECK)
         finally:
             watcher.stop()
             self.notify.stop()
