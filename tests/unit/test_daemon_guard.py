@@ -14,6 +14,7 @@ from pipeline.daemon.daemon import EXIT_LOOP_DIED, EXIT_OK, Daemon
 from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.settings import Settings
+from pipeline.storage import jsonfile
 from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import JsonFile, read_lines
 from pipeline.storage.layout import Layout
@@ -46,9 +47,11 @@ def test_a_first_tick_that_raises_does_not_end_the_loop(daemon: Daemon, monkeypa
     assert sum("unexpected error in wedged" in line for line in text.splitlines()) == 1
 
 
-def test_a_signal_another_thread_took_still_reaches_the_main_thread(daemon: Daemon) -> None:
+def test_a_signal_another_thread_took_still_reaches_the_main_thread(daemon: Daemon,
+                                                                     monkeypatch) -> None:
     """The kernel may hand a process's SIGTERM/SIGHUP to any thread; Python runs the handler
     on the main thread only, so a main thread asleep in join() must wake up to run it."""
+    monkeypatch.setattr(jsonfile, "_stopping", threading.Event())  # SIGTERM sets it: ours only
     def send_to_this_thread() -> None:
         deadline = time.monotonic() + 10
         while daemon.pipeline_loop.ticked_at is None and time.monotonic() < deadline:
