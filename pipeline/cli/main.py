@@ -66,9 +66,7 @@ def _may_create(args: argparse.Namespace) -> bool:
 
 def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001
     from pipeline import log
-    from pipeline.storage import events
 
-    events.configure(dict(settings.hooks), settings.hook_timeout)
     if settings.backend_kind == "postgres" and args.command in ("run", "node"):
         from pipeline.postgres import missing_extra
 
@@ -119,8 +117,9 @@ def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa
         return doctor(layout, settings)
     if args.command in ("pause", "resume"):
         from pipeline.cli import pause
+        from pipeline.cli.queue import event_log
 
-        return getattr(pause, args.command)(layout, args)
+        return getattr(pause, args.command)(layout, args, event_log(layout, settings))
     if args.command == "skill":
         from pipeline.cli.skill import skill_install
 

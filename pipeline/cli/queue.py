@@ -23,6 +23,7 @@ from pipeline.domain.task import Task, admit_fields
 from pipeline.domain.validation import validate
 from pipeline.stages.archive import Archive
 from pipeline.stages.cancel import cancel_all, cancel_queued, request
+from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import CorruptFile, JsonFile, dumps
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
@@ -202,6 +203,11 @@ def _prefix_matches(layout: Layout, queue: TaskQueue, prefix: str) -> list[str]:
     return sorted(i for i in ids if i.startswith(prefix))
 
 
+def event_log(layout: Layout, settings: Settings) -> EventLog:
+    """A command's events log: runner.toml's hooks, stamped with the wall clock."""
+    return EventLog(layout.events, clock.now, settings.hooks, settings.hook_timeout)
+
+
 def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:
     return show(cancel_task(layout, settings, args.id))
 
@@ -209,7 +215,8 @@ def cancel(layout: Layout, settings: Settings, args: Namespace) -> int:
 def cancel_task(layout: Layout, settings: Settings, task_id: str) -> Result:
     queue = TaskQueue(layout, settings)
     try:
-        if cancel_queued(queue, Archive(layout, settings), task_id, clock.now()):
+        if cancel_queued(queue, Archive(layout, settings, event_log(layout, settings)), task_id,
+                         clock.now()):
             return done(f"cancelled {task_id} (was queued)", task_id)
         running = queue.running_attempt()
     except CorruptFile as error:
@@ -242,7 +249,8 @@ def clear(layout: Layout, settings: Settings, args: Namespace) -> int:
 
 def clear_queue(layout: Layout, settings: Settings) -> Result:
     try:
-        taken = cancel_all(TaskQueue(layout, settings), Archive(layout, settings), clock.now())
+        archive = Archive(layout, settings, event_log(layout, settings))
+        taken = cancel_all(TaskQueue(layout, settings), archive, clock.now())
     except CorruptFile as error:
         return refused(Status.BROKEN, str(error))
     return done(f"cancelled {len(taken)} queued task(s)")

@@ -30,13 +30,16 @@ from pipeline.log import logger
 from pipeline.log_once import Repeats
 from pipeline.notify.hub import NotifyHub
 from pipeline.storage import jsonfile
-from pipeline.storage.events import emit, listen, unlisten
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import read_lines, signature
 from pipeline.storage.layout import Layout
 
 EXIT_OK = 0
 EXIT_ALREADY_RUNNING = 1
 EXIT_LOOP_DIED = 3  # the loop thread ended without a stop: PM2 should restart us
+# Python runs signal handlers on the main thread only, and a signal the kernel hands to another
+# thread does not wake a main thread blocked in join(): it waits at most this long (seconds).
+SIGNAL_CHECK = 0.2
 
 
 class Daemon:
@@ -46,7 +49,9 @@ class Daemon:
         self.settings = settings
         self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
-        self.pipeline_loop = _loop_class(settings)(layout, settings, self.signals.put)
+        self.events = EventLog(layout.events, clock.now, settings.hooks, settings.hook_timeout)
+        self.pipeline_loop = _loop_class(settings)(layout, settings, self.signals.put,
+                                                   events=self.events)
         self.instance_lock = InstanceLock(layout.tasks)
         self.next_heartbeat = clock.now()
         self.housekeeping_day: date | None = None
@@ -55,7 +60,7 @@ class Daemon:
         self.loop_finished = False  # set only when the loop thread ends by a stop
         self.loop_started = clock.now()
         self.repeats = Repeats()
-        self.notify = NotifyHub(layout, settings)
+        self.notify = NotifyHub(layout, settings, self.events)
 
     def serve(self) -> int:
         self.layout.ensure()
@@ -71,8 +76,8 @@ class Daemon:
 
     def _serve_locked(self) -> int:
         self.notify.start(self.pipeline_loop.queue.state.read())
-        self.late_watch = LateWatch(self.layout, clock.now())
-        listen(self.late_watch.on_event)
+        self.late_watch = LateWatch(self.layout, clock.now(), self.events)
+        self.events.listen(self.late_watch.on_event)
         procgroup.become_subreaper()  # the agent's orphans stay ours to end (Linux)
         recover_at_start(self.layout, self.pipeline_loop, self.settings, clock.now())
         watcher = Watcher(self.layout, self.signals.put, self._is_own_write)
@@ -84,11 +89,12 @@ class Daemon:
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
         try:
             loop.start()
-            loop.join()
+            while loop.is_alive():  # wakes up: a signal another thread took still runs here
+                loop.join(SIGNAL_CHECK)
         finally:
             watcher.stop()
             self.notify.stop()
-            unlisten(self.late_watch.on_event)
+            self.events.unlisten(self.late_watch.on_event)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         if not self.loop_finished:
@@ -124,7 +130,7 @@ class Daemon:
         self.pipeline_loop.note_agent(executable.missing(self.settings, self.pipeline_loop.env))
         self._guarded(self.pipeline_loop.tick)  # a poison item at start-up must not end the loop
         self._heartbeat(started, first=True)
-        emit(self.layout, "daemon_start", pid=os.getpid(), previous=self._previous_stop())
+        self.events.emit(EventKind.DAEMON_START, pid=os.getpid(), previous=self._previous_stop())
         logger.info("watching {} (pid {})", self.layout.root, os.getpid())
         first_ping = self.notify.beat(clock.now())  # a /fail after a crash goes out first
         reason = self._run_until_stopped(self._earliest(self.next_heartbeat, first_ping))
@@ -197,7 +203,7 @@ class Daemon:
         if self.housekeeping_day != local.date() and \
                 local.time() >= self.settings.daily_report_at:
             self.housekeeping_day = local.date()
-            housekeeping.daily(self.layout, self.settings, now)
+            housekeeping.daily(self.layout, self.settings, now, self.events)
 
     def _previous_stop(self) -> str:
         events = read_lines(self.layout.events)
@@ -213,15 +219,14 @@ class Daemon:
         settings = self.reloader.load()
         if settings is None:
             return
-        from pipeline.storage import events
-
-        events.configure(dict(settings.hooks), settings.hook_timeout)
+        self.events.use_hooks(settings.hooks, settings.hook_timeout)
         self.settings = settings
-        self.pipeline_loop = _loop_class(settings)(self.layout, settings, self.signals.put)
+        self.pipeline_loop = _loop_class(settings)(self.layout, settings, self.signals.put,
+                                                   events=self.events)
         self.pipeline_loop.note_agent(executable.missing(settings, self.pipeline_loop.env))
         self.next_heartbeat = clock.now()
         logger.info("settings reloaded from runner.toml")
-        emit(self.layout, "settings_reloaded")
+        self.events.emit(EventKind.SETTINGS_RELOADED)
 
     # ----- shut-down -------------------------------------------------------------------
     def _shut_down(self, reason: str) -> None:
@@ -234,7 +239,8 @@ class Daemon:
             self._guarded(self.pipeline_loop.tick)
         self.beats.stop()
         self.pipeline_loop.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
-        emit(self.layout, "daemon_stop", pid=os.getpid(), reason=reason, maxRssMb=_max_rss_mb())
+        self.events.emit(EventKind.DAEMON_STOP, pid=os.getpid(), reason=reason,
+                         maxRssMb=_max_rss_mb())
         logger.info("stopped")
 
 

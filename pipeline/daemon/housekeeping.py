@@ -8,7 +8,7 @@ from pipeline.domain.settings import Settings
 from pipeline.log import logger
 from pipeline.report.build import reports_folder, write_report
 from pipeline.report.uptime import first_start
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.layout import Layout, remove_older_than
 
 
@@ -20,7 +20,7 @@ def prune_task_logs(layout: Layout, retention_days: int, now: datetime) -> int:
     return remove_older_than(layout.task_logs.glob("*.log"), cutoff)
 
 
-def daily(layout: Layout, settings: Settings, now: datetime) -> None:
+def daily(layout: Layout, settings: Settings, now: datetime, events: EventLog) -> None:
     """Never raises: housekeeping must not stop the runner."""
     yesterday = now.astimezone().date() - timedelta(days=1)
     try:
@@ -30,7 +30,8 @@ def daily(layout: Layout, settings: Settings, now: datetime) -> None:
             written = write_report(layout, yesterday, now, settings.poll_interval,
                                    high_watermark=settings.high_watermark)
             logger.info("wrote the daily report {}", written.markdown)
-            emit(layout, "report_ready", date=yesterday.isoformat(), path=str(written.markdown))
+            events.emit(EventKind.REPORT_READY, date=yesterday.isoformat(),
+                        path=str(written.markdown))
         removed = prune_task_logs(layout, settings.task_log_retention_days, now)
         if removed:
             logger.info("pruned {} task log(s) older than {} days", removed,

@@ -17,21 +17,22 @@ from pipeline.stages import admit
 from pipeline.stages.archive import Archive
 from pipeline.stages.schedule import Scheduler
 from pipeline.stages.waiting import recovered
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, signature
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
 
 class Intake:
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings, events: EventLog) -> None:
         self.layout = layout
         self.settings = settings
+        self.events = events
         self.queue = TaskQueue(layout, settings)
-        self.archive = Archive(layout, settings)
+        self.archive = Archive(layout, settings, events)
         self.admitter = admit.Admitter(layout, settings, self.queue)
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
-            60.0, 3 * settings.poll_interval))
+            60.0, 3 * settings.poll_interval), events=events)
         self.repeats = Repeats()  # each lasting problem is logged once
         self.entry: Attempt | None = None  # the running task (the slot's, in Loop)
         self.validated: admit.Known = {}  # queue entries found valid, by id (admit.py)
@@ -97,9 +98,9 @@ class Intake:
         if current != self.level:
             if self.level is not None:
                 logger.info("queue level {} -> {} ({} queued)", self.level, current, length)
-            emit(self.layout, "level", length=length, **{"from": self.level, "to": current})
+            self.events.emit(EventKind.LEVEL, length=length, **{"from": self.level, "to": current})
             if self.level is Level.FULL:
-                recovered(self.layout, self.queue.state, length)
+                recovered(self.layout, self.queue.state, length, self.events)
             self.level = current
 
     def _schedule(self, queued: list[Task], now: datetime) -> datetime | None:

@@ -29,7 +29,7 @@ from pipeline.log import logger
 from pipeline.stages import cancel, review, run
 from pipeline.stages.budget import BudgetGate
 from pipeline.stages.settle import Settler
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
@@ -42,12 +42,12 @@ class Loop(Intake):
     """The single slot's state machine on top of the intake: start, finish, cancel."""
 
     def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None],
-                 execution_factory: ProcessFactory = AgentProcess):
-        super().__init__(layout, settings)
+                 execution_factory: ProcessFactory = AgentProcess, *, events: EventLog):
+        super().__init__(layout, settings, events)
         self.post = post
         self.execution_factory = execution_factory  # tests pass a fake slot
-        self.settler = Settler(layout, settings, self.queue, self.archive)
-        self.budget_gate = BudgetGate(layout, settings)
+        self.settler = Settler(layout, settings, self.queue, self.archive, events)
+        self.budget_gate = BudgetGate(layout, settings, events)
         self.running_file = JsonFile(layout.running)
         self.env = build_env(settings, root=layout.root)
         self.execution: AgentProcess | None = None
@@ -152,7 +152,7 @@ class Loop(Intake):
         if until:
             self.queue.state.set_pause(None, None)
             logger.info("pause over: runs resume")
-            emit(self.layout, "pause_end", until=until.isoformat())
+            self.events.emit(EventKind.PAUSE_END, until=until.isoformat())
         return None
 
     def _start(self, task: Task, now: datetime) -> None:

@@ -18,7 +18,7 @@ from pipeline.domain.schedule import schedules_in
 from pipeline.domain.task import Task
 from pipeline.log import logger
 from pipeline.scheduling.health import WEEK, lateness, seen_from
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.schedule_facts import SCHEDULE_EVENTS, week_of_files
@@ -28,8 +28,9 @@ _END_EVENTS = {"task_done": "success", "task_failed": "failed"}
 
 
 class LateWatch:
-    def __init__(self, layout: Layout, now: datetime) -> None:
+    def __init__(self, layout: Layout, now: datetime, events: EventLog) -> None:
         self.layout = layout
+        self.events_log = events
         self.file = JsonFile(layout.scheduled, "tasks")
         self.state = StateFile(layout)
         self.events, self.records = week_of_files(layout, now)
@@ -58,7 +59,7 @@ class LateWatch:
         for schedule_id, reason in late.items():
             if schedule_id not in known:
                 logger.warning("schedule {} is late: {}", schedule_id, reason)
-                emit(self.layout, "schedule_late", scheduleId=schedule_id, reason=reason)
+                self.events_log.emit(EventKind.SCHEDULE_LATE, scheduleId=schedule_id, reason=reason)
         current = {sid: known.get(sid) or {"since": iso(now), "reason": reason}
                    for sid, reason in late.items()}
         if current != known:

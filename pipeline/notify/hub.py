@@ -1,6 +1,6 @@
 """Wires notifications and the dead-man's switch onto the events log.
 
-`events.emit` hands every record to `on_event` (on the emitting thread); the hub
+`EventLog.emit` hands every record to `on_event` (on the emitting thread); the hub
 only picks and queues, the sending happens on the notifier's own thread.
 """
 
@@ -15,12 +15,13 @@ from pipeline.notify import sender
 from pipeline.notify.heartbeat import Pinger
 from pipeline.notify.messages import Episodes, compose, kind_of
 from pipeline.notify.sender import Notifier
-from pipeline.storage import events
+from pipeline.storage.events import EventLog
 from pipeline.storage.layout import Layout
 
 
 class NotifyHub:
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings, events: EventLog) -> None:
+        self.events = events
         self.place = layout.root.name or str(layout.root)
         self.selected = set(settings.notify_events or NOTIFY_EVENTS)
         self.episodes = Episodes()
@@ -42,10 +43,10 @@ class NotifyHub:
         for part in (self.notifier, self.pinger):
             if part:
                 part.start()
-        events.listen(self.on_event)
+        self.events.listen(self.on_event)
 
     def stop(self) -> None:
-        events.unlisten(self.on_event)
+        self.events.unlisten(self.on_event)
         for part in (self.notifier, self.pinger):
             if part:
                 part.stop()

@@ -28,7 +28,7 @@ from pipeline.postgres.background import Listener
 from pipeline.postgres.collect import ResultCollector
 from pipeline.postgres.maintenance import Maintenance
 from pipeline.stages import admit, cancel
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
@@ -37,8 +37,9 @@ HEAD_LOCK = 7_243_118  # a session advisory lock: one head per database
 
 
 class HeadLoop(Loop):
-    def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None]):
-        super().__init__(layout, settings, post)
+    def __init__(self, layout: Layout, settings: Settings, post: Callable[[Signal], None], *,
+                 events: EventLog):
+        super().__init__(layout, settings, post, events=events)
         self.dsn = settings.backend_dsn
         self.conn: Any = None
         self.db_trouble: str | None = None
@@ -152,7 +153,7 @@ class HeadLoop(Loop):
 
     def _ignored(self, task_id: str, reason: str) -> None:
         logger.bind(task=task_id).warning("queue.json edit not honoured: {}", reason)
-        emit(self.layout, "queue_edit_ignored", id=task_id, reason=reason)
+        self.events.emit(EventKind.QUEUE_EDIT_IGNORED, id=task_id, reason=reason)
 
     def _handle_cancels(self, now: datetime) -> None:
         """Request files (from a files-backend CLI, or written by hand) go to the database."""
@@ -169,10 +170,11 @@ class HeadLoop(Loop):
         for name, until, reason in rows:
             if self.pauses.get(name) != until:
                 logger.warning("account {} paused until {} ({})", name, iso(until), reason)
-                emit(self.layout, "pause_start", account=name, until=iso(until), reason=reason)
+                self.events.emit(EventKind.PAUSE_START, account=name, until=iso(until),
+                                 reason=reason)
         for name in set(self.pauses) - set(current):
             logger.info("account {}: pause over", name)
-            emit(self.layout, "pause_end", account=name, until=iso(self.pauses[name]))
+            self.events.emit(EventKind.PAUSE_END, account=name, until=iso(self.pauses[name]))
         self.pauses = current
         self._whole_pause(conn, current)
 

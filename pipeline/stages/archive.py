@@ -18,7 +18,7 @@ from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
 from pipeline.log import logger
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.pending import PendingRecords
@@ -64,8 +64,9 @@ def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts
 
 
 class Archive:
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings, events: EventLog) -> None:
         self.layout = layout
+        self.events = events
         self.history = HistoryLog(layout.history)
         self.completed = JsonFile(layout.completed, "list")
         self.failed = JsonFile(layout.failed, "list")
@@ -118,15 +119,17 @@ class Archive:
         if outcome is Outcome.SUCCESS:
             log.info("success after {} attempt(s) in {} ms", record.attempts,
                      record.duration_ms)
-            emit(self.layout, "task_done", id=record.id, role=role, scheduledId=scheduled_id)
+            self.events.emit(EventKind.TASK_DONE, id=record.id, role=role,
+                             scheduledId=scheduled_id)
         elif outcome is Outcome.CANCELLED:  # the user's decision, not a failure
             log.info("cancelled (archived in failed.json)")
-            emit(self.layout, "task_cancelled", id=record.id, role=role,
-                 outcome=record.outcome_name, error=record.error)
+            self.events.emit(EventKind.TASK_CANCELLED, id=record.id, role=role,
+                             outcome=record.outcome_name, error=record.error)
         else:
             log.warning("{}: {}", record.outcome_name, record.error)
-            emit(self.layout, "task_failed", id=record.id, role=role,
-                 outcome=record.outcome_name, error=record.error, scheduledId=scheduled_id)
+            self.events.emit(EventKind.TASK_FAILED, id=record.id, role=role,
+                             outcome=record.outcome_name, error=record.error,
+                             scheduledId=scheduled_id)
         return record
 
     def holds_run(self, task_id: str, started_at: str | None, now: datetime) -> bool:

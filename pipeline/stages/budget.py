@@ -23,7 +23,7 @@ from pipeline.domain.record import Record
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
 from pipeline.log import logger
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import HistoryLog, signature
 from pipeline.storage.layout import Layout
 from pipeline.storage.state import StateFile
@@ -160,8 +160,9 @@ class BudgetGate:
     """The loop's side of the daily budget: which tasks may start, and one
     `budget_reached` / `budget_reset` event per stop."""
 
-    def __init__(self, layout: Layout, settings: Settings) -> None:
+    def __init__(self, layout: Layout, settings: Settings, events: EventLog) -> None:
         self.layout = layout
+        self.events = events
         self.log = SpendLog(HistoryLog(layout.history))
         self.caps = Caps.of(settings)
         self.bypass = settings.priority_bypass
@@ -177,10 +178,10 @@ class BudgetGate:
             self.state.update(budgetUntil=stop.until.isoformat())
             logger.warning("{} budget reached (${:.4f} of ${:g}); no new attempt until {}",
                            stop.window, stop.spent, stop.limit, stop.until.isoformat())
-            emit(self.layout, "budget_reached", **stop.fields())
+            self.events.emit(EventKind.BUDGET_REACHED, **stop.fields())
         elif (self.stopped or self.announced) and not stop:
             self.state.update(budgetUntil=None)
             logger.info("budget window passed: runs resume")
-            emit(self.layout, "budget_reset")
+            self.events.emit(EventKind.BUDGET_RESET)
         self.stopped, self.announced = stop, stop.until.isoformat() if stop else None
         return startable(queued, stop, self.bypass), stop.until if stop else None

@@ -20,7 +20,7 @@ from pipeline.log import logger
 from pipeline.scheduling.checks import copy_problem
 from pipeline.scheduling.plan import Decision, apply_changes, plan
 from pipeline.stages.prompt_context import with_context
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import DuplicateIds, QueueFull, TaskQueue
@@ -38,8 +38,10 @@ def next_wake(schedules: list[Schedule]) -> datetime | None:
 
 
 class Scheduler:
-    def __init__(self, layout: Layout, queue: TaskQueue, catch_up_grace: float) -> None:
+    def __init__(self, layout: Layout, queue: TaskQueue, catch_up_grace: float,
+                 events: EventLog) -> None:
         self.layout = layout
+        self.events = events
         self.queue = queue
         self.file = JsonFile(layout.scheduled, "tasks")
         self.catch_up_grace = catch_up_grace
@@ -72,7 +74,8 @@ class Scheduler:
         except QueueFull:
             return False  # the queue filled up since planning: try again next tick
         logger.bind(task=task.id).info("schedule {} fired", decision.schedule_id)
-        emit(self.layout, "schedule_fired", scheduleId=decision.schedule_id, taskId=task.id)
+        self.events.emit(EventKind.SCHEDULE_FIRED, scheduleId=decision.schedule_id,
+                         taskId=task.id)
         return True
 
     def _save(self, decisions: list[Decision]) -> list[Any]:
@@ -91,8 +94,8 @@ class Scheduler:
         if decision.skip_reason:
             logger.info("schedule {} skipped a slot: {}", decision.schedule_id,
                         decision.skip_reason)
-            emit(self.layout, "schedule_skipped", scheduleId=decision.schedule_id,
-                 reason=decision.skip_reason)
+            self.events.emit(EventKind.SCHEDULE_SKIPPED, scheduleId=decision.schedule_id,
+                             reason=decision.skip_reason)
         error = decision.changes.get("error")
         if isinstance(error, str):
             logger.error("schedule {}: {}", decision.schedule_id or "(no id)", error)

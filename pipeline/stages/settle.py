@@ -15,7 +15,7 @@ from pipeline.log import logger
 from pipeline.stages.archive import Archive
 from pipeline.stages.budget import with_attempt_cost
 from pipeline.stages.retry import Finish, Requeue, next_step
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
@@ -26,6 +26,7 @@ class Settler:
     settings: Settings
     queue: TaskQueue
     archive: Archive
+    events: EventLog
 
     def park(self, task: Task, error: Exception, now: datetime) -> None:
         """A queued task that cannot even be started goes to failed.json (outcome `error`,
@@ -55,9 +56,9 @@ class Settler:
             "{}: back to the head of the queue ({}), not before {}", verdict.outcome,
             verdict.error, task.not_before or "now")
         if verdict.counts:
-            emit(self.layout, "task_retry", id=entry.id, attempt=task.attempts,
-                 outcome=verdict.outcome.value, error=verdict.error,
-                 notBefore=task.not_before)
+            self.events.emit(EventKind.TASK_RETRY, id=entry.id, attempt=task.attempts,
+                             outcome=verdict.outcome.value, error=verdict.error,
+                             notBefore=task.not_before)
 
     def _falls_back(self, limit: UsageLimit, entry: Attempt) -> bool:
         """The per-class policy: a model's own limit with `fallback_model` set runs the
@@ -68,7 +69,8 @@ class Settler:
             return False
         logger.bind(task=entry.id).warning("{} ({}): running the task on {} instead of "
                                               "waiting", limit.message, limit.kind, fallback)
-        emit(self.layout, "model_fallback", id=entry.id, model=fallback, reason=limit.message)
+        self.events.emit(EventKind.MODEL_FALLBACK, id=entry.id, model=fallback,
+                         reason=limit.message)
         return True
 
     def _pause_for_usage_limit(self, verdict: Verdict, now: datetime, task_id: str) -> None:
@@ -85,8 +87,8 @@ class Settler:
         logger.warning("usage limit reached ({}, {}); pausing all runs until {}", limit.message,
                        limit.kind, until.isoformat())
         self.queue.state.update(pauseTask=task_id)
-        emit(self.layout, "pause_start", until=until.isoformat(), reason=limit.message,
-             task=task_id, pauseClass=limit.kind)
+        self.events.emit(EventKind.PAUSE_START, until=until.isoformat(), reason=limit.message,
+                         task=task_id, pauseClass=limit.kind)
 
 
 def pause_end(limit: UsageLimit, now: datetime, settings: Settings) -> datetime:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeline.domain.schedule import schedules_in
 from pipeline.log import logger
-from pipeline.storage.events import emit
+from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.state import StateFile
@@ -26,11 +26,11 @@ def deferred_schedules(layout: Layout) -> list[str]:
     return [s.label for s in schedules_in(schedules) if s.deferred_slot]
 
 
-def recovered(layout: Layout, state: StateFile, length: int) -> dict[str, Any]:
+def recovered(layout: Layout, state: StateFile, length: int, events: EventLog) -> dict[str, Any]:
     roles = take_waiting(state)
     deferred = deferred_schedules(layout)
     logger.info("queue has room again ({} queued); waiting roles: {}; deferred schedules: {}",
                 length, ", ".join(roles) or "none", ", ".join(deferred) or "none")
     fields = {"length": length, "waitingRoles": roles, "deferredSchedules": deferred}
-    emit(layout, "queue_recovered", **fields)
+    events.emit(EventKind.QUEUE_RECOVERED, **fields)
     return fields

@@ -2,67 +2,103 @@
 
 Hooks (`[hooks]` in runner.toml) are argv templates run for some events, without a
 shell, time-limited, their failures logged and never fatal - e.g. to tell a
-"coach" agent that the queue has drained. They are configured once per process
-with `configure()`, like the log sinks.
+"coach" agent that the queue has drained. One `EventLog` per process is built by the
+composition root (the daemon, a CLI command) with the hooks and the clock, and passed
+to whoever emits or listens.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import subprocess
 
-from pipeline.domain.clock import iso, now
+from pipeline.domain.clock import iso
 from pipeline.execution import procgroup
 from pipeline.log import logger
 from pipeline.storage.jsonfile import append_line
-from pipeline.storage.layout import Layout
+
+
+class EventKind(StrEnum):
+    """Every event name written to logs/events.jsonl (the JSON value is the plain string)."""
+
+    DAEMON_START = "daemon_start"
+    DAEMON_STOP = "daemon_stop"
+    SETTINGS_RELOADED = "settings_reloaded"
+    LEVEL = "level"
+    QUEUE_RECOVERED = "queue_recovered"
+    TASK_DONE = "task_done"
+    TASK_FAILED = "task_failed"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_RETRY = "task_retry"
+    MODEL_FALLBACK = "model_fallback"
+    PAUSE_START = "pause_start"
+    PAUSE_END = "pause_end"
+    BUDGET_REACHED = "budget_reached"
+    BUDGET_RESET = "budget_reset"
+    SCHEDULE_FIRED = "schedule_fired"
+    SCHEDULE_SKIPPED = "schedule_skipped"
+    SCHEDULE_LATE = "schedule_late"
+    REPORT_READY = "report_ready"
+    QUEUE_EDIT_IGNORED = "queue_edit_ignored"
+
 
 HOOK_EVENTS = {"level": "on_level_change", "task_done": "on_task_done",
                "task_failed": "on_task_failed", "pause_start": "on_pause", "pause_end": "on_pause",
                "task_cancelled": "on_task_cancelled"}
-_hooks: dict[str, tuple[str, ...]] = {}
-_hook_timeout = 30.0
-_listeners: list[Callable[[dict[str, Any]], None]] = []  # e.g. the notifier (pipeline/notify)
+Listener = Callable[[dict[str, Any]], None]
+Hooks = Mapping[str, tuple[str, ...]] | Iterable[tuple[str, tuple[str, ...]]]  # settings.hooks
 
 
-def configure(hooks: dict[str, tuple[str, ...]], timeout: float) -> None:
-    global _hook_timeout
-    _hooks.clear()
-    _hooks.update({name: argv for name, argv in hooks.items() if argv})
-    _hook_timeout = timeout
+class EventLog:
+    """Appends events to `path` stamped with `now()`, runs their hooks, tells listeners."""
 
+    def __init__(self, path: Path, now: Callable[[], datetime],
+                 hooks: Hooks = (), timeout: float = 30.0) -> None:
+        self.path = path
+        self.now = now
+        self.hooks: dict[str, tuple[str, ...]] = {}
+        self.timeout = timeout
+        self.listeners: list[Listener] = []  # e.g. the notifier (pipeline/notify)
+        self.use_hooks(hooks, timeout)
 
-def emit(layout: Layout, event: str, **fields: Any) -> None:
-    """Append an event and start its hook; a failure of either is logged, never raised."""
-    record = {"at": iso(now()), "event": event, **fields}
-    try:
-        append_line(layout.events, record)
-    except OSError as error:
-        logger.warning("could not write event {}: {}", event, error)
-    template = _hooks.get(HOOK_EVENTS.get(event, ""))
-    if event == "level" and fields.get("from") in (None, fields.get("to")):
-        template = None  # the level seen at start, or no change: not a level change
-    if template:
-        run_hook(hook_argv(template, record), _hook_timeout)
-    for listener in list(_listeners):
+    def use_hooks(self, hooks: Hooks, timeout: float) -> None:
+        """The hooks from runner.toml (again after a reload); listeners stay."""
+        self.hooks = {name: tuple(argv) for name, argv in dict(hooks).items() if argv}
+        self.timeout = timeout
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """Append an event and start its hook; a failure of either is logged, never raised."""
+        event = str(event)  # an EventKind is written, and handed on, as its plain string
+        record = {"at": iso(self.now()), "event": event, **fields}
         try:
-            listener(record)
-        except Exception:  # noqa: BLE001 - a listener's bug never reaches the caller
-            logger.exception("event listener failed on {}", event)
+            append_line(self.path, record)
+        except OSError as error:
+            logger.warning("could not write event {}: {}", event, error)
+        template = self.hooks.get(HOOK_EVENTS.get(event, ""))
+        if event == "level" and fields.get("from") in (None, fields.get("to")):
+            template = None  # the level seen at start, or no change: not a level change
+        if template:
+            run_hook(hook_argv(template, record), self.timeout)
+        for listener in list(self.listeners):
+            try:
+                listener(record)
+            except Exception:  # noqa: BLE001 - a listener's bug never reaches the caller
+                logger.exception("event listener failed on {}", event)
 
+    def listen(self, listener: Listener) -> None:
+        """Call `listener(record)` for every event emitted here; it must not block."""
+        self.listeners.append(listener)
 
-def listen(listener: Callable[[dict[str, Any]], None]) -> None:
-    """Call `listener(record)` for every event emitted in this process; it must not block."""
-    _listeners.append(listener)
-
-
-def unlisten(listener: Callable[[dict[str, Any]], None]) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
+    def unlisten(self, listener: Listener) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
 
 
 def hook_argv(template: tuple[str, ...], record: dict[str, Any]) -> list[str]:

@@ -214,6 +214,7 @@ def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path
 
     from pipeline.postgres.collect import ResultCollector
     from pipeline.stages.archive import Archive
+    from pipeline.storage.events import EventLog
     from pipeline.storage.layout import Layout
 
     layout = Layout(tmp_path)
@@ -222,7 +223,8 @@ def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path
     held = claim(conn, "n1", "alice", 30, NOW)
     settle(conn, held.token, Verdict(Outcome.SUCCESS), SETTINGS, NOW)
     record = results(conn)["a"]
-    Archive(layout, SETTINGS).publish(record)  # the head wrote it, then died before marking
-    assert ResultCollector(layout, Archive(layout, SETTINGS)).collect(conn, NOW) == 1
+    archive = Archive(layout, SETTINGS, EventLog(layout.events, lambda: NOW))
+    archive.publish(record)  # the head wrote it, then died before marking
+    assert ResultCollector(layout, archive).collect(conn, NOW) == 1
     assert [r["id"] for r in history(tmp_path)] == ["a"]
     assert conn.execute("SELECT archived_at FROM claude_runner_results").fetchone()[0]

@@ -11,6 +11,7 @@ from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.stages.admit import Admission, Admitter
 from pipeline.stages.archive import Archive
+from pipeline.storage.events import EventLog
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
@@ -58,7 +59,9 @@ def test_a_file_whose_task_already_ran_is_recognised(admitter, monkeypatch):
     crash_before_unlink(admitter, path, monkeypatch)
     task = admitter.queue.tasks()[0]
     admitter.queue.remove(task.id)
-    Archive(admitter.layout, admitter.settings).record_end(task, Outcome.SUCCESS, NOW, None, 1)
+    events = EventLog(admitter.layout.events, lambda: NOW)
+    Archive(admitter.layout, admitter.settings, events).record_end(task, Outcome.SUCCESS, NOW,
+                                                                   None, 1)
 
     assert admitter.admit_file(path, NOW, closed=True) is Admission.ADMITTED
     assert admitter.queue.tasks() == []

@@ -21,8 +21,6 @@ CLOCK_READERS = {"domain/clock.py", "daemon/daemon.py", "daemon/heartbeat.py", "
                  # the postgres backend's node loop, its commands and its maintenance worker's
                  # periodic jobs are composition roots of their own
                  "postgres/node.py", "postgres/cli.py", "postgres/maintenance.py"}
-# Not yet converted: events stamp their own time until the events log is injected.
-CLOCK_READERS_PENDING = {"storage/events.py"}
 WALL_CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"),
                     ("time", "time"), ("time", "time_ns"), ("clock", "now")}
 
@@ -79,7 +77,7 @@ def test_only_the_clock_readers_read_the_clock():
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        if _allowed(relative, CLOCK_READERS | CLOCK_READERS_PENDING):
+        if _allowed(relative, CLOCK_READERS):
             continue
         offenders += [f"{relative}:{line}" for line in wall_clock_reads(path.read_text())]
     assert offenders == [], "pass `now` in instead of reading the clock: " + ", ".join(offenders)

@@ -11,6 +11,7 @@ from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.stages.archive import Archive
 from pipeline.storage import jsonfile
+from pipeline.storage.events import EventLog
 from pipeline.storage.layout import Layout
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ TASK = Attempt.from_dict(RAW)
 def archive(tmp_path):
     layout = Layout(tmp_path)
     layout.ensure()
-    return Archive(layout, Settings())
+    return Archive(layout, Settings(), EventLog(layout.events, lambda: NOW))
 
 
 def history_lines(archive):
@@ -87,7 +88,7 @@ def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeyp
         patch.setattr(archive, "_add_to_list", crash)
         with pytest.raises(KeyboardInterrupt):
             archive.record_end(TASK, Outcome.SUCCESS, NOW, None, attempts=1)
-    restarted = Archive(archive.layout, Settings())
+    restarted = Archive(archive.layout, Settings(), archive.events)
 
     assert restarted.holds_run("t1", RAW["startedAt"], NOW)
     assert [r["id"] for r in restarted.completed.items()] == ["t1"]
@@ -100,7 +101,8 @@ def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeyp
 
     layout = Layout(tmp_path)
     layout.ensure()
-    runner = Loop(layout, Settings(), lambda _signal: None)
+    runner = Loop(layout, Settings(), lambda _signal: None,
+                  events=EventLog(layout.events, lambda: NOW))
     runner.entry = TASK
     real_save, failures = runner.running_file.save, [OSError(28, "No space left")]
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pipeline.domain.settings import Settings
 from pipeline.stages.archive import Archive
 from pipeline.stages.cancel import cancel_all, cancel_queued
+from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import JsonFile, dumps, write_atomic
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -19,7 +20,8 @@ def setup(tmp_path, entries):
     layout.ensure()
     write_atomic(layout.queue, dumps({"list": entries}))
     settings = Settings()
-    return layout, TaskQueue(layout, settings), Archive(layout, settings)
+    archive = Archive(layout, settings, EventLog(layout.events, lambda: NOW))
+    return layout, TaskQueue(layout, settings), archive
 
 
 def test_cancel_all_records_every_entry_even_without_an_id(tmp_path):

@@ -1,6 +1,9 @@
 """Issue 9 (D2 D16 D17): a failing first tick does not end the loop; a dead loop thread
 makes `run` exit non-zero; a wedge is logged once; tracebacks carry no local values."""
 
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,9 @@ from pipeline.daemon.daemon import EXIT_LOOP_DIED, EXIT_OK, Daemon
 from pipeline.daemon.loop import Loop
 from pipeline.daemon.sources import Signal
 from pipeline.domain.settings import Settings
-from pipeline.storage.jsonfile import JsonFile
+from pipeline.storage import jsonfile
+from pipeline.storage.events import EventLog
+from pipeline.storage.jsonfile import JsonFile, read_lines
 from pipeline.storage.layout import Layout
 
 
@@ -40,6 +45,26 @@ def test_a_first_tick_that_raises_does_not_end_the_loop(daemon: Daemon, monkeypa
     assert state["tickAt"] == state["startedAt"]  # no tick ever completed: status can tell
     text = daemon.layout.runner_log.read_text()
     assert sum("unexpected error in wedged" in line for line in text.splitlines()) == 1
+
+
+def test_a_signal_another_thread_took_still_reaches_the_main_thread(daemon: Daemon,
+                                                                     monkeypatch) -> None:
+    """The kernel may hand a process's SIGTERM/SIGHUP to any thread; Python runs the handler
+    on the main thread only, so a main thread asleep in join() must wake up to run it."""
+    monkeypatch.setattr(jsonfile, "_stopping", threading.Event())  # SIGTERM sets it: ours only
+    def send_to_this_thread() -> None:
+        deadline = time.monotonic() + 10
+        while daemon.pipeline_loop.ticked_at is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # the handlers are in place once the loop has ticked
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # not the main thread
+        while not daemon.pipeline_loop.stopping and time.monotonic() < deadline:
+            time.sleep(0.01)
+        daemon.signals.put(Signal("stop", payload="never handled"))  # no hang if it fails
+
+    threading.Thread(target=send_to_this_thread, daemon=True).start()
+    assert daemon.serve() == EXIT_OK
+    stops = [e for e in read_lines(daemon.layout.events) if e["event"] == "daemon_stop"]
+    assert [e["reason"] for e in stops] == ["SIGTERM"]
 
 
 def test_a_dead_loop_thread_makes_run_exit_non_zero(daemon: Daemon, monkeypatch) -> None:
@@ -78,7 +103,8 @@ def test_a_queued_task_that_cannot_be_started_is_parked(tmp_path: Path, monkeypa
         raise TypeError("cannot build its running entry")
 
     monkeypatch.setattr(run, "entry_for", broken)
-    runner = Loop(layout, Settings(), lambda signal: None)
+    runner = Loop(layout, Settings(), lambda signal: None,
+                  events=EventLog(layout.events, lambda: now))
     runner.tick(now)
 
     failed = JsonFile(layout.failed, "list").items()

@@ -47,13 +47,11 @@ def test_a_cancel_fires_on_task_cancelled_not_on_task_failed(tmp_path, monkeypat
     layout.ensure()
     fired = []
     monkeypatch.setattr(events, "run_hook", lambda argv, timeout: fired.append(argv))
-    events.configure({"on_task_failed": ("failed", "{id}"),
-                      "on_task_cancelled": ("cancelled", "{id}", "{status}")}, 5)
-    try:
-        Archive(layout, Settings()).record_end(Task(id="c1", prompt="p"), Outcome.CANCELLED,
-                                               NOW, "cancelled", 0)
-    finally:
-        events.configure({}, 5)
+    log = events.EventLog(layout.events, lambda: NOW, {
+        "on_task_failed": ("failed", "{id}"),
+        "on_task_cancelled": ("cancelled", "{id}", "{status}")}, 5)
+    Archive(layout, Settings(), log).record_end(Task(id="c1", prompt="p"), Outcome.CANCELLED,
+                                                NOW, "cancelled", 0)
     assert fired == [["cancelled", "c1", "cancelled"]]
     logged = [json.loads(line)["event"] for line in layout.events.read_text().splitlines()]
     assert logged == ["task_cancelled"]

@@ -13,6 +13,7 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.when import indefinitely, is_indefinite, parse_until
 from pipeline.stages.archive import Archive
 from pipeline.stages.settle import Settler
+from pipeline.storage.events import EventLog
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
@@ -36,7 +37,8 @@ def test_a_usage_limit_does_not_shorten_a_pause_by_hand(tmp_path):
     layout.ensure()
     settings = Settings(usage_limit_margin=0)
     queue = TaskQueue(layout, settings)
-    settler = Settler(layout, settings, queue, Archive(layout, settings))
+    events = EventLog(layout.events, lambda: NOW)
+    settler = Settler(layout, settings, queue, Archive(layout, settings, events), events)
     queue.state.update(pausedUntil=iso(indefinitely(NOW)), pauseReason="by hand",
                        pausedByHand=True)
     limit = UsageLimit("limit|epoch", NOW + timedelta(hours=1), to_the_minute=False)

@@ -70,13 +70,16 @@ def test_a_usage_limit_pauses_to_the_end_of_a_stated_minute(tmp_path):
     from pipeline.agent.usage_limit import UsageLimit
     from pipeline.stages.archive import Archive
     from pipeline.stages.settle import Settler
+    from pipeline.storage.events import EventLog
     from pipeline.storage.layout import Layout
     from pipeline.storage.queue import TaskQueue
 
     layout = Layout(tmp_path)
     layout.ensure()
     settings = Settings(usage_limit_margin=0)
-    settler = Settler(layout, settings, TaskQueue(layout, settings), Archive(layout, settings))
+    events = EventLog(layout.events, lambda: NOW)
+    settler = Settler(layout, settings, TaskQueue(layout, settings),
+                      Archive(layout, settings, events), events)
     stated = UsageLimit("resets 12:30pm", NOW.replace(minute=30), to_the_minute=True)
     exact = UsageLimit("limit|epoch", NOW.replace(minute=30), to_the_minute=False)
     for limit, expected in ((stated, NOW.replace(minute=31)), (exact, NOW.replace(minute=30))):

@@ -14,6 +14,7 @@ from pipeline.domain.schedule import schedule_entries
 from pipeline.domain.settings import Settings
 from pipeline.scheduling import checks
 from pipeline.scheduling.plan import plan
+from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
 
@@ -69,7 +70,8 @@ def test_a_copy_is_validated_before_it_can_start(tmp_path: Path,
     layout = Layout(tmp_path)
     layout.ensure()
     JsonFile(layout.scheduled, "tasks").save({"tasks": [due(autoApprove=True)]})
-    runner = Loop(layout, Settings(allow_auto_approve=False), post=lambda signal: None)
+    runner = Loop(layout, Settings(allow_auto_approve=False), post=lambda signal: None,
+                  events=EventLog(layout.events, lambda: NOW))
     runner.tick(NOW + timedelta(seconds=1))
     assert runner.execution is None and runner.entry is None
     [record] = JsonFile(layout.failed, "list").items()

@@ -1,11 +1,15 @@
 """Issue 11's small ones that are pure: IS_SANDBOX forms, -t units, level hooks."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from pipeline.agent.preflight import is_sandbox
 from pipeline.cli.add_input import AddInputError, timeout_ms
 from pipeline.storage import events
 from pipeline.storage.layout import Layout
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("value", "sandboxed"), [
@@ -30,12 +34,10 @@ def test_level_hook_fires_on_changes_only(tmp_path, monkeypatch):
     layout.ensure()
     fired = []
     monkeypatch.setattr(events, "run_hook", lambda argv, timeout: fired.append(argv))
-    events.configure({"on_level_change": ("notify", "{level}")}, 5)
-    try:
-        events.emit(layout, "level", length=0, **{"from": None, "to": "ok"})  # at start
-        events.emit(layout, "level", length=11, **{"from": "ok", "to": "full"})
-        events.emit(layout, "level", length=11, **{"from": "full", "to": "full"})
-    finally:
-        events.configure({}, 5)
+    log = events.EventLog(layout.events, lambda: NOW, {"on_level_change": ("notify", "{level}")},
+                          5)
+    log.emit(events.EventKind.LEVEL, length=0, **{"from": None, "to": "ok"})  # at start
+    log.emit(events.EventKind.LEVEL, length=11, **{"from": "ok", "to": "full"})
+    log.emit(events.EventKind.LEVEL, length=11, **{"from": "full", "to": "full"})
     assert fired == [["notify", "full"]]
     assert len(layout.events.read_text().splitlines()) == 3  # still in the events log

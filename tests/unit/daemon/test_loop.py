@@ -18,6 +18,7 @@ from pipeline.daemon.sources import Signal
 from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.execution.agent_process import Launch
+from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -52,7 +53,8 @@ class LoopUnderTest:
         self.signals: list[Signal] = []
         self.slots: list[FakeExecution] = []
         self.loop_ = Loop(self.layout, Settings(**settings), self.signals.append,
-                             execution_factory=self._slot)
+                             execution_factory=self._slot,
+                             events=EventLog(self.layout.events, lambda: T0))
 
     def _slot(self, launch, on_end, on_progress=None) -> FakeExecution:
         self.slots.append(FakeExecution(launch, on_end, on_progress))

@@ -19,6 +19,7 @@ from pipeline.domain.schedule import (
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
 from pipeline.stages.schedule import Scheduler, active_schedule_ids
+from pipeline.storage.events import EventLog
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
@@ -97,7 +98,8 @@ def test_a_tick_fires_a_task_copy_and_leaves_garbage_entries_exactly_as_they_wer
     queue = TaskQueue(layout, Settings())
     now = datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC)
 
-    wake = Scheduler(layout, queue, 60.0).tick(now, [], None, False)
+    events = EventLog(layout.events, lambda: now)
+    wake = Scheduler(layout, queue, 60.0, events).tick(now, [], None, False)
 
     items = json.loads(layout.scheduled.read_text(encoding="utf-8"))["tasks"]
     assert items[:5] == GARBAGE
@@ -110,7 +112,7 @@ def test_a_tick_fires_a_task_copy_and_leaves_garbage_entries_exactly_as_they_wer
     assert (copy.scheduled, copy.scheduled_id, copy.prompt) == (True, "hourly", "check")
     assert copy.role == "coach" and copy.extra == {"custom": {"k": [1]}, "zzz": "first"}
     # nothing due now: no write, and the wake is still the next firing
-    assert Scheduler(layout, queue, 60.0).tick(now, [copy], None, False) == wake
+    assert Scheduler(layout, queue, 60.0, events).tick(now, [copy], None, False) == wake
 
 
 def test_init_merge_reads_the_file_as_schedules_and_leaves_garbage_alone():
