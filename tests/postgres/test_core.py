@@ -230,3 +230,23 @@ def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path
     assert ResultCollector(layout, Archive(layout, SETTINGS)).collect(conn, NOW) == 1
     assert [r["id"] for r in history(tmp_path)] == ["a"]
     assert conn.execute("SELECT archived_at FROM claude_runner_results").fetchone()[0]
+
+
+def test_unknown_fields_ride_through_the_database_untouched(conn):
+    odd = {"custom": {"nested": [1, {"deep": None}]}, "ticket": "T-1", "model": 7}
+    admit(conn, task("a", **odd))
+    assert queued(conn)[0].to_dict() == task("a", **odd).to_dict()
+    held = claim(conn, "n1", "alice", 30, NOW)
+    lease = conn.execute("SELECT entry FROM claude_runner_leases").fetchone()[0]
+    assert {k: lease[k] for k in (*odd, "node", "account", "attempt")} == \
+        {**odd, "node": "n1", "account": "alice", "attempt": 1}
+    settle(conn, held.token, Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
+    row = conn.execute("SELECT task FROM claude_runner_tasks WHERE id = 'a'").fetchone()[0]
+    assert {k: row[k] for k in odd} == odd and row["attempts"] == 1
+    assert "node" not in row and "account" not in row and "startedAt" not in row
+    held = claim(conn, "n2", "bob", 30, NOW)
+    settle(conn, held.token, Verdict(Outcome.SUCCESS, fields={"costUsd": 0.5}), SETTINGS, NOW)
+    record = results(conn)["a"]
+    assert {k: record[k] for k in odd} == odd
+    assert (record["node"], record["account"], record["attempts"], record["costUsd"]) == \
+        ("n2", "bob", 2, 0.5)
