@@ -66,7 +66,7 @@ def clear(layout: Layout, settings: Settings, args: Namespace) -> int:
         return _fail("clear removes every queued task; add --yes to confirm", EXIT_BAD_INPUT)
     try:
         with _connect(settings) as conn:
-            count = sum(cancel_task(conn, task["id"], clock.now()) is not None
+            count = sum(cancel_task(conn, task.id, clock.now()) is not None
                         for task in queued(conn))
     except Exception as error:  # noqa: BLE001 - one clear line
         return _fail(f"database: {str(error).strip()[:200]}", EXIT_UNKNOWN)

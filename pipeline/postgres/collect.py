@@ -9,9 +9,11 @@ at the next start (the first pass checks every result it takes) and only marked.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from pipeline.domain.record import Record
 from pipeline.domain.task import valid_id
 from pipeline.stages.archive import Archive
 from pipeline.storage.jsonfile import append_text
@@ -33,21 +35,20 @@ class ResultCollector:
                             "archived_at IS NULL ORDER BY created_at LIMIT %s",
                             (BATCH,)).fetchall()
         for task_id, record in rows:
-            self._archive(task_id, record, now)
+            self._archive(task_id, Record.from_dict(record), now)
             conn.execute("UPDATE claude_runner_results SET archived_at = now() "
                          "WHERE task_id = %s", (task_id,))
             self.unsure.discard(task_id)
         self.checked_start = True
         return len(rows)
 
-    def _archive(self, task_id: str, record: dict[str, Any], now: datetime) -> None:
+    def _archive(self, task_id: str, record: Record, now: datetime) -> None:
         maybe_written = not self.checked_start or task_id in self.unsure
-        if maybe_written and self.archive.holds_run(task_id, record.get("startedAt"), now):
+        if maybe_written and self.archive.holds_run(task_id, record.started_at, now):
             return
         self.unsure.add(task_id)
         log = self.layout.task_log(task_id) if valid_id(task_id) else None
-        record["logFile"] = str(log) if log and log.exists() else None
-        self.archive.publish(record)
+        self.archive.publish(replace(record, log_file=str(log) if log and log.exists() else None))
 
     def _copy_logs(self, conn: Any) -> None:
         rows = conn.execute("SELECT token, task_id, log FROM claude_runner_attempts WHERE NOT "

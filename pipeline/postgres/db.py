@@ -10,9 +10,12 @@ in one transaction with the lease check.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.postgres.dsn import with_timeouts
+
+if TYPE_CHECKING:
+    from pipeline.domain.task import Task
 
 QUEUE = "agents"
 MAINTENANCE_QUEUE = "maintenance"
@@ -33,10 +36,10 @@ def query(name: str) -> str:
     return queries[name]
 
 
-def rank(task: dict[str, Any], requeued: bool) -> int:
+def rank(task: Task, requeued: bool) -> int:
     """procrastinate runs higher priorities first, then older jobs: high before normal,
     and a task sent back (retry, interruption) ahead of fresh ones of its class."""
-    return (2 if task.get("priority") == "high" else 0) + (1 if requeued else 0)
+    return (2 if task.high else 0) + (1 if requeued else 0)
 
 
 def jsonb(value: Any) -> Any:

@@ -21,7 +21,7 @@ from pipeline.daemon.sources import Signal, SignalKind
 from pipeline.domain.clock import iso
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import valid_id
+from pipeline.domain.task import NotATask, Task, tasks_in, valid_id
 from pipeline.log import logger
 from pipeline.postgres import db, mirror, schema, tasks
 from pipeline.postgres.background import Listener
@@ -47,7 +47,7 @@ class HeadLoop(Loop):
         self.collector = ResultCollector(layout, self.archive)
         self.listener: Listener | None = None
         self.maintenance: Maintenance | None = None
-        self.running_tasks: list[dict[str, Any]] = []
+        self.running_tasks: list[Task] = []
         self.pauses: dict[str, datetime] = {}
         self.whole_pause: datetime | None | str = "unknown"  # written at the first look
 
@@ -58,7 +58,7 @@ class HeadLoop(Loop):
             wakes.append(self._admit_inbox(now))
         queued = self._readable_queue()
         if queued is not None:  # (no sweep: new entries are validated in _sync_queue)
-            wakes.append(self._schedule(queued + self.running_tasks, now))
+            wakes.append(self._schedule(tasks_in(queued) + self.running_tasks, now))
         wakes.append(self._with_database(now))
         queued = self._readable_queue()
         if queued is not None:
@@ -109,28 +109,34 @@ class HeadLoop(Loop):
     # ----- queue.json <-> database -------------------------------------------------------
     def _sync_queue(self, conn: Any, now: datetime) -> None:
         def change(data: dict[str, Any]) -> None:
-            shown = [t for t in self.mirror_file.items() if isinstance(t, dict)]
-            entries = self._valid_entries(data["list"], {t["id"] for t in shown}, now)
-            ids = list({t["id"] for t in entries} | {t["id"] for t in shown})
+            shown = tasks_in(self.mirror_file.items())
+            entries = self._valid_entries(data["list"], {t.id for t in shown}, now)
+            ids = list({t.id for t in entries} | {t.id for t in shown})
             for step in mirror.plan(entries, shown, tasks.states(conn, ids)).steps:
                 self._apply(conn, step, now)
-            data["list"] = tasks.queued(conn)
+            data["list"] = [task.to_dict() for task in tasks.queued(conn)]
             self.mirror_file.save({"list": data["list"]})
 
         self.queue.file.update(change)
         self.queue_seen = (None, [])
-        self.running_tasks = [r.entry for r in tasks.running(conn)]
+        self.running_tasks = [r.entry.task for r in tasks.running(conn)]
 
-    def _valid_entries(self, raw: list[Any], shown: set[str], now: datetime) -> list[Any]:
+    def _valid_entries(self, raw: list[Any], shown: set[str], now: datetime) -> list[Task]:
         """Mirrored entries as they are (the database validated them once); new ones
         validated as the files backend's sweep does, the invalid archived as `invalid`."""
-        mirrored = [t for t in raw if isinstance(t, dict) and t.get("id") in shown]
-        fresh = [t for t in raw if not (isinstance(t, dict) and t.get("id") in shown)]
-        keep, invalid = admit.split_queue(fresh, self.settings, now)
-        for task, errors in invalid:
+        mirrored: list[Task] = []
+        fresh: list[Any] = []
+        for entry in raw:
+            task = _mirrored(entry, shown)
+            if task is None:
+                fresh.append(entry)
+            else:
+                mirrored.append(task)
+        split = admit.split_queue(fresh, self.settings, now)
+        for task, errors in split.invalid:
             reason = "; ".join(str(e) for e in errors)
             self.archive.record_end(task, Outcome.INVALID, now, reason, attempts=0)
-        return mirrored + keep
+        return mirrored + split.tasks
 
     def _apply(self, conn: Any, step: mirror.Step, now: datetime) -> None:
         log = logger.bind(task=step.task_id)
@@ -205,3 +211,12 @@ class HeadLoop(Loop):
             self.listener.stop()
         if self.maintenance:
             self.maintenance.stop()
+
+
+def _mirrored(entry: Any, shown: set[str]) -> Task | None:  # noqa: ANN401 - a JSON value
+    """The entry as a task when it is one the mirror showed (by id), else None."""
+    try:
+        task = Task.from_dict(entry)
+    except NotATask:
+        return None
+    return task if task.id in shown else None

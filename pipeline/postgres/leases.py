@@ -11,15 +11,16 @@ nothing: its late result is dropped.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pipeline.agent.verdict import Verdict
-from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 from pipeline.postgres import db
 from pipeline.postgres.tasks import close
 from pipeline.stages.archive import build_record
@@ -34,7 +35,19 @@ PLACE_FIELDS = ("node", "account")  # where an attempt ran: in its record, not i
 class Claim:
     token: str
     job_id: int
-    entry: dict[str, Any]
+    entry: Attempt
+
+
+def placed(entry: Attempt, node: str, account: str) -> Attempt:
+    """The running entry with where it runs (`node`, `account`: extra keys of the entry,
+    so they reach the record untouched)."""
+    return replace(entry, task=replace(entry.task, extra={
+        **entry.task.extra, "node": node, "account": account}))
+
+
+def unplaced(task: Task) -> Task:
+    """The task without where its last attempt ran (what goes back to the queue)."""
+    return replace(task, extra={k: v for k, v in task.extra.items() if k not in PLACE_FIELDS})
 
 
 def paused_until(conn: Any, account: str) -> datetime | None:
@@ -59,14 +72,14 @@ def claim(conn: Any, node: str, account: str, lease_seconds: float,
         if row is None or row[1] != "queued":  # a stray job: close it, nothing runs
             db.finish(conn, job_id, succeeded=False)
             return None
-        entry = {**running_entry(row[0], now), "node": node, "account": account}
+        entry = placed(running_entry(Task.from_dict(row[0]), now), node, account)
         token = str(uuid.uuid4())
         conn.execute("UPDATE claude_runner_tasks SET state = 'running', updated_at = now() "
                      "WHERE id = %s", (task_id,))
         conn.execute(
             "INSERT INTO claude_runner_leases (task_id, token, job_id, node, account, entry, "
             "expires_at) VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
-            (task_id, token, job_id, node, account, db.jsonb(entry), lease_seconds))
+            (task_id, token, job_id, node, account, db.jsonb(entry.to_dict()), lease_seconds))
         conn.execute("INSERT INTO claude_runner_attempts (token, task_id, node, account) "
                      "VALUES (%s, %s, %s, %s)", (token, task_id, node, account))
         db.notify(conn, "claimed")
@@ -106,7 +119,7 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
             " RETURNING task_id, job_id, entry, account", (token,)).fetchone()
         if row is None:
             return Settled.FENCED
-        task_id, job_id, entry, account = row
+        task_id, job_id, entry, account = row[0], row[1], Attempt.from_dict(row[2]), row[3]
         # lock order everywhere: job, then task (as a claim and a cancel do)
         conn.execute("SELECT id FROM procrastinate_jobs WHERE id = %s FOR UPDATE", (job_id,))
         cancel_requested = conn.execute(
@@ -120,10 +133,10 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
         step = next_step(entry, verdict, settings, now)
         _attempt_ended(conn, token, verdict, report)
         if isinstance(step, Requeue):
-            task = {k: v for k, v in step.task.items() if k not in PLACE_FIELDS}
+            task = unplaced(step.task)
             conn.execute("UPDATE claude_runner_tasks SET state = 'queued', task = %s, "
-                         "updated_at = now() WHERE id = %s", (db.jsonb(task), task_id))
-            db.retry(conn, job_id, _not_before(task), db.rank(task, requeued=True))
+                         "updated_at = now() WHERE id = %s", (db.jsonb(task.to_dict()), task_id))
+            db.retry(conn, job_id, task.ready_at(), db.rank(task, requeued=True))
             db.notify(conn, "requeued")
             return Settled.REQUEUED
         record = build_record(entry, verdict.outcome, now, step.attempts, verdict.error,
@@ -131,10 +144,6 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
         db.finish(conn, job_id, succeeded=verdict.outcome is Outcome.SUCCESS)
         close(conn, task_id, entry, record, token)
         return Settled.CLOSED
-
-
-def _not_before(task: dict[str, Any]) -> datetime | None:
-    return parse_iso_or_none(task.get("notBefore"))
 
 
 def _attempt_ended(conn: Any, token: str, verdict: Verdict, report: AttemptReport | None) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pipeline.domain.task import Task
+
 
 class Act(StrEnum):
     ADMIT = "admit"
@@ -30,7 +32,7 @@ class Act(StrEnum):
 class Step:
     act: Act
     task_id: str
-    task: dict[str, Any] | None = None
+    task: Task | None = None
     reason: str = ""
 
 
@@ -38,20 +40,19 @@ class Step:
 class Plan:
     steps: list[Step] = field(default_factory=list)
 
-    def add(self, act: Act, task_id: str, task: dict[str, Any] | None = None,
+    def add(self, act: Act, task_id: str, task: Task | None = None,
             reason: str = "") -> None:
         self.steps.append(Step(act, task_id, task, reason))
 
 
-def plan(entries: list[dict[str, Any]], mirror: list[dict[str, Any]],
-         states: dict[str, str]) -> Plan:
-    """`entries`: the file now (valid tasks with ids); `mirror`: what we wrote last;
+def plan(entries: list[Task], mirror: list[Task], states: dict[str, str]) -> Plan:
+    """`entries`: the file now (valid tasks); `mirror`: what we wrote last;
     `states`: the database state of every id in either."""
-    mirrored = {task["id"]: task for task in mirror}
-    present = {task["id"] for task in entries}
+    mirrored = {task.id: task for task in mirror}
+    present = {task.id for task in entries}
     result = Plan()
     for task in entries:
-        _entry_step(result, task, mirrored.get(task["id"]), states.get(task["id"]))
+        _entry_step(result, task, mirrored.get(task.id), states.get(task.id))
     for task_id in mirrored:
         if task_id not in present:
             _removal_step(result, task_id, states.get(task_id))
@@ -61,9 +62,8 @@ def plan(entries: list[dict[str, Any]], mirror: list[dict[str, Any]],
     return result
 
 
-def _entry_step(result: Plan, task: dict[str, Any], mirrored: dict[str, Any] | None,
-                state: str | None) -> None:
-    task_id = task["id"]
+def _entry_step(result: Plan, task: Task, mirrored: Task | None, state: str | None) -> None:
+    task_id = task.id
     if state is None:
         result.add(Act.ADMIT, task_id, task)
     elif mirrored is None:
@@ -84,5 +84,5 @@ def _removal_step(result: Plan, task_id: str, state: str | None) -> None:
                    "not end it; use `claude-runner cancel ID`")
 
 
-def _order(tasks: list[dict[str, Any]], keep: Any) -> list[str]:
-    return [task["id"] for task in tasks if task["id"] in keep]
+def _order(tasks: list[Task], keep: Any) -> list[str]:
+    return [task.id for task in tasks if task.id in keep]

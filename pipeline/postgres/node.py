@@ -123,10 +123,10 @@ class Node:
         False when a stop arrived while the database was unreachable."""
         for index, saved in self.files.leftovers():
             verdict = recovered_verdict(saved, self.home, self.settings, clock.now())
-            task_id = saved["entry"]["id"]
+            task_id = saved.entry.id
             logger.bind(task=task_id).warning("found in slot {} at start: {}", index,
                                               verdict.outcome)
-            while not self._settle_once(saved["token"], verdict, None, task_id):
+            while not self._settle_once(saved.token, verdict, None, task_id):
                 if any(item.kind == SignalKind.STOP for item in self._wait(1.0)):
                     return False
             self.files.clear(index)
@@ -162,7 +162,7 @@ class Node:
         slot = next((s for s in self.slots.values() if s.claim.token == item.payload), None)
         if slot is None or slot.execution is None or slot.end is not None:
             return
-        log = logger.bind(task=slot.claim.entry["id"])
+        log = logger.bind(task=slot.claim.entry.id)
         if item.kind == SignalKind.CANCEL:
             log.info("cancel requested: ending its process group")
             slot.execution.stop(StopReason.CANCEL)
@@ -231,11 +231,11 @@ class Node:
         claimed, entry = slot.claim, slot.claim.entry
         self.files.save(slot.index, claimed)
         launch = run.launch_for(entry, self.home, self.settings, self.env)
-        launch = dataclasses.replace(launch, cwd=Path(entry.get("workspace") or self.root))
+        launch = dataclasses.replace(launch, cwd=Path(entry.task.workspace or self.root))
         slot.header = launch.header
         if not launch.cwd.is_dir():
             return f"workspace {launch.cwd} does not exist on node {self.name}"
-        problem = preflight(entry, self.settings, self.env)
+        problem = preflight(entry.task, self.settings, self.env)
         if problem:
             return problem
         execution = AgentProcess(launch, on_end=lambda end: self.signals.put(
@@ -244,11 +244,11 @@ class Node:
         slot.execution = execution
         try:
             self.files.save(slot.index, claimed, pid=pid,
-                            pidStartTicks=procgroup.start_ticks(pid))
+                            pid_start_ticks=procgroup.start_ticks(pid))
         except OSError as error:  # the agent runs; only a crash recovery would miss its pid
-            logger.bind(task=entry["id"]).error("cannot note the agent's pid: {}", error)
-        logger.bind(task=entry["id"]).info("started attempt {} (pid {}) - {}", entry["attempt"],
-                                           pid, one_line(entry["prompt"], PROMPT_PREVIEW))
+            logger.bind(task=entry.id).error("cannot note the agent's pid: {}", error)
+        logger.bind(task=entry.id).info("started attempt {} (pid {}) - {}", entry.number,
+                                        pid, one_line(entry.task.prompt, PROMPT_PREVIEW))
         return None
 
     # ----- settle ------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class Node:
                                  speaks_claude_json(self.settings))
         where = f"      (on node {self.name}, account {self.account})\n"
         log = (slot.header + where + slot.end.output)[-LOG_SHIPPED:]
-        if not self._settle_once(slot.claim.token, slot.verdict, log, slot.claim.entry["id"]):
+        if not self._settle_once(slot.claim.token, slot.verdict, log, slot.claim.entry.id):
             return now + timedelta(seconds=1)
         self.files.clear(slot.index)
         del self.slots[slot.index]

@@ -24,11 +24,11 @@ def cluster_status(settings: Settings, now: datetime) -> dict[str, Any]:
 
 
 def _read(conn: Any, settings: Settings, now: datetime) -> dict[str, Any]:
-    running = [{"id": task_id, "node": node, "account": account, "attempt": entry.get("attempt"),
-                "startedAt": entry.get("startedAt")}
-               for task_id, node, account, entry in conn.execute(
-                   "SELECT task_id, node, account, entry FROM claude_runner_leases "
-                   "ORDER BY started_at").fetchall()]
+    from pipeline.postgres.tasks import running as leases
+
+    running = [{"id": lease.task_id, "node": lease.node, "account": lease.account,
+                "attempt": lease.entry.number, "startedAt": lease.entry.started_at}
+               for lease in leases(conn)]
     stale = timedelta(seconds=max(3 * settings.backend_renew_every, 10))
     nodes = [{"name": name, "account": account, "host": host, "pid": pid, "slots": slots,
               "alive": stopped is None and now - seen < stale, "seenAt": iso(seen),

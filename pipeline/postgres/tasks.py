@@ -12,8 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
+from pipeline.domain.record import Record
+from pipeline.domain.task import Task
 from pipeline.postgres import db
 from pipeline.stages.archive import build_record
 
@@ -26,41 +28,41 @@ class Admitted(StrEnum):
     DONE = "already-done"          # finished, result not archived yet: try again later
 
 
-def admit(conn: Any, task: dict[str, Any]) -> Admitted:
+def admit(conn: Any, task: Task) -> Admitted:
     """Insert a queued task and its job; a known id changes nothing."""
     with conn.transaction():
         row = conn.execute(
             "INSERT INTO claude_runner_tasks (id, task, state) VALUES (%s, %s, 'queued') "
-            "ON CONFLICT (id) DO NOTHING RETURNING id", (task["id"], db.jsonb(task))).fetchone()
+            "ON CONFLICT (id) DO NOTHING RETURNING id",
+            (task.id, db.jsonb(task.to_dict()))).fetchone()
         if row is None:
             state = conn.execute("SELECT state FROM claude_runner_tasks WHERE id = %s",
-                                 (task["id"],)).fetchone()[0]
+                                 (task.id,)).fetchone()[0]
             return {"queued": Admitted.QUEUED, "running": Admitted.RUNNING}.get(
                 state, Admitted.DONE)
         _enqueue(conn, task, requeued=False)
         return Admitted.NEW
 
 
-def readmit(conn: Any, task: dict[str, Any]) -> bool:
+def readmit(conn: Any, task: Task) -> bool:
     """A finished task whose result is archived goes back to the queue."""
     with conn.transaction():
         row = conn.execute(
             "UPDATE claude_runner_tasks SET state = 'queued', task = %s, cancel_requested = "
             "false, updated_at = now() WHERE id = %s AND state = 'done' AND NOT EXISTS ("
             "SELECT 1 FROM claude_runner_results WHERE task_id = %s AND archived_at IS NULL) "
-            "RETURNING id", (db.jsonb(task), task["id"], task["id"])).fetchone()
+            "RETURNING id", (db.jsonb(task.to_dict()), task.id, task.id)).fetchone()
         if row is None:
             return False
-        conn.execute("DELETE FROM claude_runner_results WHERE task_id = %s", (task["id"],))
+        conn.execute("DELETE FROM claude_runner_results WHERE task_id = %s", (task.id,))
         _enqueue(conn, task, requeued=True)
         return True
 
 
-def _enqueue(conn: Any, task: dict[str, Any], requeued: bool) -> None:
-    job_id = db.defer(conn, task["id"], db.rank(task, requeued),
-                      parse_iso_or_none(task.get("notBefore")))
+def _enqueue(conn: Any, task: Task, requeued: bool) -> None:
+    job_id = db.defer(conn, task.id, db.rank(task, requeued), task.ready_at())
     conn.execute("UPDATE claude_runner_tasks SET job_id = %s WHERE id = %s",
-                 (job_id, task["id"]))
+                 (job_id, task.id))
     db.notify(conn, "queued")
 
 
@@ -79,26 +81,27 @@ def cancel(conn: Any, task_id: str, now: datetime) -> Cancelled | None:
                            "FOR UPDATE", (task_id,)).fetchone()
         if row is None or row[1] == "done":
             return None
-        task, state, job_id = row
+        task, state, job_id = Task.from_dict(row[0]), row[1], row[2]
         if state == "running":
             conn.execute("UPDATE claude_runner_tasks SET cancel_requested = true WHERE id = %s",
                          (task_id,))
             db.notify(conn, f"cancel {task_id}")
             return Cancelled.RUNNING
         db.cancel_job(conn, job_id)
-        record = build_record(task, Outcome.CANCELLED, now, int(task.get("attempts") or 0),
-                              "cancelled", {}, None)
+        record = build_record(task, Outcome.CANCELLED, now, task.attempts_made, "cancelled",
+                              {}, None)
         close(conn, task_id, task, record, token=None)
         return Cancelled.QUEUED
 
 
-def close(conn: Any, task_id: str, task: dict[str, Any], record: dict[str, Any],
+def close(conn: Any, task_id: str, ended: Task | Attempt, record: Record,
           token: str | None) -> None:
-    """The task is done: its one result (the first one written wins)."""
+    """The task is done: its one result (the first one written wins). `ended`: what the
+    task row keeps - the queued task, or the running entry of its last attempt."""
     conn.execute("UPDATE claude_runner_tasks SET state = 'done', task = %s, updated_at = now() "
-                 "WHERE id = %s", (db.jsonb(task), task_id))
+                 "WHERE id = %s", (db.jsonb(ended.to_dict()), task_id))
     conn.execute("INSERT INTO claude_runner_results (task_id, token, record) VALUES (%s, %s, %s) "
-                 "ON CONFLICT (task_id) DO NOTHING", (task_id, token, db.jsonb(record)))
+                 "ON CONFLICT (task_id) DO NOTHING", (task_id, token, db.jsonb(record.to_dict())))
     db.notify(conn, "result")
 
 
@@ -107,22 +110,23 @@ class Running:
     task_id: str
     node: str
     account: str
-    entry: dict[str, Any]
+    entry: Attempt
     expires_at: datetime
 
 
-def queued(conn: Any) -> list[dict[str, Any]]:
+def queued(conn: Any) -> list[Task]:
     """Queued tasks in the order nodes will take them (retries waiting included)."""
     rows = conn.execute(
         "SELECT t.task FROM claude_runner_tasks t JOIN procrastinate_jobs j ON j.id = t.job_id "
         "WHERE t.state = 'queued' ORDER BY j.priority DESC, j.id ASC").fetchall()
-    return [row[0] for row in rows]
+    return [Task.from_dict(row[0]) for row in rows]
 
 
 def running(conn: Any) -> list[Running]:
     rows = conn.execute("SELECT task_id, node, account, entry, expires_at FROM "
                         "claude_runner_leases ORDER BY started_at").fetchall()
-    return [Running(*row) for row in rows]
+    return [Running(task_id, node, account, Attempt.from_dict(entry), expires_at)
+            for task_id, node, account, entry, expires_at in rows]
 
 
 def states(conn: Any, ids: list[str]) -> dict[str, str]:

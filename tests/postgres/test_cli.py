@@ -12,6 +12,7 @@ from pipeline.agent.verdict import Verdict
 from pipeline.domain import clock
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings_load import load_settings
+from pipeline.domain.task import Task
 from pipeline.postgres import db, schema
 from pipeline.postgres.leases import _pause, claim, settle
 from pipeline.postgres.tasks import admit
@@ -39,7 +40,7 @@ def test_status_lists_nodes_accounts_pauses_and_spend(tmp_path, pg_dsn):
                      "('n1', 'alice', 'here', 1, 1), ('n2', 'bob', 'there', 2, 2)")
         conn.execute("INSERT INTO claude_runner_accounts (name) VALUES ('alice'), ('bob')")
         for task_id in ("done-one", "runs"):
-            admit(conn, {"id": task_id, "prompt": "p"})
+            admit(conn, Task.from_dict({"id": task_id, "prompt": "p"}))
         first = claim(conn, "n1", "alice", 30, now)
         settle(conn, first.token, Verdict(Outcome.SUCCESS, fields={"costUsd": 0.25}),
                settings, now)

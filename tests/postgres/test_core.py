@@ -11,6 +11,7 @@ from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import Task
 from pipeline.postgres import db, schema
 from pipeline.postgres.leases import Settled, claim, paused_until, reap, renew, settle
 from pipeline.postgres.tasks import Admitted, Cancelled, admit, cancel, queued, readmit
@@ -28,8 +29,9 @@ def conn(pg_dsn):
     connection.close()
 
 
-def task(task_id: str, **fields) -> dict:
-    return {"id": task_id, "prompt": f"do {task_id}", "createdAt": NOW.isoformat(), **fields}
+def task(task_id: str, **fields) -> Task:
+    return Task.from_dict({"id": task_id, "prompt": f"do {task_id}",
+                           "createdAt": NOW.isoformat(), **fields})
 
 
 def results(conn) -> dict[str, dict]:
@@ -56,15 +58,15 @@ def test_schema_is_idempotent_and_checked(conn):
 def test_admission_is_idempotent_by_id(conn):
     assert admit(conn, task("a")) is Admitted.NEW
     assert admit(conn, task("a", prompt="other")) is Admitted.QUEUED
-    assert [t["prompt"] for t in queued(conn)] == ["do a"]
+    assert [t.prompt for t in queued(conn)] == ["do a"]
     assert job_status(conn, "a") == "todo"
 
 
 def test_claim_run_and_one_result(conn):
     admit(conn, task("a"))
     first = claim(conn, "n1", "alice", 30, NOW)
-    assert first and first.entry["id"] == "a" and first.entry["attempt"] == 1
-    assert first.entry["node"] == "n1" and first.entry["account"] == "alice"
+    assert first and first.entry.id == "a" and first.entry.number == 1
+    assert first.entry.to_dict()["node"] == "n1" and first.entry.to_dict()["account"] == "alice"
     assert claim(conn, "n2", "bob", 30, NOW) is None
     assert admit(conn, task("a")) is Admitted.RUNNING
     held, cancels = renew(conn, [first.token], 30)
@@ -85,7 +87,7 @@ def test_a_reaped_lease_fences_its_late_result(conn):
     assert reap(conn, SETTINGS, 5, NOW) == ["a"]
     assert renew(conn, [frozen.token], 30) == (set(), set())
     other = claim(conn, "n2", "bob", 30, NOW)
-    assert other.entry["attempt"] == 2  # the interruption counted
+    assert other.entry.number == 2  # the interruption counted
     late = settle(conn, frozen.token, Verdict(Outcome.SUCCESS, fields={"result": "late"}),
                   SETTINGS, NOW)
     assert late is Settled.FENCED
@@ -110,7 +112,7 @@ def test_a_failed_attempt_is_retried_then_failed(conn):
     admit(conn, task("a", maxRetries=1))
     for attempt in (1, 2):
         held = claim(conn, "n1", "alice", 30, NOW)
-        assert held.entry["attempt"] == attempt
+        assert held.entry.number == attempt
         settle(conn, held.token, Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
     assert results(conn)["a"]["outcome"] == "error"
     assert results(conn)["a"]["attempts"] == 2
@@ -126,14 +128,14 @@ def test_a_usage_limit_pauses_only_that_account(conn):
     assert paused_until(conn, "alice") is not None
     assert claim(conn, "n1", "alice", 30, NOW) is None
     elsewhere = claim(conn, "n2", "bob", 30, NOW)
-    assert elsewhere.entry["attempt"] == 1  # the limited attempt was not spent
+    assert elsewhere.entry.number == 1  # the limited attempt was not spent
 
 
 def test_cancel_queued_and_running(conn):
     admit(conn, task("q"))
     admit(conn, task("r"))
     running = claim(conn, "n1", "alice", 30, NOW)
-    assert running.entry["id"] == "q"
+    assert running.entry.id == "q"
     assert cancel(conn, "r", NOW) is Cancelled.QUEUED
     assert results(conn)["r"]["outcome"] == "cancelled"
     assert cancel(conn, "q", NOW) is Cancelled.RUNNING
@@ -149,7 +151,7 @@ def test_high_priority_and_retry_times(conn):
     admit(conn, task("normal"))
     admit(conn, task("high", priority="high"))
     order = [claim(conn, "n", "a", 30, NOW) for _ in range(3)]
-    assert [c.entry["id"] if c else None for c in order] == ["high", "normal", None]
+    assert [c.entry.id if c else None for c in order] == ["high", "normal", None]
 
 
 def test_readmission_of_an_archived_task(conn):
@@ -160,7 +162,7 @@ def test_readmission_of_an_archived_task(conn):
     conn.execute("UPDATE claude_runner_results SET archived_at = now()")
     assert readmit(conn, task("a", attempts=0)) is True
     assert results(conn) == {}
-    assert claim(conn, "n1", "alice", 30, NOW).entry["attempt"] == 1
+    assert claim(conn, "n1", "alice", 30, NOW).entry.number == 1
 
 
 def test_prune_drops_old_finished_jobs_only(conn):
@@ -212,6 +214,7 @@ def test_a_cancel_waiting_on_a_claim_does_not_deadlock(pg_dsn, conn):
 def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path):
     from helpers import history
 
+    from pipeline.domain.record import Record
     from pipeline.postgres.collect import ResultCollector
     from pipeline.stages.archive import Archive
     from pipeline.storage.events import EventLog
@@ -224,7 +227,27 @@ def test_a_result_written_before_a_crash_is_archived_once(pg_dsn, conn, tmp_path
     settle(conn, held.token, Verdict(Outcome.SUCCESS), SETTINGS, NOW)
     record = results(conn)["a"]
     archive = Archive(layout, SETTINGS, EventLog(layout.events, lambda: NOW))
-    archive.publish(record)  # the head wrote it, then died before marking
+    archive.publish(Record.from_dict(record))  # the head wrote it, then died before marking
     assert ResultCollector(layout, archive).collect(conn, NOW) == 1
     assert [r["id"] for r in history(tmp_path)] == ["a"]
     assert conn.execute("SELECT archived_at FROM claude_runner_results").fetchone()[0]
+
+
+def test_unknown_fields_ride_through_the_database_untouched(conn):
+    odd = {"custom": {"nested": [1, {"deep": None}]}, "ticket": "T-1", "model": 7}
+    admit(conn, task("a", **odd))
+    assert queued(conn)[0].to_dict() == task("a", **odd).to_dict()
+    held = claim(conn, "n1", "alice", 30, NOW)
+    lease = conn.execute("SELECT entry FROM claude_runner_leases").fetchone()[0]
+    assert {k: lease[k] for k in (*odd, "node", "account", "attempt")} == \
+        {**odd, "node": "n1", "account": "alice", "attempt": 1}
+    settle(conn, held.token, Verdict(Outcome.ERROR, "boom", retryable=True), SETTINGS, NOW)
+    row = conn.execute("SELECT task FROM claude_runner_tasks WHERE id = 'a'").fetchone()[0]
+    assert {k: row[k] for k in odd} == odd and row["attempts"] == 1
+    assert "node" not in row and "account" not in row and "startedAt" not in row
+    held = claim(conn, "n2", "bob", 30, NOW)
+    settle(conn, held.token, Verdict(Outcome.SUCCESS, fields={"costUsd": 0.5}), SETTINGS, NOW)
+    record = results(conn)["a"]
+    assert {k: record[k] for k in odd} == odd
+    assert (record["node"], record["account"], record["attempts"], record["costUsd"]) == \
+        ("n2", "bob", 2, 0.5)

@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.domain.settings import SettingsError
 from pipeline.domain.settings_load import load_settings
+from pipeline.domain.task import Task
 from pipeline.postgres.mirror import Act, plan
 
 
@@ -54,8 +55,8 @@ def test_the_dsn_gets_timeouts_unless_set():
     assert "connect_timeout=2" in dsn and "keepalives=1" in dsn and "tcp_user_timeout" in dsn
 
 
-def t(task_id: str, **fields) -> dict:
-    return {"id": task_id, "prompt": task_id, **fields}
+def t(task_id: str, **fields) -> Task:
+    return Task.from_dict({"id": task_id, "prompt": task_id, **fields})
 
 
 def test_mirror_unchanged_means_nothing():
@@ -98,3 +99,44 @@ def test_the_report_splits_cost_by_account_when_records_name_one():
     assert figures["byAccount"] == {"alice": {"tasks": 2, "failed": 1, "costUsd": 0.75},
                                     "bob": {"tasks": 1, "failed": 0, "costUsd": 0.0}}
     assert "byAccount" not in cost_figures(records_in([{"id": "x", "status": "success"}]))
+
+
+def test_where_an_attempt_runs_rides_in_its_entry_but_not_back_to_the_queue():
+    from datetime import UTC, datetime
+
+    from pipeline.postgres.leases import placed, unplaced
+    from pipeline.stages.run import running_entry
+
+    queued = t("a", node="stale", custom={"kept": True})
+    entry = placed(running_entry(queued, datetime(2026, 11, 28, tzinfo=UTC)), "n1", "alice")
+    written = entry.to_dict()
+    assert (written["node"], written["account"], written["attempt"]) == ("n1", "alice", 1)
+    assert written["custom"] == {"kept": True}
+    back = unplaced(entry.task).to_dict()
+    assert "node" not in back and "account" not in back and back["custom"] == {"kept": True}
+
+
+def test_a_slot_file_keeps_the_attempt_and_reads_back_typed(tmp_path):
+    import json
+    from datetime import UTC, datetime
+
+    from pipeline.postgres.leases import Claim, placed
+    from pipeline.postgres.slots import SlotFiles
+    from pipeline.stages.run import running_entry
+
+    entry = placed(running_entry(t("a", extraField=[1]), datetime(2026, 11, 28, tzinfo=UTC)),
+                   "n1", "alice")
+    files = SlotFiles(tmp_path / "slots")
+    files.save(0, Claim("tok", 7, entry))
+    files.save(0, Claim("tok", 7, entry), pid=123, pid_start_ticks=456)
+    raw = json.loads((tmp_path / "slots" / "0.json").read_text())
+    assert raw == {"token": "tok", "jobId": 7,
+                   "entry": {**entry.to_dict(), "pid": 123, "pidStartTicks": 456}}
+    files.mark_stopping(0)
+    (tmp_path / "slots" / "1.json").write_text('{"token": "x", "entry": 3}')  # not ours
+    (tmp_path / "slots" / "2.json").write_text('{"entry": {"id": "b"}}')
+    [(index, saved)] = files.leftovers()
+    assert (index, saved.token, saved.job_id, saved.stop_reason) == (0, "tok", 7, "shutdown")
+    assert saved.entry.pid == 123 and saved.entry.pid_start_ticks == 456
+    assert saved.entry.task == entry.task and saved.entry.started_at == entry.started_at
+    assert sorted(p.name for p in (tmp_path / "slots").glob("*.json")) == ["0.json"]
