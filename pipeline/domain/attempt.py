@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.domain import fields as f
 from pipeline.domain.fields import key
-from pipeline.domain.task import NotATask, Task
+from pipeline.domain.task import WithTask
 
 
 class StopReason(StrEnum):
@@ -20,9 +20,9 @@ class StopReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Attempt:
-    """running.json: the task plus this attempt's facts (`startedAt`, `attempt`, `pid`)."""
-    task: Task
+class Attempt(WithTask):
+    """running.json: the task plus this attempt's facts (`startedAt`, `attempt`, `pid`);
+    `from_dict` raises NotATask when it holds no task (`{}`: idle)."""
     number: int = key("attempt", f.is_int, 1)
     started_at: str | None = key("startedAt", f.is_str)
     attempt_id: str | None = key("attemptId", f.is_str)
@@ -31,21 +31,6 @@ class Attempt:
     session_id: str | None = key("sessionId", f.is_str)
     last_activity_at: str | None = key("lastActivityAt", f.is_str)  # the agent's progress
     num_turns: int | None = key("numTurns", f.is_int)
-
-    @classmethod
-    def from_dict(cls, raw: object) -> Attempt:
-        """Raises NotATask when running.json does not hold a task (`{}`: idle)."""
-        if not isinstance(raw, dict):
-            raise NotATask("running.json does not hold an object")
-        values, rest = f.split(cls, raw)
-        return cls(task=Task.from_dict(rest), **values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.task.to_dict(), **f.dump(self)}
-
-    @property
-    def id(self) -> str:
-        return self.task.id
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,14 +16,13 @@ from pipeline.domain import fields as f
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.fields import key
 from pipeline.domain.outcome import Outcome, Status
-from pipeline.domain.task import NotATask, Task, fresh
+from pipeline.domain.task import Task, WithTask, fresh
 
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Record:
-    task: Task
+class Record(WithTask):
     status: str | None = key("status", f.is_str)
     outcome_name: str | None = key("outcome", f.is_str)
     attempts: int | None = key("attempts", f.is_count)
@@ -42,21 +41,6 @@ class Record:
     permission_denials: int | None = key("permissionDenials", f.is_int)
     denied_tools: tuple[str, ...] | None = key("deniedTools", f.is_str_list, seq=True)
     account: str | None = key("account", f.is_str)  # the postgres backend's account
-
-    @classmethod
-    def from_dict(cls, raw: object) -> Record:
-        """Raises NotATask when `raw` is not an object with an id and a prompt."""
-        if not isinstance(raw, dict):
-            raise NotATask(f"not a record: {str(raw)[:80]}")
-        values, rest = f.split(cls, raw)
-        return cls(task=Task.from_dict(rest), **values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.task.to_dict(), **f.dump(self)}
-
-    @property
-    def id(self) -> str:
-        return self.task.id
 
     @property
     def outcome(self) -> Outcome | None:

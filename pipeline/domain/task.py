@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.domain import fields as f
 from pipeline.domain import limits
@@ -165,3 +165,28 @@ def fresh(task: Task) -> Task:
     return replace(task, attempts=0, not_before=None, last_error=None, total_cost_usd=None,
                    resume_session=None, resume_reason=None, resume_feedback=None,
                    git_baseline=None)
+
+
+W = TypeVar("W", bound="WithTask")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WithTask:
+    """A task plus facts of its own, in one JSON object (the running entry, a record): the
+    keys the subclass names are its own, every other key is the task's."""
+    task: Task
+
+    @classmethod
+    def from_dict(cls: type[W], raw: object) -> W:
+        """Raises NotATask when `raw` is not an object holding a task."""
+        if not isinstance(raw, dict):
+            raise NotATask(f"not a {cls.__name__}: {str(raw)[:80]}")
+        values, rest = f.split(cls, raw)
+        return cls(task=Task.from_dict(rest), **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.task.to_dict(), **f.dump(self)}
+
+    @property
+    def id(self) -> str:
+        return self.task.id
