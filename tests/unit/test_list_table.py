@@ -1,6 +1,7 @@
 """`list` as a table cut to the terminal's width, and `show ID`."""
 
 from pipeline.cli.table import duration, render_show, render_table
+from pipeline.domain.record import Record
 
 RECORD = {"id": "20261128-101500-abcd1234", "name": "fix the flaky test", "role": "executor",
           "outcome": "success", "startedAt": "2026-11-28T10:15:00+00:00", "durationMs": 95_000,
@@ -30,7 +31,8 @@ def test_durations_read_well() -> None:
 
 
 def test_show_prints_fields_result_and_log_tail() -> None:
-    lines = render_show({**RECORD, "result": "all green"}, "completed", "line a\nline b\n")
+    lines = render_show(Record.from_dict({**RECORD, "result": "all green"}), "completed",
+                        "line a\nline b\n")
     text = "\n".join(lines)
     assert lines[0] == "20261128-101500-abcd1234  (completed)"
     assert "outcome        success" in text and "result:\n  all green" in text
