@@ -17,7 +17,8 @@ from pipeline.cli.add_input import AddInputError, prompt_of, timeout_ms
 from pipeline.cli.result import Result, Status, done, refused, show
 from pipeline.cli.status import collect
 from pipeline.domain import clock
-from pipeline.domain.record import records_in
+from pipeline.domain.attempt import Attempt
+from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task, admit_fields
 from pipeline.domain.validation import validate
@@ -163,29 +164,29 @@ def show_task(layout: Layout, settings: Settings, args: Namespace) -> int:
         more = f"; it begins {len(matches)} ids: {', '.join(matches[:5])}" if matches else ""
         return fail(f"no task {args.id} (not running, queued, or in completed/failed){more}",
                     EXIT_UNKNOWN)
-    task, where = found
-    log_path = layout.task_log(str(task["id"]))
+    shown, where = found
+    log_path = layout.task_log(shown.id)
     tail = ""
     if log_path.exists():
         with open(log_path, "rb") as handle:
             handle.seek(tail_offset(log_path, 15))
             tail = handle.read().decode("utf-8", errors="replace")
-    print("\n".join(render_show(task, where, tail)))
+    print("\n".join(render_show(shown, where, tail)))
     return EXIT_OK
 
 
 def _locate(layout: Layout, queue: TaskQueue, is_it: Callable[[str], bool]
-            ) -> tuple[dict[str, Any], str] | None:
+            ) -> tuple[Task | Attempt | Record, str] | None:
     """The task whose id `is_it`: running, queued (with its place) or its latest record."""
     running = queue.running_attempt()
     if running and is_it(running.id):
-        return running.to_dict(), "running"
+        return running, "running"
     for position, task in enumerate(queue.tasks()):
         if is_it(task.id):
-            return task.to_dict(), f"queued, position {position + 1}"
+            return task, f"queued, position {position + 1}"
     for which in ("completed", "failed"):
-        records = [r for r in JsonFile(getattr(layout, which), "list").items()
-                   if isinstance(r, dict) and is_it(str(r.get("id")))]
+        items = JsonFile(getattr(layout, which), "list").items()
+        records = [r for r in records_in(items) if is_it(r.id)]
         if records:
             return records[-1], which
     return None

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
+from pipeline.domain.outcome import Outcome
+from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import tasks_in
+from pipeline.domain.task import Task, tasks_in
 from pipeline.execution.procgroup import pid_alive
 from pipeline.report.uptime import first_start, load_heartbeats, uptime
 from pipeline.scheduling.checks import is_enabled
@@ -64,7 +67,7 @@ def _counts(layout: Layout) -> dict[str, int | None]:
     except CorruptFile:
         return {"completed": _count(JsonFile(layout.completed, "list")), "failed": None,
                 "cancelled": None}
-    cancelled = sum(isinstance(r, dict) and r.get("outcome") == "cancelled" for r in failed)
+    cancelled = sum(_cancelled(r) for r in records_in(failed))
     return {"completed": _count(JsonFile(layout.completed, "list")),
             "failed": len(failed) - cancelled, "cancelled": cancelled}
 
@@ -79,10 +82,14 @@ def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
     return uptime(beats, start, now, settings.heartbeat_max_age).percent
 
 
+def _cancelled(record: Record) -> bool:
+    return record.outcome is Outcome.CANCELLED
+
+
 def _today(layout: Layout, now: datetime) -> dict[str, int]:
-    records = HistoryLog(layout.history).read(now.astimezone().date().isoformat())
-    completed = sum(r.get("status") == "success" for r in records)
-    cancelled = sum(r.get("outcome") == "cancelled" for r in records)
+    records = HistoryLog(layout.history).records(now.astimezone().date().isoformat())
+    completed = sum(r.succeeded for r in records)
+    cancelled = sum(_cancelled(r) for r in records)
     return {"completed": completed, "failed": len(records) - completed - cancelled,
             "cancelled": cancelled}
 
@@ -92,9 +99,12 @@ def _last_failure(layout: Layout) -> dict[str, Any] | None:
         failed = JsonFile(layout.failed, "list").items()
     except CorruptFile:
         return None
-    failures = [r for r in failed if isinstance(r, dict) and r.get("outcome") != "cancelled"]
-    last = failures[-1] if failures else None
-    return {k: last.get(k) for k in ("id", "outcome", "error", "failedAt")} if last else None
+    failures = [r for r in records_in(failed) if not _cancelled(r)]
+    if not failures:
+        return None
+    last = failures[-1]
+    return {"id": last.id, "outcome": last.outcome_name, "error": last.error,
+            "failedAt": last.failed_at}
 
 
 def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
@@ -152,20 +162,20 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
     try:
-        queued = queue.entries()
-        length: int | None = len(queued)
+        entries = queue.entries()
+        queued = tasks_in(entries)
+        length: int | None = len(entries)
         level: str | None = queue.level(length)
     except CorruptFile as error:
         queued, length, level = [], None, f"unknown ({error.reason})"
     try:
-        attempt = queue.running_attempt()
-        running = attempt.to_dict() if attempt else None
+        running = queue.running_attempt()
     except CorruptFile:
         running = None
     paused = parse_iso_or_none(state.get("pausedUntil"))
     return {
         "daemon": daemon_status(state, settings, now),
-        "running": running["id"] if running else None,
+        "running": running.id if running else None,
         "runningTask": _running_view(running, now),
         "queue": {"length": length, "level": level,
                   "next": [_label(t, now) for t in _upcoming(queued, now)[:5]]},
@@ -187,36 +197,37 @@ def _add_cluster(status: dict[str, Any], settings: Settings, now: datetime) -> N
         status["running"] = status["runningTasks"][0]["id"]
 
 
-def _upcoming(queued: list[Any], now: datetime) -> list[dict[str, Any]]:
+def _upcoming(queued: list[Task], now: datetime) -> list[Task]:
     """The run order, then the tasks waiting out a retry delay."""
-    ready = [task.to_dict() for task in run_order(tasks_in(queued), now)]
-    placed = {t["id"] for t in ready}
-    return ready + [t for t in queued if isinstance(t, dict) and t.get("id") not in placed]
+    ready = run_order(queued, now)
+    placed = {id(t) for t in ready}  # identity, not equality: linear in the queue's length
+    return ready + [t for t in queued if id(t) not in placed]
 
 
-def _label(task: dict[str, Any], now: datetime) -> str:
-    extra = " ".join(str(task[k]) for k in ("name", "role") if task.get(k))
-    waits = parse_iso_or_none(task.get("notBefore"))
+def _label(task: Task, now: datetime) -> str:
+    extra = " ".join(label for label in (task.name, task.role) if label)
+    waits = task.ready_at()
     if waits and waits > now:  # a retry time already past (say, during a pause) is noise
-        extra = f"{extra} retry at {task['notBefore']}".strip()
-    return f"{task.get('id')} ({extra})" if extra else str(task.get("id"))
+        extra = f"{extra} retry at {task.not_before}".strip()
+    return f"{task.id} ({extra})" if extra else task.id
 
 
-def _running_view(running: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+def _running_view(running: Attempt | None, now: datetime) -> dict[str, Any] | None:
     if not running:
         return None
-    started = parse_iso_or_none(running.get("startedAt"))
+    started = parse_iso_or_none(running.started_at)
+    task = running.task
     return {
-        "id": running.get("id"),
-        "name": running.get("name"),
-        "role": running.get("role"),
-        "attempt": running.get("attempt"),
-        "startedAt": running.get("startedAt"),
+        "id": running.id,
+        "name": task.name,
+        "role": task.role,
+        "attempt": running.number,
+        "startedAt": running.started_at,
         "elapsedSeconds": int((now - started).total_seconds()) if started else None,
-        "timeout": running.get("timeout"),
-        "pid": running.get("pid"),
-        "lastActivityAt": running.get("lastActivityAt"),
-        "numTurns": running.get("numTurns"),
+        "timeout": task.timeout,
+        "pid": running.pid,
+        "lastActivityAt": running.last_activity_at,
+        "numTurns": running.num_turns,
     }
 
 

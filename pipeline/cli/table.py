@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import parse_iso_or_none
+from pipeline.domain.record import Record
+from pipeline.domain.task import Task
 
-Getter = Callable[[dict[str, Any]], str]
+Getter = Callable[[Any], str]  # of the listing's value: Task, Attempt, Record, a schedule
 
 
 def _flat(value: Any) -> str:
     return " ".join(str(value).split()) if value not in (None, "") else "-"
 
 
-def _label(item: dict[str, Any]) -> str:
-    parts = [str(item[k]) for k in ("name", "role") if item.get(k)]
-    return " / ".join(parts) or "-"
+def _label(task: Task) -> str:
+    return " / ".join(part for part in (task.name, task.role) if part) or "-"
 
 
 def _when(value: Any) -> str:
@@ -39,9 +41,10 @@ def duration(ms: Any) -> str:
     return f"{minutes}m{rest:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def _cost(item: dict[str, Any]) -> str:
-    value = item.get("totalCostUsd", item.get("costUsd"))
-    return f"${value:.4f}" if isinstance(value, int | float) and value else "-"
+def _cost(record: Record) -> str:
+    total = record.task.total_cost_usd
+    value = total if total is not None else record.cost_usd
+    return f"${value:.4f}" if value else "-"
 
 
 def _field(name: str) -> Getter:
@@ -50,26 +53,41 @@ def _field(name: str) -> Getter:
 
 FLEX = None  # the column that takes the rest of the line
 Column = tuple[str, Getter, int | None]  # header, getter, widest it may grow (FLEX: the rest)
-_ID: Column = ("ID", _field("id"), 30)
-_WHO: Column = ("NAME/ROLE", _label, 14)
-_STARTED: Column = ("STARTED", lambda t: _when(t.get("startedAt")), 11)
-_TIME: Column = ("TIME", lambda t: duration(t.get("durationMs")), 7)
-_TRIES: Column = ("TRIES", _field("attempts"), 5)
-_PROMPT: Column = ("PROMPT", _field("prompt"), FLEX)
+_ID: Column = ("ID", lambda value: _flat(value.id), 30)
+_PROMPT: Column = ("PROMPT", lambda t: _flat(t.prompt), FLEX)
+_TIME: Column = ("TIME", lambda r: duration(r.duration_ms), 7)
+_TRIES: Column = ("TRIES", lambda r: _flat(r.attempts), 5)
+_OUTCOME: Column = ("OUTCOME", lambda r: _flat(r.outcome_name), 11)
+_OF_TASK: Column = ("NAME/ROLE", lambda r: _label(r.task), 14)  # an Attempt's, a Record's
 COLUMNS: dict[str, list[Column]] = {
-    "queue": [_ID, _WHO, _TRIES,
-              ("WAITS UNTIL", lambda t: _when(t.get("notBefore")), 11), _PROMPT],
-    "running": [_ID, _WHO, _STARTED, ("ATTEMPT", _field("attempt"), 7), _PROMPT],
-    "completed": [_ID, ("NAME/ROLE", _label, FLEX), ("OUTCOME", _field("outcome"), 11),
-                  _STARTED, _TIME, ("COST", _cost, 9), _TRIES],
-    "failed": [_ID, _WHO, ("OUTCOME", _field("outcome"), 11), _TRIES,
-               ("ERROR", _field("error"), FLEX)],
-    "scheduled": [_ID, ("ON", lambda s: "off" if s.get("enabled") is False else "on", 3),
+    "queue": [_ID, ("NAME/ROLE", _label, 14), _TRIES,
+              ("WAITS UNTIL", lambda t: _when(t.not_before), 11), _PROMPT],
+    "running": [_ID, _OF_TASK, ("STARTED", lambda a: _when(a.started_at), 11),
+                ("ATTEMPT", lambda a: _flat(a.number), 7),
+                ("PROMPT", lambda a: _flat(a.task.prompt), FLEX)],
+    "completed": [_ID, ("NAME/ROLE", lambda r: _label(r.task), FLEX), _OUTCOME,
+                  ("STARTED", lambda r: _when(r.started_at), 11), _TIME, ("COST", _cost, 9),
+                  _TRIES],
+    "failed": [_ID, _OF_TASK, _OUTCOME, _TRIES, ("ERROR", lambda r: _flat(r.error), FLEX)],
+    "scheduled": [("ID", _field("id"), 30),
+                  ("ON", lambda s: "off" if s.get("enabled") is False else "on", 3),
                   ("CRON", _field("cron"), 16),
                   ("NEXT RUN", lambda s: _when(s.get("nextRun")), 11),
                   ("PROMPT / PROBLEM", lambda s: "ERROR " + _flat(s["error"])
                    if s.get("error") else _flat(s.get("prompt")), FLEX)],
 }
+
+
+def _schedule(item: Any) -> dict[str, Any]:  # noqa: ANN401 - a scheduled.json entry
+    if not isinstance(item, dict):
+        raise ValueError("not a schedule")
+    return item
+
+
+# how each listing's entries are read; an entry that is not one is shown as it is
+READ: dict[str, Callable[[Any], Any]] = {
+    "queue": Task.from_dict, "running": Attempt.from_dict, "completed": Record.from_dict,
+    "failed": Record.from_dict, "scheduled": _schedule}
 FLEX_MIN = 8
 
 
@@ -77,13 +95,21 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+def _row(columns: list[Column], read: Callable[[Any], Any], item: Any) -> list[str]:  # noqa: ANN401
+    try:
+        value = read(item)
+    except ValueError:
+        return [_flat(item)] * len(columns)
+    return [get(value) for _, get, _ in columns]
+
+
 def render_table(which: str, items: list[Any], width: int) -> list[str]:
-    """Header and one line per item, each at most `width` characters."""
+    """Header and one line per entry (as the file holds it), each at most `width`
+    characters."""
     if not items:
         return [f"({which} is empty)"]
     columns = COLUMNS[which]
-    rows = [[get(item) if isinstance(item, dict) else _flat(item) for _, get, _ in columns]
-            for item in items]
+    rows = [_row(columns, READ[which], item) for item in items]
     natural = [max(len(header), *(len(r[i]) for r in rows))
                for i, (header, _, _) in enumerate(columns)]
     widths = [n if cap is FLEX else min(cap, n) for n, (_, _, cap) in zip(natural, columns,
@@ -98,19 +124,20 @@ def render_table(which: str, items: list[Any], width: int) -> list[str]:
     return lines
 
 
-def render_show(task: dict[str, Any], where: str, log_tail: str) -> list[str]:
+def render_show(shown: Task | Attempt | Record, where: str, log_tail: str) -> list[str]:
     """One task: where it is, its fields, its result or error, the tail of its log."""
-    lines = [f"{task.get('id')}  ({where})"]
+    fields = shown.to_dict()  # every field, as the file has it
+    lines = [f"{shown.id}  ({where})"]
     skip = {"id", "prompt", "result", "error", "lastError"}
-    for key, value in task.items():
+    for key, value in fields.items():
         if key not in skip:
             lines.append(f"  {key:<14} {_cut(_flat(value), 200)}")
     lines.append("prompt:")
-    lines += ["  " + line for line in str(task.get("prompt", "")).splitlines()[:20]]
+    lines += ["  " + line for line in str(fields.get("prompt", "")).splitlines()[:20]]
     for key in ("error", "lastError", "result"):
-        if task.get(key):
+        if fields.get(key):
             lines.append(f"{key}:")
-            lines += ["  " + line for line in str(task[key]).splitlines()[:40]]
+            lines += ["  " + line for line in str(fields[key]).splitlines()[:40]]
     if log_tail:
         lines.append("log (last lines):")
         lines += ["  " + line for line in log_tail.splitlines()]

@@ -15,7 +15,7 @@ from pipeline.agent.api_errors import classify_api_error
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import tasks_in
+from pipeline.domain.task import Task, tasks_in
 from pipeline.domain.when import is_indefinite
 from pipeline.stages.budget import Caps, SpendLog, current_stop
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
@@ -27,7 +27,7 @@ from pipeline.storage.waiting import waiting_roles
 @dataclass(frozen=True)
 class Facts:
     running: str | None = None
-    queued: tuple[dict[str, Any], ...] = ()
+    queued: tuple[Task, ...] = ()
     alive: bool = True
     heartbeat_at: str | None = None
     paused_until: str | None = None
@@ -53,7 +53,7 @@ def explain(facts: Facts, now: datetime) -> str | None:
         b = facts.budget
         return (f"{b['window']} budget reached (${b['spentUsd']} of ${b['limitUsd']}) "
                 f"until {b['until']}")
-    ready = run_order(tasks_in(list(facts.queued)), now)
+    ready = run_order(list(facts.queued), now)
     if ready:
         return f"task {ready[0].id} is ready; the daemon starts it at its next look"
     return _retry_wait(facts.queued)
@@ -86,23 +86,23 @@ def _paused(facts: Facts, now: datetime) -> str:
     return f"paused until {facts.paused_until}{reason}{seen}"
 
 
-def _retry_wait(queued: tuple[dict[str, Any], ...]) -> str:
-    waiting = [t for t in queued if parse_iso_or_none(t.get("notBefore"))]
-    head = min(waiting, key=lambda t: parse_iso_or_none(t["notBefore"]), default=None)
+def _retry_wait(queued: tuple[Task, ...]) -> str:
+    waiting = [(moment, t) for t in queued if (moment := t.ready_at())]
+    head = min(waiting, key=lambda pair: pair[0], default=(None, None))[1]
     if head is None:
         return "no queued task is ready"
-    error = str(head.get("lastError") or "")
+    error = head.last_error or ""
     if error and classify_api_error(None, error) == "auth":
-        return (f"agent unauthenticated since its last attempt (task {head['id']}: {error}); "
-                f"retry at {head['notBefore']}")
-    return f"head task {head['id']} waits for its retry at {head['notBefore']}"
+        return (f"agent unauthenticated since its last attempt (task {head.id}: {error}); "
+                f"retry at {head.not_before}")
+    return f"head task {head.id} waits for its retry at {head.not_before}"
 
 
-def facts_from(status: dict[str, Any], state: dict[str, Any], queued: list[Any],
+def facts_from(status: dict[str, Any], state: dict[str, Any], queued: list[Task],
                schedules: list[Any], budget: dict[str, Any] | None) -> Facts:
     return Facts(
         running=status["running"],
-        queued=tuple(t for t in queued if isinstance(t, dict) and t.get("id")),
+        queued=tuple(queued),
         alive=status["daemon"]["alive"],
         heartbeat_at=status["daemon"]["heartbeatAt"],
         paused_until=status["pausedUntil"],
@@ -130,10 +130,10 @@ def attention(layout: Layout, settings: Settings, status: dict[str, Any], now: d
     returns the facts (for the `--why` line)."""
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
-    queued = _items(queue.file)
+    queued = tasks_in(_items(queue.file))
     schedules = _items(JsonFile(layout.scheduled, "tasks"))
     caps = Caps.of(settings)
-    stop = current_stop(SpendLog(HistoryLog(layout.history)), caps, tasks_in(queued), now)
+    stop = current_stop(SpendLog(HistoryLog(layout.history)), caps, queued, now)
     if caps.any:
         status["budget"] = {"dailyUsd": settings.daily_usd or None,
                             "windowUsd": settings.budget_usd or None,

@@ -23,6 +23,7 @@ from pipeline.agent.presets import build_env, executable, speaks_claude_json
 from pipeline.agent.session import supports_permission_prompts
 from pipeline.doctor.probes import GB, Pm2Unavailable, Probes, first_line
 from pipeline.domain.settings import Settings
+from pipeline.domain.task import tasks_in
 from pipeline.execution import cli_features
 from pipeline.scheduling.checks import is_enabled
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
@@ -136,16 +137,19 @@ def check_root_auto_approve(layout: Layout, settings: Settings, probes: Probes) 
 
 
 def _auto_approve_users(layout: Layout) -> list[str]:
-    found = [f"task {t.get('id', '?')}" for t in _entries(layout.queue, "list")
-             if t.get("autoApprove") is True]
+    found = [f"task {t.id}" for t in tasks_in(_items(layout.queue, "list")) if t.auto_approve]
     found += [f"schedule {s.get('id', '?')}" for s in _entries(layout.scheduled, "tasks")
               if s.get("autoApprove") is True and is_enabled(s.get("enabled"))]
     return found
 
 
 def _entries(path: Path, key: str) -> list[dict[str, Any]]:
+    return [e for e in _items(path, key) if isinstance(e, dict)]
+
+
+def _items(path: Path, key: str) -> list[Any]:
     with contextlib.suppress(CorruptFile, OSError):
-        return [e for e in JsonFile(path, key).items() if isinstance(e, dict)]
+        return JsonFile(path, key).items()
     return []  # unreadable files are reported by check_json_files
 
 

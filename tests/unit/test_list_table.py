@@ -1,6 +1,8 @@
 """`list` as a table cut to the terminal's width, and `show ID`."""
 
 from pipeline.cli.table import duration, render_show, render_table
+from pipeline.domain.attempt import Attempt
+from pipeline.domain.record import Record
 
 RECORD = {"id": "20261128-101500-abcd1234", "name": "fix the flaky test", "role": "executor",
           "outcome": "success", "startedAt": "2026-11-28T10:15:00+00:00", "durationMs": 95_000,
@@ -30,8 +32,32 @@ def test_durations_read_well() -> None:
 
 
 def test_show_prints_fields_result_and_log_tail() -> None:
-    lines = render_show({**RECORD, "result": "all green"}, "completed", "line a\nline b\n")
+    lines = render_show(Record.from_dict({**RECORD, "result": "all green"}), "completed",
+                        "line a\nline b\n")
     text = "\n".join(lines)
     assert lines[0] == "20261128-101500-abcd1234  (completed)"
     assert "outcome        success" in text and "result:\n  all green" in text
     assert text.endswith("log (last lines):\n  line a\n  line b")
+
+
+def test_each_listing_reads_its_entries_as_the_runner_does() -> None:
+    queued = {"id": "q1", "prompt": "p", "role": "coach", "attempts": 1,
+              "notBefore": "2026-11-28T10:15:00+00:00", "someoneElses": {"kept": True}}
+    line = render_table("queue", [queued], 120)[1]
+    assert line.split()[:3] == ["q1", "coach", "1"] and " 11-28 " in line
+    running = {**queued, "attempt": 3, "startedAt": "2026-11-28T10:15:00+00:00", "pid": 7}
+    line = render_table("running", [running], 120)[1]
+    assert line.startswith("q1") and " coach " in line and " 3 " in line
+    spent = {**RECORD, "totalCostUsd": 1.5}  # a task's total over its attempts wins
+    assert "$1.5000" in render_table("completed", [spent], 200)[1]
+    assert "$0.0123" in render_table("completed", [RECORD], 200)[1]
+
+
+def test_show_keeps_fields_the_runner_does_not_name() -> None:
+    running = Attempt.from_dict({"id": "r1", "prompt": "go", "attempt": 2, "pid": 7,
+                                 "startedAt": "2026-11-28T10:15:00+00:00",
+                                 "lastError": "exit 1", "someoneElses": "kept"})
+    text = "\n".join(render_show(running, "running", ""))
+    assert text.startswith("r1  (running)")
+    assert "  attempt        2" in text and "  pid            7" in text
+    assert "  someoneElses   kept" in text and "lastError:\n  exit 1" in text

@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.cli.why import Facts, explain, summary
+from pipeline.domain.task import Task
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-READY = ({"id": "t1"},)
-RETRY = ({"id": "t1", "notBefore": "2026-11-28T14:02:00+00:00", "lastError": "exit 1"},)
-AUTH = ({"id": "t1", "notBefore": "2026-11-28T14:02:00+00:00",
-         "lastError": "Invalid API key · Please run /login"},)
+READY = (Task(id="t1"),)
+RETRY = (Task(id="t1", not_before="2026-11-28T14:02:00+00:00", last_error="exit 1"),)
+AUTH = (Task(id="t1", not_before="2026-11-28T14:02:00+00:00",
+             last_error="Invalid API key · Please run /login"),)
 BUDGET = {"window": "daily", "spentUsd": 5.1, "limitUsd": 5.0,
           "until": "2026-11-29T00:00:00+00:00"}
 
