@@ -6,18 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pipeline.cli import status_files as files
 from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
-from pipeline.domain.outcome import Outcome
-from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task, tasks_in
 from pipeline.execution.procgroup import pid_alive
 from pipeline.report.uptime import first_start, load_heartbeats, uptime
-from pipeline.scheduling.checks import is_enabled
-from pipeline.stages.inbox_entry import readable
-from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
+from pipeline.storage.jsonfile import CorruptFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
@@ -53,25 +50,6 @@ def loop_stalled(state: dict[str, Any], settings: Settings, now: datetime) -> bo
     return ticked is None or (now - ticked).total_seconds() >= settings.heartbeat_max_age
 
 
-def _count(path_file: JsonFile) -> int | None:
-    try:
-        return len(path_file.items())
-    except CorruptFile:
-        return None
-
-
-def _counts(layout: Layout) -> dict[str, int | None]:
-    """Recent records; cancellations apart from failures (a cancel is not a failure)."""
-    try:
-        failed = JsonFile(layout.failed, "list").items()
-    except CorruptFile:
-        return {"completed": _count(JsonFile(layout.completed, "list")), "failed": None,
-                "cancelled": None}
-    cancelled = sum(_cancelled(r) for r in records_in(failed))
-    return {"completed": _count(JsonFile(layout.completed, "list")),
-            "failed": len(failed) - cancelled, "cancelled": cancelled}
-
-
 def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
                    ) -> float | None:
     born = first_start(layout)
@@ -80,62 +58,6 @@ def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
     start = max(now - timedelta(hours=hours), born)  # not before the runner first started
     beats = load_heartbeats(layout, start, now, pad=timedelta(hours=1))
     return uptime(beats, start, now, settings.heartbeat_max_age).percent
-
-
-def _cancelled(record: Record) -> bool:
-    return record.outcome is Outcome.CANCELLED
-
-
-def _today(layout: Layout, now: datetime) -> dict[str, int]:
-    records = HistoryLog(layout.history).records(now.astimezone().date().isoformat())
-    completed = sum(r.succeeded for r in records)
-    cancelled = sum(_cancelled(r) for r in records)
-    return {"completed": completed, "failed": len(records) - completed - cancelled,
-            "cancelled": cancelled}
-
-
-def _last_failure(layout: Layout) -> dict[str, Any] | None:
-    try:
-        failed = JsonFile(layout.failed, "list").items()
-    except CorruptFile:
-        return None
-    failures = [r for r in records_in(failed) if not _cancelled(r)]
-    if not failures:
-        return None
-    last = failures[-1]
-    return {"id": last.id, "outcome": last.outcome_name, "error": last.error,
-            "failedAt": last.failed_at}
-
-
-def _next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
-    try:
-        schedules = JsonFile(layout.scheduled, "tasks").items()
-    except CorruptFile:
-        return []
-    upcoming = [(parse_iso_or_none(s.get("nextRun")), s.get("id")) for s in schedules
-                if isinstance(s, dict) and is_enabled(s.get("enabled"))]
-    upcoming = sorted((moment, sid) for moment, sid in upcoming if moment)
-    return [{"id": sid, "at": moment.isoformat()} for moment, sid in upcoming[:count]]
-
-
-def _broken_schedules(layout: Layout) -> list[dict[str, Any]]:
-    """Schedules the daemon found unusable (their `error`): they do not fire."""
-    try:
-        schedules = JsonFile(layout.scheduled, "tasks").items()
-    except CorruptFile:
-        return []
-    return [{"id": s.get("id"), "error": s["error"]} for s in schedules
-            if isinstance(s, dict) and s.get("error")]
-
-
-def _rejected_inbox(layout: Layout, shown: int = 5) -> dict[str, Any]:
-    """Inbox files refused (each has a <name>.error.json with the reasons beside it)."""
-    try:
-        reports = sorted(layout.rejected.glob("*.error.json"), key=lambda p: p.stat().st_mtime)
-    except OSError:
-        reports = []
-    return {"count": len(reports),
-            "latest": [readable(p.name.removesuffix(".error.json")) for p in reports[-shown:]]}
 
 
 def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
@@ -149,11 +71,11 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
         status.update(
             uptime={"last24h": uptime_percent(layout, settings, now, 24),
                     "last7d": uptime_percent(layout, settings, now, 24 * 7)},
-            today=_today(layout, now),
-            lastFailure=_last_failure(layout),
-            nextSchedules=_next_firings(layout),
-            brokenSchedules=_broken_schedules(layout),
-            rejectedInbox=_rejected_inbox(layout),
+            today=files.today(layout, now),
+            lastFailure=files.last_failure(layout),
+            nextSchedules=files.next_firings(layout),
+            brokenSchedules=files.broken_schedules(layout),
+            rejectedInbox=files.rejected_inbox(layout),
         )
     return status
 
@@ -182,7 +104,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "pauseClass": state.get("pauseClass") if paused and paused > now else None,
-        "counts": _counts(layout),
+        "counts": files.counts(layout),
         "root": str(layout.root),
         "agentProblem": state.get("agentProblem"),
     }

@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.record import Record
+from pipeline.domain.schedule import Schedule
 from pipeline.domain.task import Task
 
 Getter = Callable[[Any], str]  # of the listing's value: Task, Attempt, Record, a schedule
@@ -69,25 +70,19 @@ COLUMNS: dict[str, list[Column]] = {
                   ("STARTED", lambda r: _when(r.started_at), 11), _TIME, ("COST", _cost, 9),
                   _TRIES],
     "failed": [_ID, _OF_TASK, _OUTCOME, _TRIES, ("ERROR", lambda r: _flat(r.error), FLEX)],
-    "scheduled": [("ID", _field("id"), 30),
-                  ("ON", lambda s: "off" if s.get("enabled") is False else "on", 3),
-                  ("CRON", _field("cron"), 16),
-                  ("NEXT RUN", lambda s: _when(s.get("nextRun")), 11),
-                  ("PROMPT / PROBLEM", lambda s: "ERROR " + _flat(s["error"])
-                   if s.get("error") else _flat(s.get("prompt")), FLEX)],
+    "scheduled": [("ID", lambda s: _flat(s.written("id")), 30),
+                  ("ON", lambda s: "on" if s.enabled else "off", 3),
+                  ("CRON", lambda s: _flat(s.written("cron")), 16),
+                  ("NEXT RUN", lambda s: _when(s.next_run), 11),
+                  ("PROMPT / PROBLEM", lambda s: "ERROR " + _flat(s.error)
+                   if s.error else _flat(s.written("prompt")), FLEX)],
 }
-
-
-def _schedule(item: Any) -> dict[str, Any]:  # noqa: ANN401 - a scheduled.json entry
-    if not isinstance(item, dict):
-        raise ValueError("not a schedule")
-    return item
 
 
 # how each listing's entries are read; an entry that is not one is shown as it is
 READ: dict[str, Callable[[Any], Any]] = {
     "queue": Task.from_dict, "running": Attempt.from_dict, "completed": Record.from_dict,
-    "failed": Record.from_dict, "scheduled": _schedule}
+    "failed": Record.from_dict, "scheduled": Schedule.from_dict}
 FLEX_MIN = 8
 
 

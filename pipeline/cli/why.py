@@ -14,6 +14,7 @@ from typing import Any
 from pipeline.agent.api_errors import classify_api_error
 from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
+from pipeline.domain.schedule import Schedule, schedules_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task, tasks_in
 from pipeline.domain.when import is_indefinite
@@ -99,7 +100,7 @@ def _retry_wait(queued: tuple[Task, ...]) -> str:
 
 
 def facts_from(status: dict[str, Any], state: dict[str, Any], queued: list[Task],
-               schedules: list[Any], budget: dict[str, Any] | None) -> Facts:
+               schedules: list[Schedule], budget: dict[str, Any] | None) -> Facts:
     return Facts(
         running=status["running"],
         queued=tuple(queued),
@@ -114,9 +115,9 @@ def facts_from(status: dict[str, Any], state: dict[str, Any], queued: list[Task]
     )
 
 
-def _last_skip(schedules: list[Any]) -> tuple[str, str, str] | None:
-    skips = [(s["lastSkip"].get("at"), str(s.get("id")), s["lastSkip"].get("reason"))
-             for s in schedules if isinstance(s, dict) and isinstance(s.get("lastSkip"), dict)]
+def _last_skip(schedules: list[Schedule]) -> tuple[str, str, str] | None:
+    skips = [(s.last_skip.get("at"), s.label, s.last_skip.get("reason"))
+             for s in schedules if s.last_skip is not None]
     dated = [(moment, s) for s in skips if (moment := parse_iso_or_none(s[0]))]
     if not dated:
         return None
@@ -131,7 +132,7 @@ def attention(layout: Layout, settings: Settings, status: dict[str, Any], now: d
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
     queued = tasks_in(_items(queue.file))
-    schedules = _items(JsonFile(layout.scheduled, "tasks"))
+    schedules = schedules_in(_items(JsonFile(layout.scheduled, "tasks")))
     caps = Caps.of(settings)
     stop = current_stop(SpendLog(HistoryLog(layout.history)), caps, queued, now)
     if caps.any:

@@ -22,10 +22,10 @@ from filelock import FileLock, Timeout
 from pipeline.agent.presets import build_env, executable, speaks_claude_json
 from pipeline.agent.session import supports_permission_prompts
 from pipeline.doctor.probes import GB, Pm2Unavailable, Probes, first_line
+from pipeline.domain.schedule import schedules_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import tasks_in
 from pipeline.execution import cli_features
-from pipeline.scheduling.checks import is_enabled
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
 
@@ -138,13 +138,9 @@ def check_root_auto_approve(layout: Layout, settings: Settings, probes: Probes) 
 
 def _auto_approve_users(layout: Layout) -> list[str]:
     found = [f"task {t.id}" for t in tasks_in(_items(layout.queue, "list")) if t.auto_approve]
-    found += [f"schedule {s.get('id', '?')}" for s in _entries(layout.scheduled, "tasks")
-              if s.get("autoApprove") is True and is_enabled(s.get("enabled"))]
+    found += [f"schedule {s.label or '?'}" for s in schedules_in(_items(layout.scheduled, "tasks"))
+              if s.extra.get("autoApprove") is True and s.enabled]
     return found
-
-
-def _entries(path: Path, key: str) -> list[dict[str, Any]]:
-    return [e for e in _items(path, key) if isinstance(e, dict)]
 
 
 def _items(path: Path, key: str) -> list[Any]:

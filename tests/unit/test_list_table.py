@@ -61,3 +61,13 @@ def test_show_keeps_fields_the_runner_does_not_name() -> None:
     assert text.startswith("r1  (running)")
     assert "  attempt        2" in text and "  pid            7" in text
     assert "  someoneElses   kept" in text and "lastError:\n  exit 1" in text
+
+
+def test_a_schedule_is_on_or_off_by_the_one_enabled_rule() -> None:
+    """`"enabled": "off"` never fires (scheduling.checks.is_enabled); the list says off."""
+    rows = render_table("scheduled", [
+        {"id": "a", "cron": "@daily", "prompt": "p"},
+        {"id": "b", "cron": "@daily", "prompt": "p", "enabled": "off"},
+        {"id": "c", "cron": "@daily", "prompt": "p", "enabled": False}], 120)
+    on = {row.split()[0]: row.split()[1] for row in rows[1:]}
+    assert on == {"a": "on", "b": "off", "c": "off"}
