@@ -179,8 +179,10 @@ class Admitter:
                 raise OSError(f"{self.layout.rejected} is a symbolic link; not followed")
             self.layout.rejected.mkdir(parents=True, exist_ok=True)
             target = free_name(self.layout.rejected, path.name, now)
-            write_atomic(target.with_name(report_name(target.name)), dumps(report))
+            # the file first: once its report is there, the inbox name is free again (a
+            # producer reusing it at once is not moved aside with the first file's reasons)
             os.replace(path, target)
+            write_atomic(target.with_name(report_name(target.name)), dumps(report))
         except OSError as error:
             self.repeats.log("reject", f"cannot move rejected inbox files aside: {error}",
                              logger.error)

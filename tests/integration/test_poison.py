@@ -90,7 +90,10 @@ def test_poison_at_start_up_loses_nothing_and_stops_nothing(root: Path, daemon,
         assert record and record["outcome"] == "invalid", record
     assert "nested more than" in record_of(root, "q-deep")["error"]
     wait_for(lambda: all((rejected(root) / name).exists() or (rejected(root) / name).is_symlink()
-                         for name in expected), message="every poison file rejected")
+                         for name in expected)
+             and sum(p.name.endswith(".error.json") for p in rejected(root).iterdir())
+             >= len(expected),  # each report is written once its file is moved
+             message="every poison file rejected, with its report")
     for name, word in expected.items():
         if name.startswith("L"):
             name = next(p.name for p in rejected(root).iterdir()
