@@ -13,7 +13,7 @@ from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task, tasks_in
 from pipeline.log import logger
 from pipeline.log_once import Repeats
-from pipeline.stages import admit
+from pipeline.stages import admit, sweep
 from pipeline.stages.archive import Archive
 from pipeline.stages.schedule import Scheduler
 from pipeline.stages.waiting import recovered
@@ -35,7 +35,7 @@ class Intake:
             60.0, 3 * settings.poll_interval), events=events)
         self.repeats = Repeats()  # each lasting problem is logged once
         self.entry: Attempt | None = None  # the running task (the slot's, in Loop)
-        self.validated: admit.Known = {}  # queue entries found valid, by id (admit.py)
+        self.validated: sweep.Known = {}  # queue entries found valid, by id (sweep.py)
         self.closed_inbox: set[str] = set()
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.swept: tuple[list[Any] | None, list[Task]] = (None, [])  # (entries, their tasks)
@@ -84,7 +84,7 @@ class Intake:
         if queued is self.swept[0]:
             return self.swept[1]
         try:
-            swept = admit.sweep_queue(queued, self.queue, self.archive, self.settings, now,
+            swept = sweep.sweep_queue(queued, self.queue, self.archive, self.settings, now,
                                       self.validated)
         except Exception as error:  # noqa: BLE001 - a bad entry must not stop the tick
             self.repeats.log("sweep", f"cannot clean queue.json: {error!r}", logger.error)

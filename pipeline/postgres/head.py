@@ -27,7 +27,7 @@ from pipeline.postgres import db, mirror, schema, tasks
 from pipeline.postgres.background import Listener
 from pipeline.postgres.collect import ResultCollector
 from pipeline.postgres.maintenance import Maintenance
-from pipeline.stages import admit, cancel
+from pipeline.stages import cancel, sweep
 from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, JsonFile
 from pipeline.storage.layout import Layout
@@ -132,7 +132,7 @@ class HeadLoop(Loop):
                 fresh.append(entry)
             else:
                 mirrored.append(task)
-        split = admit.split_queue(fresh, self.settings, now)
+        split = sweep.split_queue(fresh, self.settings, now)
         for task, errors in split.invalid:
             reason = "; ".join(str(e) for e in errors)
             self.archive.record_end(task, Outcome.INVALID, now, reason, attempts=0)
