@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.domain.attempt import Attempt
 from pipeline.domain.gate import Level, batch_fits, level, still_full
+from pipeline.domain.record import records_in
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import NotATask, Task, admit_fields, tasks_in
 from pipeline.domain.validation import FieldError
@@ -94,19 +95,18 @@ class TaskQueue:
         return self.file.update(change)
 
     def holds_all(self, tasks: list[dict[str, Any]]) -> bool:
-        """Whether every task is already queued, running or archived with the same id
-        and prompt: a file admitted once, seen again after a crash (rare: only called
-        when the queue refused the file)."""
-        known: dict[Any, Any] = {}
-        for file in self.recent.files:
-            known.update((r.get("id"), r) for r in file.items() if isinstance(r, dict))
-        known.update((t.get("id"), t) for t in self.entries() if isinstance(t, dict))
+        """Whether every (validated, raw) task is already queued, running or archived with
+        the same id and prompt: a file admitted once, seen again after a crash (rare: only
+        called when the queue refused the file)."""
+        prompts = {r.id: r.task.prompt for file in self.recent.files
+                   for r in records_in(file.items())}
+        prompts.update((task.id, task.prompt) for task in self.tasks())
         running = self.running_attempt()
         if running:
-            known[running.id] = running.to_dict()
+            prompts[running.id] = running.task.prompt
         return bool(tasks) and all(
-            isinstance(known.get(t.get("id")), dict)
-            and known[t.get("id")].get("prompt") == t.get("prompt") for t in tasks)
+            task.get("id") in prompts and prompts[task["id"]] == task.get("prompt")
+            for task in tasks)
 
     def push_head(self, task: Task) -> None:
         """Put a task back at the head (a retry or an interrupted run); idempotent by id."""
