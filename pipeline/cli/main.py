@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pipeline.cli.parser import build_parser, root_option
 from pipeline.domain.settings import Settings, SettingsError
@@ -67,72 +67,89 @@ def _may_create(args: argparse.Namespace) -> bool:
 def dispatch(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001
     from pipeline import log
 
-    if settings.backend_kind == "postgres" and args.command in ("run", "node"):
-        from pipeline.postgres import missing_extra
-
-        if missing_extra():
-            print(f"claude-runner: {missing_extra()}", file=sys.stderr)
-            return 2
-    if args.command == "run":
-        from pipeline.daemon.daemon import Daemon
-
-        log.setup(layout)
-        return Daemon(layout, settings,
-                      reload=lambda: load_settings(layout.root, flags=args.set)).serve()
-    if args.command == "node":
-        from pipeline.postgres.cli import node
-
-        log.setup(None)
-        return node(layout, settings, args)
+    if args.command in ("run", "node"):
+        return _serve(args, layout, settings)
     log.quiet()
     if settings.backend_kind == "postgres" and args.command in ("cancel", "clear"):
         from pipeline.postgres import cli as postgres_cli
 
         return getattr(postgres_cli, args.command)(layout, settings, args)
-    from pipeline.cli import queue as commands
+    return COMMANDS[args.command](args, layout, settings)
 
-    simple = {"add": commands.add, "cancel": commands.cancel, "retry": commands.retry,
-              "clear": commands.clear}
-    if args.command in simple:
-        return simple[args.command](layout, settings, args)
-    if args.command == "list":
-        return commands.list_file(layout, args)
-    if args.command == "show":
-        return commands.show_task(layout, settings, args)
-    if args.command == "queue":
-        return commands.queue_check(layout, settings, args)
-    if args.command == "status":
-        return _status(layout, settings, args)
-    if args.command == "logs":
-        return _logs(layout, settings, args)
-    if args.command == "schedule":
-        from pipeline.cli.schedule import schedule_command
 
-        return schedule_command(layout, settings, args)
-    if args.command == "report":
-        return _report(layout, settings, args)
-    if args.command == "doctor":
-        from pipeline.doctor.run import main as doctor
+def _serve(args: argparse.Namespace, layout: Layout, settings) -> int:  # noqa: ANN001
+    """The long-running commands: the daemon (`run`) and a postgres node (`node`)."""
+    from pipeline import log
 
-        return doctor(layout, settings)
-    if args.command in ("pause", "resume"):
-        from pipeline.cli import pause
-        from pipeline.cli.queue import event_log
+    if settings.backend_kind == "postgres":
+        from pipeline.postgres import missing_extra
 
-        return getattr(pause, args.command)(layout, args, event_log(layout, settings))
-    if args.command == "skill":
-        from pipeline.cli.skill import skill_install
+        if missing_extra():
+            print(f"claude-runner: {missing_extra()}", file=sys.stderr)
+            return 2
+    if args.command == "node":
+        from pipeline.postgres.cli import node
 
-        return skill_install(args.workspace)
-    if args.command == "web":
-        from pipeline.web.command import web_command
+        log.setup(None)
+        return node(layout, settings, args)
+    from pipeline.daemon.daemon import Daemon
 
-        return web_command(layout, settings, args)
-    if args.command == "init":
-        from pipeline.cli.init import init_command
+    log.setup(layout)
+    return Daemon(layout, settings,
+                  reload=lambda: load_settings(layout.root, flags=args.set)).serve()
 
-        return init_command(layout, args)
-    raise AssertionError(args.command)
+
+Command = Callable[[argparse.Namespace, Layout, Settings], int]
+
+
+def _queue_command(name: str) -> Command:
+    """add, cancel, retry, clear, list, show, queue: pipeline/cli/queue.py's."""
+
+    def run(args: argparse.Namespace, layout: Layout, settings: Settings) -> int:
+        from pipeline.cli import queue as commands
+
+        if name == "list_file":
+            return commands.list_file(layout, args)
+        return getattr(commands, name)(layout, settings, args)
+
+    return run
+
+
+def _schedule(args: argparse.Namespace, layout: Layout, settings: Settings) -> int:
+    from pipeline.cli.schedule import schedule_command
+
+    return schedule_command(layout, settings, args)
+
+
+def _doctor(_args: argparse.Namespace, layout: Layout, settings: Settings) -> int:
+    from pipeline.doctor.run import main as doctor
+
+    return doctor(layout, settings)
+
+
+def _pause_or_resume(args: argparse.Namespace, layout: Layout, settings: Settings) -> int:
+    from pipeline.cli import pause
+    from pipeline.cli.queue import event_log
+
+    return getattr(pause, args.command)(layout, args, event_log(layout, settings))
+
+
+def _skill(args: argparse.Namespace, _layout: Layout, _settings: Settings) -> int:
+    from pipeline.cli.skill import skill_install
+
+    return skill_install(args.workspace)
+
+
+def _web(args: argparse.Namespace, layout: Layout, settings: Settings) -> int:
+    from pipeline.web.command import web_command
+
+    return web_command(layout, settings, args)
+
+
+def _init(args: argparse.Namespace, layout: Layout, _settings: Settings) -> int:
+    from pipeline.cli.init import init_command
+
+    return init_command(layout, args)
 
 
 def _status(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
@@ -213,3 +230,17 @@ def _logs(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: A
     follow(layout.task_log(args.id), None, still_running,
            tail_offset(layout.task_log(args.id), args.lines))
     return 0
+
+
+# every command but run/node, each importing its module only when it runs (start-up time)
+COMMANDS: dict[str, Command] = {
+    "add": _queue_command("add"), "cancel": _queue_command("cancel"),
+    "retry": _queue_command("retry"), "clear": _queue_command("clear"),
+    "list": _queue_command("list_file"), "show": _queue_command("show_task"),
+    "queue": _queue_command("queue_check"),
+    "status": lambda args, layout, settings: _status(layout, settings, args),
+    "logs": lambda args, layout, settings: _logs(layout, settings, args),
+    "report": lambda args, layout, settings: _report(layout, settings, args),
+    "schedule": _schedule, "doctor": _doctor, "pause": _pause_or_resume,
+    "resume": _pause_or_resume, "skill": _skill, "web": _web, "init": _init,
+}
