@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="the daemon, in the foreground (kill -HUP re-reads runner.toml)")
     _add_parser(sub)
+    _queue_parsers(sub)
+    _schedule_parser(sub)
+    _operating_parsers(sub)
+    _init_parser(sub)
+    _demo_and_node_parsers(sub)
+    return parser
+
+
+def _queue_parsers(sub: argparse._SubParsersAction) -> None:
+    """Looking at the queue and changing it: status, list, queue check, cancel, retry, clear."""
     status = sub.add_parser("status", help="daemon, running task, queue, pause")
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.add_argument("--why", action="store_true",
@@ -70,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
         "id", help="the task id")
     sub.add_parser("clear", help="cancel every queued task").add_argument(
         "--yes", action="store_true", help="confirm")
-    _schedule_parser(sub)
+
+
+def _operating_parsers(sub: argparse._SubParsersAction) -> None:
+    """skill, report, doctor, logs, pause, resume, show, web."""
     skill = sub.add_parser("skill", help="the queue-manager skill for agents")
     skill_sub = skill.add_subparsers(dest="skill_command", required=True)
     skill_sub.add_parser("install", help="copy it into DIR/.claude/skills").add_argument(
@@ -98,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="the live dashboard (needs the [web] extra)")
     web.add_argument("--host", help="address to bind (default [web] host, 127.0.0.1)")
     web.add_argument("--port", type=int, help="port (default [web] port, 8765; 0: any free)")
-    _init_parser(sub)
+
+
+def _demo_and_node_parsers(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="the whole loop with a stand-in agent in a temp folder")
     demo.add_argument("--dir", help="a new or empty folder to run it in (default: a temp one)")
     demo.add_argument("--lang", choices=["en", "zh"], default="en",
@@ -107,7 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--account", required=True, help="the agent account this node uses")
     node.add_argument("--slots", type=int, default=1, help="agents run at once (default 1)")
     node.add_argument("--name", help="node name (default: <host>-<account>)")
-    return parser
 
 
 def _init_parser(sub: argparse._SubParsersAction) -> None:
