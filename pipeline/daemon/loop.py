@@ -159,7 +159,7 @@ class Loop(Intake):
         entry = run.entry_for(task, now, self.settings)
         # rule 2: running.json names it before the queue loses it
         self.running_file.save(entry.to_dict())
-        if self.queue.remove(task.id) is None:
+        if self.queue.remove(task.id, now) is None:
             self.running_file.save({})
             return
         self.entry = entry

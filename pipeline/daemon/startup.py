@@ -11,7 +11,7 @@ from pipeline.daemon.loop import Loop
 from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import NotATask, Task, valid_id
+from pipeline.domain.task import NotATask, Task, new_id, valid_id
 from pipeline.log import logger
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.jsonfile import CorruptFile
@@ -38,8 +38,26 @@ class StartupRecovery:
         try:
             attempt = Attempt.from_dict(entry)
         except NotATask:
-            return  # idle ({}), or only the id-less remains of a damaged file
+            if entry.get("id"):  # a hand-written or foreign entry: an id the runner refuses
+                self._archive_unusable_id(entry, now)
+            return  # else idle ({}), or only the id-less remains of a damaged file
         self._recover_entry(attempt, now)
+
+    def _archive_unusable_id(self, entry: dict[str, Any], now: datetime) -> None:
+        """running.json names a task by an id no task may have: its agent, if any, is ended
+        and the task archived as `invalid` under a generated id (as the sweep does with such
+        a queue entry), its prompt and fields kept - never silently dropped."""
+        reason = f"running.json named the unusable task id {entry['id']!r}"
+        attempt = Attempt.from_dict({**entry, "id": new_id(now)})
+        recovery.end_leftover_group(attempt, self.settings.kill_grace)
+        recovery.end_marked(attempt, self.settings.kill_grace)
+        logger.bind(task=attempt.id).error("{}; archived as invalid", reason)
+        try:
+            self.loop.archive.record_end(attempt, Outcome.INVALID, now, reason,
+                                         attempts=attempt.task.attempts_made)
+            self.loop.running_file.save({})
+        except (CorruptFile, OSError) as problem:
+            logger.error("cannot archive {} now: {}", attempt.id, problem)
 
     def _recover_damaged(self, error: CorruptFile, now: datetime) -> dict[str, Any]:
         """A damaged running.json is kept under another name - never overwritten - and

@@ -22,12 +22,16 @@ class Spec(NamedTuple):
     attr: str
     key: str
     fits: Fits
-    seq: bool  # a JSON list held as a tuple
+    seq: bool     # a JSON list held as a tuple
+    absent: Any   # the value that stands for "not in the file": never written
 
 
-def key(name: str, fits: Fits, default: Any = None, *, seq: bool = False) -> Any:  # noqa: ANN401
-    """A field read from and written to the JSON key `name`."""
-    return field(default=default, metadata={"key": name, "fits": fits, "seq": seq})
+def key(name: str, fits: Fits, default: Any = None, *, seq: bool = False,  # noqa: ANN401
+        absent: Any = None) -> Any:  # noqa: ANN401
+    """A field read from and written to the JSON key `name`; `absent` (None unless given)
+    is the field's value when the file does not hold one, and is not written back."""
+    return field(default=default, metadata={"key": name, "fits": fits, "seq": seq,
+                                            "absent": absent})
 
 
 @cache
@@ -35,7 +39,8 @@ def specs(cls: type) -> dict[str, Spec]:
     """The class's keyed fields, by JSON key."""
     found: tuple[Field[Any], ...] = fields(cls)
     return {f.metadata["key"]: Spec(f.name, f.metadata["key"], f.metadata["fits"],
-                                    f.metadata["seq"]) for f in found if "key" in f.metadata}
+                                    f.metadata["seq"], f.metadata["absent"])
+            for f in found if "key" in f.metadata}
 
 
 def split(cls: type, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -57,7 +62,7 @@ def dump(value: object) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for spec in specs(type(value)).values():
         item = getattr(value, spec.attr)
-        if item is not None:
+        if item is not None and item != spec.absent:
             out[spec.key] = list(item) if spec.seq else item
     return out
 

@@ -45,7 +45,7 @@ class NotATask(ValueError):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Task:
     id: str = key("id", valid_id, "")
-    prompt: str = key("prompt", f.is_str, "")
+    prompt: str = key("prompt", f.is_text, "", absent="")  # "": none (it is in extra if odd)
     # labels and how the agent runs (the contract's task fields)
     name: str | None = key("name", f.is_str)
     role: str | None = key("role", f.is_str)
@@ -160,11 +160,24 @@ def admit_fields(raw: Mapping[str, Any], now: datetime) -> Task:
     return Task.from_dict(admitted)
 
 
+# keys that describe one run (the running entry's, a record's), never the task's own: a value
+# of one in a task's `extra` (a null, an odd type) is dropped when it is queued or archived
+RUN_KEYS = frozenset({
+    "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
+    "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
+    "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "attemptId", "lastActivityAt",
+})
+
+
+def without_run_keys(task: Task) -> Task:
+    return replace(task, extra={k: v for k, v in task.extra.items() if k not in RUN_KEYS})
+
+
 def fresh(task: Task) -> Task:
     """The task as `retry ID` queues it again: no notes of earlier attempts."""
-    return replace(task, attempts=0, not_before=None, last_error=None, total_cost_usd=None,
-                   resume_session=None, resume_reason=None, resume_feedback=None,
-                   git_baseline=None)
+    return replace(without_run_keys(task), attempts=0, not_before=None, last_error=None,
+                   total_cost_usd=None, resume_session=None, resume_reason=None,
+                   resume_feedback=None, git_baseline=None)
 
 
 W = TypeVar("W", bound="WithTask")

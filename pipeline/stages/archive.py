@@ -16,27 +16,24 @@ from pipeline.domain.clock import iso, parse_iso_or_none
 from pipeline.domain.outcome import Outcome, Status
 from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Task
+from pipeline.domain.task import Task, without_run_keys
 from pipeline.log import logger
 from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.pending import PendingRecords
 
-# what a record takes from the task: not the notes that only steer its next attempt, nor
-# run facts an agent may have written into the task (the record's own say what happened)
-RUN_FIELDS = frozenset({
-    "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
-    "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
-    "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "attemptId",
-})
+# the task's notes that steer its next attempt only: not part of its record
+NEXT_ATTEMPT_NOTES = frozenset({"notBefore", "lastError", "resumeSession", "resumeReason",
+                                "resumeFeedback", "gitBaseline"})
 
 
 def task_part(task: Task) -> Task:
-    """The task as its record shows it."""
+    """The task as its record shows it: no run keys, no notes for a next attempt."""
+    extra = {k: v for k, v in without_run_keys(task).extra.items()
+             if k not in NEXT_ATTEMPT_NOTES}
     return replace(task, not_before=None, last_error=None, resume_session=None,
-                   resume_reason=None, resume_feedback=None, git_baseline=None,
-                   extra={k: v for k, v in task.extra.items() if k not in RUN_FIELDS})
+                   resume_reason=None, resume_feedback=None, git_baseline=None, extra=extra)
 
 
 def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts: int,

@@ -24,7 +24,7 @@ def cancel_queued(queue: TaskQueue, archive: Archive, task_id: str,
                   now: datetime) -> Task | None:
     """Archive and remove a queued task (archived first, under the queue's lock: a
     crash in between can leave a duplicate, never a loss). None when not queued."""
-    return queue.remove(task_id, lambda task: archive_cancelled(archive, task, now))
+    return queue.remove(task_id, now, lambda task: archive_cancelled(archive, task, now))
 
 
 def cancel_all(queue: TaskQueue, archive: Archive, now: datetime) -> list[Any]:

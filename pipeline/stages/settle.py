@@ -33,7 +33,7 @@ class Settler:
         the exception as its reason) so the tasks behind it can run."""
         reason = f"cannot be started: {type(error).__name__}: {error}"
         logger.bind(task=task.id).error("{}; moved to failed.json", reason)
-        self.queue.remove(task.id, lambda queued: self.archive.record_end(
+        self.queue.remove(task.id, now, lambda queued: self.archive.record_end(
             flattened(queued), Outcome.ERROR, now, reason, queued.attempts_made))
 
     def settle(self, entry: Attempt, verdict: Verdict, now: datetime) -> None:

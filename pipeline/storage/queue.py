@@ -14,7 +14,7 @@ from pipeline.domain.attempt import Attempt
 from pipeline.domain.gate import Level, batch_fits, level, still_full
 from pipeline.domain.record import records_in
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import NotATask, Task, admit_fields, tasks_in
+from pipeline.domain.task import NotATask, Task, admit_fields, salvaged_task, tasks_in
 from pipeline.domain.validation import FieldError
 from pipeline.storage.jsonfile import JsonFile
 from pipeline.storage.known_ids import RecentIds, ids_of
@@ -117,18 +117,20 @@ class TaskQueue:
 
         self.file.update(change)
 
-    def remove(self, task_id: str,
+    def remove(self, task_id: str, now: datetime,
                keep_safe: Callable[[Task], None] | None = None) -> Task | None:
         """Take the task with this id out of the queue; None when it is not there.
 
         `keep_safe(task)` runs under the lock before the queue is written (e.g. to
-        archive it), so a crash in between can duplicate the task but never lose it.
+        archive it), so a crash in between can duplicate the task but never lose it. An
+        entry whose id no task may have (written by hand) is taken as `salvaged_task`
+        makes it, with an id generated from `now`.
         """
 
         def change(data: dict[str, Any]) -> Task | None:
             for position, entry in enumerate(data["list"]):
                 if _id(entry) == task_id:
-                    task = Task.from_dict(entry)
+                    task = salvaged_task(entry, now)
                     if keep_safe:
                         keep_safe(task)
                     del data["list"][position]

@@ -58,7 +58,7 @@ def test_a_file_whose_task_already_ran_is_recognised(admitter, monkeypatch):
     path.write_bytes(b'{"prompt": "done already"}')
     crash_before_unlink(admitter, path, monkeypatch)
     task = admitter.queue.tasks()[0]
-    admitter.queue.remove(task.id)
+    admitter.queue.remove(task.id, NOW)
     events = EventLog(admitter.layout.events, lambda: NOW)
     Archive(admitter.layout, admitter.settings, events).record_end(task, Outcome.SUCCESS, NOW,
                                                                    None, 1)

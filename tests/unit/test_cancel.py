@@ -43,3 +43,15 @@ def test_cancel_queued_takes_only_that_task(tmp_path):
     assert cancel_queued(queue, archive, "zzz", NOW) is None
     assert [t.id for t in queue.tasks()] == ["a"]
     assert [r["id"] for r in JsonFile(layout.failed, "list").items()] == ["b"]
+
+
+def test_cancel_of_an_entry_with_an_id_no_task_may_have_archives_it(tmp_path):
+    """An agent wrote `"id": "a b"` while the daemon was down: `cancel "a b"` still takes
+    it out and archives it (under a generated id, its prompt kept), never a traceback."""
+    layout, queue, archive = setup(tmp_path, [{"id": "a b", "prompt": "odd"},
+                                              {"id": "ok", "prompt": "fine"}])
+    taken = cancel_queued(queue, archive, "a b", NOW)
+    assert taken is not None and taken.id != "a b" and taken.prompt == "odd"
+    assert [t.id for t in queue.tasks()] == ["ok"]
+    [record] = JsonFile(layout.failed, "list").items()
+    assert record["outcome"] == "cancelled" and record["prompt"] == "odd"

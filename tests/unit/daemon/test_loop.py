@@ -19,7 +19,7 @@ from pipeline.domain.attempt import AttemptEnd
 from pipeline.domain.settings import Settings
 from pipeline.execution.agent_process import Launch
 from pipeline.storage.events import EventLog
-from pipeline.storage.jsonfile import JsonFile
+from pipeline.storage.jsonfile import JsonFile, dumps, write_atomic
 from pipeline.storage.layout import Layout
 from pipeline.storage.queue import TaskQueue
 
@@ -222,3 +222,32 @@ def test_an_end_that_cannot_be_written_at_all_keeps_the_task_named(loop, monkeyp
     loop.tick(T0 + timedelta(seconds=2))
     assert [r["id"] for r in loop.records("completed")] == ["a"] and loop.running() == {}
     assert len(loop.slots) == 1  # the task did not run again
+
+
+def test_a_running_entry_with_an_unusable_id_is_archived_not_dropped(tmp_path):
+    """running.json written by hand (or by an older runner) with an id no task may have: at
+    start its task is archived as invalid with its prompt, and running.json is cleared."""
+    from pipeline.daemon.startup import recover_at_start
+
+    loop = LoopUnderTest(tmp_path)
+    write_atomic(loop.layout.running, dumps({"id": "nightly report", "prompt": "hello",
+                                             "attempt": 1, "startedAt": "2026-11-25T11:00:00Z"}))
+    recover_at_start(loop.layout, loop.loop_, loop.loop_.settings, T0)
+    [record] = JsonFile(loop.layout.failed, "list").items()
+    assert record["outcome"] == "invalid" and record["prompt"] == "hello"
+    assert "nightly report" in record["error"] and record["id"] != "nightly report"
+    assert JsonFile(loop.layout.running).load() == {}
+
+
+def test_a_requeued_task_does_not_carry_the_running_entrys_leftovers(loop):
+    """An older runner wrote "pid": null and "sessionId": null before the spawn; after a
+    crash those keys must not travel back into queue.json with the task."""
+    write_atomic(loop.layout.running, dumps({"id": "a", "prompt": "p", "attempt": 1,
+                                             "startedAt": "2026-11-25T11:00:00Z",
+                                             "pid": None, "sessionId": None, "custom": 1}))
+    from pipeline.daemon.startup import recover_at_start
+
+    recover_at_start(loop.layout, loop.loop_, loop.loop_.settings, T0)
+    [queued] = JsonFile(loop.layout.queue, "list").items()
+    assert queued["id"] == "a" and queued["custom"] == 1 and queued["attempts"] == 1
+    assert not {"pid", "sessionId", "startedAt", "attempt"} & set(queued)

@@ -84,3 +84,10 @@ def test_the_report_fields_account_and_kind_round_trip():
     assert record.to_dict() == raw and record.task.extra == {"git": {"commits": 1}}
     odd = {"id": "t", "prompt": "p", "kind": 3, "account": None}
     assert Record.from_dict(odd).to_dict() == odd and Record.from_dict(odd).account is None
+
+
+@pytest.mark.parametrize("raw", [{"id": "x", "prompt": {"text": "do it"}}, {"id": "x"},
+                                 {"id": "x", "prompt": ""}, {"id": "x", "prompt": None}])
+def test_a_prompt_that_is_odd_or_missing_comes_back_as_it_was(raw):
+    """An invalid entry is archived with what it held: never a made-up "prompt": ""."""
+    assert Task.from_dict(raw).to_dict() == raw
