@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from pipeline.agent.api_errors import classify_api_error
 from pipeline.agent.presets import last_lines, one_line, parse_result, result_fields
 from pipeline.agent.session import resume_failed, with_stream_denials
 from pipeline.agent.usage_limit import UsageLimit, detect_usage_limit
-from pipeline.domain.attempt import AttemptEnd, StopReason
+from pipeline.domain.attempt import AttemptEnd, RunFacts, StopReason
 from pipeline.domain.outcome import Outcome
 
 FINAL_SUBTYPES = {"error_max_turns", "error_max_budget_usd"}
@@ -24,7 +25,7 @@ class Verdict:
     retryable: bool = False
     counts: bool = True                  # False: the attempt is not counted (pause, shutdown)
     usage_limit: UsageLimit | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: RunFacts = field(default_factory=RunFacts)
     resume_failed: bool = False          # `--resume` of a session the agent does not have
     feedback: str | None = None          # the runner's note for the next attempt (verify)
 
@@ -34,11 +35,10 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
     """`claude_json`: the agent prints Claude Code's JSON result; other agents are
     judged by exit code, their last lines standing in for the result."""
     result = parse_result(end.output) if claude_json else None
-    fields = result_fields(result) if claude_json else {"result": last_lines(end.output)}
+    reported = result_fields(result) if claude_json else {"result": last_lines(end.output)}
     if claude_json:
-        fields = with_stream_denials(fields, end.output)
-    if end.exit_code is not None:
-        fields["exitCode"] = end.exit_code
+        reported = with_stream_denials(reported, end.output)
+    fields = dataclasses.replace(RunFacts.from_dict(reported), exit_code=end.exit_code)
     if end.spawn_error:
         return Verdict(Outcome.ERROR, end.spawn_error, fields=fields)
     if end.stop_reason == StopReason.SHUTDOWN:
@@ -52,16 +52,16 @@ def judge(end: AttemptEnd, now: datetime, fail_on_denials: bool = True,
     return _judge_exit(end, result, fields, now, fail_on_denials, claude_json)
 
 
-def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any],
+def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: RunFacts,
                 now: datetime, fail_on_denials: bool, claude_json: bool) -> Verdict:
     if claude_json:
         succeeded = end.exit_code == 0 and result is not None and not result.get("is_error")
     else:
         succeeded = end.exit_code == 0
     if succeeded:
-        if fail_on_denials and fields.get("permissionDenials"):
-            tools = ", ".join(fields["deniedTools"])
-            error = (f"the agent was denied {fields['permissionDenials']} tool use(s) ({tools}); "
+        if fail_on_denials and fields.permission_denials:
+            tools = ", ".join(fields.denied_tools or ())
+            error = (f"the agent was denied {fields.permission_denials} tool use(s) ({tools}); "
                      "set autoApprove or allowedTools")
             return Verdict(Outcome.ERROR, error, fields=fields)
         return Verdict(Outcome.SUCCESS, fields=fields)
@@ -72,7 +72,7 @@ def _judge_exit(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str
     return _failure(end, result, fields, claude_json)
 
 
-def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: dict[str, Any],
+def _failure(end: AttemptEnd, result: dict[str, Any] | None, fields: RunFacts,
              claude_json: bool) -> Verdict:
     error = _reason(end, result, claude_json)
     if claude_json and resume_failed(end.output):

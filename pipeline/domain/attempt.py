@@ -3,7 +3,8 @@ ended as the slot saw it (values, no processes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -59,3 +60,31 @@ class AttemptEnd:
     git: dict[str, Any] | None = None    # the workspace's git facts (gitfacts.git_record)
     changed: bool | None = None          # a commit or working-tree change; None: not a repo
     verify: VerifyOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFacts:
+    """What one attempt reported about itself - the agent's result (Claude Code's JSON, or
+    the last lines of another agent), its exit code, denials, session and the workspace's
+    git facts: the run fields its record gets. Keys it does not name ride in `extra`."""
+    result: str | None = key("result", f.is_str)
+    cost_usd: float | None = key("costUsd", f.is_number)
+    session_id: str | None = key("sessionId", f.is_str)
+    num_turns: int | None = key("numTurns", f.is_int)
+    subtype: str | None = key("subtype", f.is_str)
+    exit_code: int | None = key("exitCode", f.is_int)
+    permission_denials: int | None = key("permissionDenials", f.is_count)
+    denied_tools: tuple[str, ...] | None = key("deniedTools", f.is_str_list, seq=True)
+    stream_denials: int | None = key("streamDenials", f.is_count)
+    session_ids: tuple[str, ...] | None = key("sessionIds", f.is_str_list, seq=True)
+    resume_fallbacks: int | None = key("resumeFallbacks", f.is_count)
+    git: Mapping[str, Any] | None = key("git", f.is_mapping)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RunFacts:
+        values, extra = f.split(cls, raw)
+        return cls(**values, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        return f.dump_with(self, self.extra)

@@ -147,11 +147,10 @@ def settle(conn: Any, token: str, verdict: Verdict, settings: Settings, now: dat
 
 
 def _attempt_ended(conn: Any, token: str, verdict: Verdict, report: AttemptReport | None) -> None:
-    cost = verdict.fields.get("costUsd")
     conn.execute(
         "UPDATE claude_runner_attempts SET ended_at = now(), outcome = %s, counted = %s, "
         "cost_usd = %s, log = %s WHERE token = %s",
-        (verdict.outcome.value, verdict.counts, cost if isinstance(cost, int | float) else None,
+        (verdict.outcome.value, verdict.counts, verdict.fields.cost_usd,
          report.log if report else None, token))
 
 

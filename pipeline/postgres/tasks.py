@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pipeline.domain.attempt import Attempt
+from pipeline.domain.attempt import Attempt, RunFacts
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.record import Record
 from pipeline.domain.task import Task
@@ -89,7 +89,7 @@ def cancel(conn: Any, task_id: str, now: datetime) -> Cancelled | None:
             return Cancelled.RUNNING
         db.cancel_job(conn, job_id)
         record = build_record(task, Outcome.CANCELLED, now, task.attempts_made, "cancelled",
-                              {}, None)
+                              RunFacts(), None)
         close(conn, task_id, task, record, token=None)
         return Cancelled.QUEUED
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.domain.attempt import Attempt
+from pipeline.domain.attempt import Attempt, RunFacts
 from pipeline.domain.clock import iso, parse_iso_or_none
 from pipeline.domain.outcome import Outcome, Status
 from pipeline.domain.record import Record, records_in
@@ -37,9 +37,8 @@ def task_part(task: Task) -> Task:
 
 
 def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts: int,
-                 error: str | None, run_fields: dict[str, Any], log_file: str | None
-                 ) -> Record:
-    """The task's own fields plus how it ended (`run_fields`: what the agent reported)."""
+                 error: str | None, run_fields: RunFacts, log_file: str | None) -> Record:
+    """The task's own fields plus how it ended (`run_fields`: what the attempt reported)."""
     task, started_at = (ended.task, ended.started_at) if isinstance(ended, Attempt) \
         else (ended, None)
     started = parse_iso_or_none(started_at)
@@ -56,7 +55,7 @@ def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts
         "exitCode": None,
         "error": None if success else (error or outcome.value),
         "logFile": log_file,
-        **run_fields,
+        **run_fields.to_dict(),
     })
 
 
@@ -99,11 +98,12 @@ class Archive:
 
     def record_end(self, ended: Task | Attempt, outcome: Outcome, now: datetime,
                    error: str | None, attempts: int,
-                   fields: dict[str, Any] | None = None) -> Record:
+                   fields: RunFacts | None = None) -> Record:
         """Archive how a task ended, with its event and log line; returns the record."""
         log_path = self.layout.task_log(ended.id)
         log_file = str(log_path) if log_path.exists() else None
-        record = build_record(ended, outcome, now, attempts, error, fields or {}, log_file)
+        record = build_record(ended, outcome, now, attempts, error, fields or RunFacts(),
+                              log_file)
         return self.publish(record)
 
     def publish(self, record: Record) -> Record:

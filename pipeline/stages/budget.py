@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pipeline.domain.attempt import Attempt
+from pipeline.domain.attempt import Attempt, RunFacts
 from pipeline.domain.record import Record
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
@@ -35,11 +35,11 @@ def cost_of(record: Record) -> float:
     return float(total if total is not None else record.cost_usd or 0)
 
 
-def with_attempt_cost(entry: Attempt, fields: dict[str, Any]) -> Attempt:
-    """The running entry with this attempt's cost (`fields`: the agent's result) added to
-    the task's `totalCostUsd`."""
-    cost = fields.get("costUsd")
-    if not isinstance(cost, int | float) or isinstance(cost, bool):
+def with_attempt_cost(entry: Attempt, fields: RunFacts) -> Attempt:
+    """The running entry with this attempt's cost (what the agent reported) added to the
+    task's `totalCostUsd`."""
+    cost = fields.cost_usd
+    if cost is None:
         return entry
     spent = round(entry.task.spent() + cost, 6)
     return replace(entry, task=replace(entry.task, total_cost_usd=spent))

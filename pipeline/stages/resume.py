@@ -31,7 +31,7 @@ def carry(running: Attempt, verdict: Verdict, settings: Settings) -> dict[str, A
     if verdict.resume_failed:
         fields["resume_fallbacks"] = (task.resume_fallbacks or 0) + 1
         return fields
-    session = verdict.fields.get("sessionId") or running.session_id
+    session = verdict.fields.session_id or running.session_id
     reason = why_resume(verdict, settings)
     if settings.resume and session and reason and not capped(task, settings):
         fields.update(resume_session=session, resume_reason=reason)

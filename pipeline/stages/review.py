@@ -11,11 +11,10 @@ counted as a fallback to a fresh run.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from pipeline.agent.presets import one_line
 from pipeline.agent.verdict import Verdict
-from pipeline.domain.attempt import Attempt, AttemptEnd, VerifyOutcome
+from pipeline.domain.attempt import Attempt, AttemptEnd, RunFacts, VerifyOutcome
 from pipeline.domain.outcome import Outcome
 
 NO_CHANGES = ("no changes: the agent exited successfully but left no new commit and no "
@@ -26,9 +25,9 @@ NO_CHANGES_FEEDBACK = ("Your previous attempt ended without changing anything in
 
 
 def review(entry: Attempt, end: AttemptEnd, verdict: Verdict) -> Verdict:
-    fields = {**verdict.fields, **_session_fields(entry, verdict.fields)}
+    fields = _with_session(entry, verdict.fields)
     if end.git is not None:
-        fields["git"] = end.git
+        fields = dataclasses.replace(fields, git=end.git)
     verdict = dataclasses.replace(verdict, fields=fields)
     if verdict.outcome is not Outcome.SUCCESS:
         return verdict
@@ -40,7 +39,7 @@ def review(entry: Attempt, end: AttemptEnd, verdict: Verdict) -> Verdict:
     return verdict
 
 
-def _verify_failed(argv: tuple[str, ...], outcome: VerifyOutcome, fields: dict[str, Any]
+def _verify_failed(argv: tuple[str, ...], outcome: VerifyOutcome, fields: RunFacts
                    ) -> Verdict:
     how = "ran out of time" if outcome.timed_out else (
         "could not start" if outcome.exit_code is None else f"exited {outcome.exit_code}")
@@ -52,15 +51,17 @@ def _verify_failed(argv: tuple[str, ...], outcome: VerifyOutcome, fields: dict[s
     return Verdict(Outcome.ERROR, error, retryable=True, fields=fields, feedback=feedback)
 
 
-def _session_fields(entry: Attempt, fields: dict[str, Any]) -> dict[str, Any]:
-    """Run fields (JSON keys, as the agent's result gives them) for the session."""
+def _with_session(entry: Attempt, fields: RunFacts) -> RunFacts:
+    """The session the attempt ran under, also when the agent printed none; an answer from
+    another session than the one planned replaces it in `sessionIds` (a resume that fell
+    back to a fresh run is counted)."""
     planned = entry.session_id
-    actual = fields.get("sessionId") or planned
     if not planned:
-        return {}
-    extra: dict[str, Any] = {"sessionId": actual}
-    if actual != planned:
-        extra["sessionIds"] = [*(entry.task.session_ids or ())[:-1], actual]
-        if entry.task.resume_session:
-            extra["resumeFallbacks"] = (entry.task.resume_fallbacks or 0) + 1
-    return extra
+        return fields
+    actual = fields.session_id or planned
+    if actual == planned:
+        return dataclasses.replace(fields, session_id=actual)
+    fallbacks = (entry.task.resume_fallbacks or 0) + 1 if entry.task.resume_session \
+        else fields.resume_fallbacks
+    return dataclasses.replace(fields, session_id=actual, resume_fallbacks=fallbacks,
+                               session_ids=(*(entry.task.session_ids or ())[:-1], actual))

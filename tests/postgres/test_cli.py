@@ -10,6 +10,7 @@ from pgnodes import setup_root
 
 from pipeline.agent.verdict import Verdict
 from pipeline.domain import clock
+from pipeline.domain.attempt import RunFacts
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings_load import load_settings
 from pipeline.domain.task import Task
@@ -42,7 +43,7 @@ def test_status_lists_nodes_accounts_pauses_and_spend(tmp_path, pg_dsn):
         for task_id in ("done-one", "runs"):
             admit(conn, Task.from_dict({"id": task_id, "prompt": "p"}))
         first = claim(conn, "n1", "alice", 30, now)
-        settle(conn, first.token, Verdict(Outcome.SUCCESS, fields={"costUsd": 0.25}),
+        settle(conn, first.token, Verdict(Outcome.SUCCESS, fields=RunFacts(cost_usd=0.25)),
                settings, now)
         claim(conn, "n2", "bob", 30, now)
         _pause(conn, "alice", now.replace(year=now.year + 1), "usage limit")

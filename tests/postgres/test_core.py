@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.agent.usage_limit import UsageLimit
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.attempt import RunFacts
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.domain.task import Task
@@ -71,7 +72,7 @@ def test_claim_run_and_one_result(conn):
     assert admit(conn, task("a")) is Admitted.RUNNING
     held, cancels = renew(conn, [first.token], 30)
     assert held == {first.token} and cancels == set()
-    done = settle(conn, first.token, Verdict(Outcome.SUCCESS, fields={"costUsd": 0.5}),
+    done = settle(conn, first.token, Verdict(Outcome.SUCCESS, fields=RunFacts(cost_usd=0.5)),
                   SETTINGS, NOW)
     assert done is Settled.CLOSED
     assert results(conn)["a"]["status"] == "success"
@@ -88,10 +89,10 @@ def test_a_reaped_lease_fences_its_late_result(conn):
     assert renew(conn, [frozen.token], 30) == (set(), set())
     other = claim(conn, "n2", "bob", 30, NOW)
     assert other.entry.number == 2  # the interruption counted
-    late = settle(conn, frozen.token, Verdict(Outcome.SUCCESS, fields={"result": "late"}),
+    late = settle(conn, frozen.token, Verdict(Outcome.SUCCESS, fields=RunFacts(result="late")),
                   SETTINGS, NOW)
     assert late is Settled.FENCED
-    assert settle(conn, other.token, Verdict(Outcome.SUCCESS, fields={"result": "mine"}),
+    assert settle(conn, other.token, Verdict(Outcome.SUCCESS, fields=RunFacts(result="mine")),
                   SETTINGS, NOW) is Settled.CLOSED
     record = results(conn)["a"]
     assert record["result"] == "mine" and record["node"] == "n2" and record["attempts"] == 2
@@ -246,7 +247,7 @@ def test_unknown_fields_ride_through_the_database_untouched(conn):
     assert {k: row[k] for k in odd} == odd and row["attempts"] == 1
     assert "node" not in row and "account" not in row and "startedAt" not in row
     held = claim(conn, "n2", "bob", 30, NOW)
-    settle(conn, held.token, Verdict(Outcome.SUCCESS, fields={"costUsd": 0.5}), SETTINGS, NOW)
+    settle(conn, held.token, Verdict(Outcome.SUCCESS, fields=RunFacts(cost_usd=0.5)), SETTINGS, NOW)
     record = results(conn)["a"]
     assert {k: record[k] for k in odd} == odd
     assert (record["node"], record["account"], record["attempts"], record["costUsd"]) == \

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from pipeline.agent.verdict import Verdict
+from pipeline.domain.attempt import RunFacts
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
 from pipeline.stages.budget import Caps, startable, stop_for, with_attempt_cost
@@ -14,10 +15,10 @@ FAILED = Verdict(Outcome.ERROR, "it went wrong", retryable=True)
 
 
 def test_attempt_costs_add_up() -> None:
-    entry = with_attempt_cost(attempt(), {"costUsd": 0.25})
-    entry = with_attempt_cost(entry, {"costUsd": 0.5})
+    entry = with_attempt_cost(attempt(), RunFacts(cost_usd=0.25))
+    entry = with_attempt_cost(entry, RunFacts(cost_usd=0.5))
     assert entry.to_dict()["totalCostUsd"] == 0.75
-    assert with_attempt_cost(entry, {}) is entry  # no cost reported: unchanged
+    assert with_attempt_cost(entry, RunFacts()) is entry  # no cost reported: unchanged
 
 
 def test_a_task_over_its_cap_is_not_retried() -> None:

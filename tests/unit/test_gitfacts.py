@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.agent.verdict import Verdict
-from pipeline.domain.attempt import AttemptEnd, VerifyOutcome
+from pipeline.domain.attempt import AttemptEnd, RunFacts, VerifyOutcome
 from pipeline.domain.outcome import Outcome
 from pipeline.execution import gitfacts
 from pipeline.stages.review import review
@@ -87,7 +87,7 @@ def test_review_turns_a_success_without_changes_into_a_failure():
     end = AttemptEnd(0, False, None, "", git=GIT, changed=False)
     verdict = review(entry, end, Verdict(Outcome.SUCCESS))
     assert verdict.outcome is Outcome.ERROR and verdict.error.startswith("no changes")
-    assert verdict.retryable and verdict.feedback and verdict.fields["git"] == GIT
+    assert verdict.retryable and verdict.feedback and verdict.fields.git == GIT
     assert review(attempt(expectChanges=False), end, Verdict(Outcome.SUCCESS)).outcome \
         is Outcome.SUCCESS
     changed = AttemptEnd(0, False, None, "", git=GIT, changed=True)
@@ -107,8 +107,8 @@ def test_review_of_a_failed_verify_carries_its_output_tail():
 def test_review_keeps_the_session_and_notes_a_fresh_answer_to_a_resume():
     entry = attempt(sessionId="s-1", sessionIds=["s-1", "s-1"], resumeSession="s-1")
     kept = review(entry, AttemptEnd(None, False, None, ""), Verdict(Outcome.INTERRUPTED))
-    assert kept.fields["sessionId"] == "s-1"
+    assert kept.fields.session_id == "s-1"
     other = review(entry, AttemptEnd(0, False, None, ""),
-                   Verdict(Outcome.SUCCESS, fields={"sessionId": "s-2"}))
-    assert other.fields["sessionIds"] == ["s-1", "s-2"]
-    assert other.fields["resumeFallbacks"] == 1
+                   Verdict(Outcome.SUCCESS, fields=RunFacts(session_id="s-2")))
+    assert other.fields.to_dict()["sessionIds"] == ["s-1", "s-2"]
+    assert other.fields.resume_fallbacks == 1

@@ -20,7 +20,7 @@ def end(code, out="", timed_out=False, stop=None):
 
 def test_success_needs_exit_zero_and_a_result():
     verdict = judge(end(0, output()), NOW)
-    assert verdict.outcome is Outcome.SUCCESS and verdict.fields["costUsd"] == 0.1
+    assert verdict.outcome is Outcome.SUCCESS and verdict.fields.cost_usd == 0.1
 
 
 def test_exit_zero_without_result_is_a_retryable_failure():

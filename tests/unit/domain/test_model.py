@@ -91,3 +91,13 @@ def test_the_report_fields_account_and_kind_round_trip():
 def test_a_prompt_that_is_odd_or_missing_comes_back_as_it_was(raw):
     """An invalid entry is archived with what it held: never a made-up "prompt": ""."""
     assert Task.from_dict(raw).to_dict() == raw
+
+
+def test_what_an_attempt_reported_round_trips_into_its_record():
+    from pipeline.domain.attempt import RunFacts
+
+    raw = {"result": "done", "costUsd": 0.5, "numTurns": "three", "git": {"commits": 2},
+           "streamDenials": 1, "exitCode": 0, "somethingNew": [1]}
+    facts = RunFacts.from_dict(raw)
+    assert facts.cost_usd == 0.5 and facts.num_turns is None and facts.git == {"commits": 2}
+    assert facts.to_dict() == raw
