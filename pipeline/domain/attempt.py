@@ -83,8 +83,7 @@ class RunFacts:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RunFacts:
-        values, extra = f.split(cls, raw)
-        return cls(**values, extra=extra)
+        return f.build(cls, raw)
 
     def to_dict(self) -> dict[str, Any]:
         return f.dump_with(self, self.extra)

@@ -57,6 +57,12 @@ def split(cls: type, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return values, rest
 
 
+def build(cls: type[T], raw: Mapping[str, Any]) -> T:
+    """A value of `cls` (a class with an `extra` field) from its JSON object."""
+    values, extra = split(cls, raw)
+    return cls(**values, extra=extra)
+
+
 def dump(value: object) -> dict[str, Any]:
     """The keyed fields that are set (not None), as JSON keys and values."""
     out: dict[str, Any] = {}

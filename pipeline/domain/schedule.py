@@ -69,8 +69,7 @@ class Schedule:
         checks say what is wrong with it)."""
         if not isinstance(raw, dict):
             raise NotASchedule(f"not a schedule: {str(raw)[:80]}")
-        values, extra = f.split(cls, raw)
-        return cls(**values, extra=extra)
+        return f.build(cls, raw)
 
     def to_dict(self) -> dict[str, Any]:
         return f.dump_with(self, self.extra)

@@ -92,8 +92,7 @@ class Task:
         but its record may still be read)."""
         if not isinstance(raw, dict) or not valid_id(raw.get("id")):
             raise NotATask(f"not a task: {str(raw)[:80]}")
-        values, extra = f.split(cls, raw)
-        return cls(**values, extra=extra)
+        return f.build(cls, raw)
 
     def to_dict(self) -> dict[str, Any]:
         return f.dump_with(self, self.extra)
