@@ -31,8 +31,9 @@ from pipeline.log_once import Repeats
 from pipeline.notify.hub import NotifyHub
 from pipeline.storage import jsonfile
 from pipeline.storage.events import EventKind, EventLog
-from pipeline.storage.jsonfile import read_lines, signature
+from pipeline.storage.jsonfile import read_lines
 from pipeline.storage.layout import Layout
+from pipeline.storage.state import StateFile
 
 EXIT_OK = 0
 EXIT_ALREADY_RUNNING = 1
@@ -50,6 +51,7 @@ class Daemon:
         self.reloader = Reloader(reload)
         self.signals: queue.Queue[Signal] = queue.Queue()
         self.events = EventLog(layout.events, clock.now, settings.hooks, settings.hook_timeout)
+        self.state = StateFile(layout)  # state.json: the process's own marks (pid, stop)
         self.pipeline_loop = _loop_class(settings)(layout, settings, self.signals.put,
                                                    events=self.events)
         self.instance_lock = InstanceLock(layout.tasks)
@@ -75,7 +77,7 @@ class Daemon:
             self.instance_lock.release()
 
     def _serve_locked(self) -> int:
-        self.notify.start(self.pipeline_loop.queue.state.read())
+        self.notify.start(self.state.read())
         self.late_watch = LateWatch(self.layout, clock.now(), self.events)
         self.events.listen(self.late_watch.on_event)
         procgroup.become_subreaper()  # the agent's orphans stay ours to end (Linux)
@@ -112,11 +114,7 @@ class Daemon:
     def _is_own_write(self, path: str | None) -> bool:
         """Our own writes of queue.json and state.json are not news (a CLI's `resume`
         writing state.json is: it wakes the loop at once)."""
-        for own in (self.pipeline_loop.queue.file, self.pipeline_loop.queue.state.file):
-            if path == str(own.path):
-                current = signature(own.path)  # None: gone, or no file - news either way
-                return current is not None and own.written == current
-        return False
+        return self.pipeline_loop.wrote_last(path)
 
     # ----- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
@@ -188,8 +186,7 @@ class Daemon:
         of each heartbeat interval."""
         if first or now >= self.next_heartbeat:
             if first:
-                heartbeat.beat(self.layout, self.pipeline_loop.queue.state, now, self._last_tick(),
-                               first=True)
+                heartbeat.beat(self.layout, self.state, now, self._last_tick(), first=True)
                 self.beats.start()
             self.metrics.send(self.pipeline_loop.metrics())
             self.next_heartbeat = now + timedelta(seconds=self.settings.poll_interval)
@@ -238,7 +235,7 @@ class Daemon:
                 self._guarded(self.pipeline_loop.note, self.signals.get(timeout=0.1))
             self._guarded(self.pipeline_loop.tick)
         self.beats.stop()
-        self.pipeline_loop.queue.state.update(pid=None, stoppedAt=iso(clock.now()))
+        self.state.update(pid=None, stoppedAt=iso(clock.now()))
         self.events.emit(EventKind.DAEMON_STOP, pid=os.getpid(), reason=reason,
                          maxRssMb=_max_rss_mb())
         logger.info("stopped")

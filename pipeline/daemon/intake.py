@@ -34,12 +34,16 @@ class Intake:
         self.scheduler = Scheduler(layout, self.queue, catch_up_grace=max(
             60.0, 3 * settings.poll_interval), events=events)
         self.repeats = Repeats()  # each lasting problem is logged once
-        self.entry: Attempt | None = None  # the running task (the slot's, in Loop)
         self.validated: sweep.Known = {}  # queue entries found valid, by id (sweep.py)
         self.closed_inbox: set[str] = set()
         self.queue_seen: tuple[Any, list[Any]] = (None, [])  # (signature, entries)
         self.swept: tuple[list[Any] | None, list[Task]] = (None, [])  # (entries, their tasks)
         self.level: Level | None = None
+
+    @property
+    def entry(self) -> Attempt | None:
+        """The running task's entry: none here; Loop's slot holds one."""
+        return None
 
     def _readable_queue(self) -> list[Any] | None:
         """queue.json's entries, parsed again only when the file changed (a tick looks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,13 +31,24 @@ from pipeline.stages import cancel, review, run
 from pipeline.stages.budget import BudgetGate
 from pipeline.stages.settle import Settler
 from pipeline.storage.events import EventKind, EventLog
-from pipeline.storage.jsonfile import CorruptFile, JsonFile
+from pipeline.storage.jsonfile import CorruptFile, JsonFile, signature
 from pipeline.storage.layout import Layout
 
 INTERRUPT_SETTLE = 1.0  # seconds to wait for our own stop signal after an agent died oddly
 
 
 ProcessFactory = Callable[..., AgentProcess]  # (launch, on_end=, on_progress=) -> AgentProcess
+
+
+@dataclass
+class Slot:
+    """The attempt in the single slot, from the running.json write that names it until its
+    end is recorded and running.json cleared."""
+    entry: Attempt
+    process: AgentProcess | None = None  # None: not started (preflight, a recovered entry)
+    deferred_end: tuple[AttemptEnd, datetime] | None = None  # an odd end, judged a bit later
+    verdict: Verdict | None = None  # its end, decided; recorded once settled and cleared
+    settled: bool = False  # the queue or archive holds the end; running.json not yet cleared
 
 class Loop(Intake):
     """The single slot's state machine on top of the intake: start, finish, cancel."""
@@ -50,10 +62,7 @@ class Loop(Intake):
         self.budget_gate = BudgetGate(layout, settings, events)
         self.running_file = JsonFile(layout.running)
         self.env = build_env(settings, root=layout.root)
-        self.execution: AgentProcess | None = None
-        self.unfinished: Verdict | None = None  # the running task's end, not yet recorded
-        self.deferred_end: tuple[AttemptEnd, datetime] | None = None
-        self.settled = False  # the running task's end is recorded; running.json not cleared
+        self.slot: Slot | None = None
         self.stopping = False
         self.agent_problem: str | None = "unknown"
         self.cancels = CancelRequests(layout, self.queue, self.archive, self.repeats)
@@ -69,35 +78,36 @@ class Loop(Intake):
                 self.closed_inbox.discard(signal.path)
         elif signal.kind == SignalKind.FINISHED:
             self._on_end(signal.payload, now)
-        elif signal.kind == SignalKind.PROGRESS and self.entry and self.execution:
+        elif signal.kind == SignalKind.PROGRESS and self.slot and self.slot.process:
             progress = signal.payload
-            self.entry = dataclasses.replace(self.entry, last_activity_at=progress.at,
-                                             num_turns=progress.turns)
-            self.running_file.save(self.entry.to_dict())
+            self.slot.entry = dataclasses.replace(self.slot.entry, last_activity_at=progress.at,
+                                                  num_turns=progress.turns)
+            self.running_file.save(self.slot.entry.to_dict())
 
     def _on_end(self, end: AttemptEnd, now: datetime) -> None:
         """An agent that died by a signal or exited 0 silently may be PM2 stopping us:
         wait a moment for our own stop signal before judging the attempt."""
         if self.stopping and end.stop_reason is None:
             end = dataclasses.replace(end, stop_reason=StopReason.SHUTDOWN)
+        assert self.slot is not None
         if end.stop_reason is None and looks_interrupted(end, speaks_claude_json(self.settings)):
-            self.deferred_end = (end, now + timedelta(seconds=INTERRUPT_SETTLE))
+            self.slot.deferred_end = (end, now + timedelta(seconds=INTERRUPT_SETTLE))
             return
         self._finish_attempt(end, now)
 
     def _finish_attempt(self, end: AttemptEnd, now: datetime) -> None:
-        self.deferred_end = None
+        assert self.slot is not None
+        self.slot.deferred_end = None
         verdict = judge(end, now, self.settings.fail_on_permission_denials,
                         speaks_claude_json(self.settings))
-        assert self.entry is not None
-        self._complete(review.review(self.entry, end, verdict), now)
+        self._complete(review.review(self.slot.entry, end, verdict), now)
 
     # ----- the tick ------------------------------------------------------------------
     def tick(self, now: datetime) -> datetime | None:
         """Do what is due; return when to run again (None: only on a signal)."""
         wakes: list[datetime | None] = [self._settle_deferred(now)]
-        if self.unfinished:
-            self._complete(self.unfinished, now)
+        if self.slot and self.slot.verdict:
+            self._complete(self.slot.verdict, now)
         self._handle_cancels(now)
         if self._readable_queue() is not None:
             wakes.append(self._admit_inbox(now))
@@ -109,15 +119,15 @@ class Loop(Intake):
             # fresh copies are validated before they can start (unchanged entries: not again)
             queued = self._sweep(self._readable_queue() or [], now)
             wakes += self._maybe_start(queued, now)
-        if self.unfinished:
-            wakes.append(now + timedelta(seconds=1))
+        if self.slot and self.slot.verdict:
+            wakes.append(now + timedelta(seconds=1))  # its end could not be recorded yet
         self.ticked_at = now
         return min((w for w in wakes if w), default=None)
 
     def _settle_deferred(self, now: datetime) -> datetime | None:
-        if not self.deferred_end:
+        if not self.slot or not self.slot.deferred_end:
             return None
-        end, deadline = self.deferred_end
+        end, deadline = self.slot.deferred_end
         if self.stopping:
             self._finish_attempt(dataclasses.replace(end, stop_reason=StopReason.SHUTDOWN), now)
         elif now >= deadline:
@@ -128,7 +138,7 @@ class Loop(Intake):
 
     # ----- start ---------------------------------------------------------------------
     def _maybe_start(self, queued: list[Task], now: datetime) -> list[datetime | None]:
-        if self.execution or self.unfinished or self.deferred_end or self.stopping:
+        if self.slot or self.stopping:
             return []
         paused = self._pause_end(now)
         if paused:
@@ -162,7 +172,7 @@ class Loop(Intake):
         if self.queue.remove(task.id, now) is None:
             self.running_file.save({})
             return
-        self.entry = entry
+        self.slot = slot = Slot(entry)
         log = logger.bind(task=entry.id)
         problem = preflight(entry.task, self.settings, self.env)
         if problem:
@@ -182,10 +192,10 @@ class Loop(Intake):
                             if isinstance(error, FileNotFoundError) else None)
             return
         self.note_agent(None)
-        self.execution = execution
+        slot.process = execution
         entry = dataclasses.replace(run.git_baseline(entry, execution.git_before), pid=pid,
                                     pid_start_ticks=procgroup.start_ticks(pid))
-        self.entry = entry
+        slot.entry = entry
         # not fsynced: after a power cut the attempt marker finds the agent without it
         self.running_file.save(entry.to_dict(), durable=False)
         log.info("started attempt {} (pid {}) - {}", entry.number, pid,
@@ -202,13 +212,14 @@ class Loop(Intake):
     # ----- finish --------------------------------------------------------------------
     def _complete(self, verdict: Verdict, now: datetime) -> None:
         """Requeue or archive the running task; kept pending if the write fails."""
-        entry = self.entry
-        assert entry is not None
-        self.unfinished = verdict
+        slot = self.slot
+        assert slot is not None
+        entry = slot.entry
+        slot.verdict = verdict
         try:
-            if not self.settled:  # a retry after a failed clear does not settle twice
+            if not slot.settled:  # a retry after a failed clear does not settle twice
                 self.settler.settle(entry, verdict, now)
-                self.settled = True
+                slot.settled = True
             # not fsynced: if a crash brings the entry back, the archive or the queue
             # already holds the task and recovery only clears it (ALREADY_DONE)
             self.running_file.save({}, durable=False)
@@ -217,15 +228,14 @@ class Loop(Intake):
                              f"({error}); will retry", logger.bind(task=entry.id).error)
             return
         self.repeats.clear("complete")
-        self.settled = False
         cancel.clear_request(self.layout, entry.id)
-        self.unfinished = None
-        self.execution = None
-        self.entry = None
+        self.slot = None
 
     # ----- cancel and stop -----------------------------------------------------------
     def _handle_cancels(self, now: datetime) -> None:
-        self.cancels.handle(self.entry.id if self.entry else None, self.execution, now)
+        slot = self.slot
+        self.cancels.handle(slot.entry.id if slot else None, slot.process if slot else None,
+                            now)
 
     def recover(self, entry: Attempt, decision: Disposition, finished: Verdict | None,
                 now: datetime) -> None:
@@ -233,7 +243,7 @@ class Loop(Intake):
         if decision is Disposition.ALREADY_DONE:
             self.running_file.save({})
             return
-        self.entry = entry
+        self.slot = Slot(entry)
         if decision is Disposition.FINISHED and finished:
             self._complete(finished, now)
         elif decision is Disposition.CANCELLED:
@@ -244,8 +254,8 @@ class Loop(Intake):
 
     def begin_stop(self) -> None:
         self.stopping = True
-        if self.execution:
-            self.execution.stop(StopReason.SHUTDOWN)
+        if self.slot and self.slot.process:
+            self.slot.process.stop(StopReason.SHUTDOWN)
 
     def metrics(self) -> dict[str, Any]:
         """What `pm2 monit` shows beside CPU and memory."""
@@ -255,5 +265,19 @@ class Loop(Intake):
                 "paused": "yes" if self.queue.state.paused_until() else "no"}
 
     @property
+    def entry(self) -> Attempt | None:
+        """The running task's entry (running.json), if the slot holds one."""
+        return self.slot.entry if self.slot else None
+
+    @property
     def busy(self) -> bool:
-        return self.entry is not None
+        return self.slot is not None
+
+    def wrote_last(self, path: str | None) -> bool:
+        """Whether queue.json or state.json at `path` is as this loop last wrote it (its
+        own write is no news to the watcher)."""
+        for own in (self.queue.file, self.queue.state.file):
+            if path == str(own.path):
+                current = signature(own.path)  # None: gone, or no file - news either way
+                return current is not None and own.written == current
+        return False

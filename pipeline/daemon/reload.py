@@ -21,7 +21,7 @@ class Reloader:
 
     def due(self, loop: Any) -> bool:  # noqa: ANN401 - the daemon's Loop
         """A reload was asked for and nothing runs or waits to be recorded."""
-        return self.wanted and not loop.busy and not loop.deferred_end
+        return self.wanted and not loop.busy
 
     def load(self) -> Settings | None:
         self.wanted = False

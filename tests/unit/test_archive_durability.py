@@ -97,13 +97,13 @@ def test_a_crash_between_history_and_list_is_completed_at_start(archive, monkeyp
 
 def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeypatch):
     from pipeline.agent.verdict import Verdict
-    from pipeline.daemon.loop import Loop
+    from pipeline.daemon.loop import Loop, Slot
 
     layout = Layout(tmp_path)
     layout.ensure()
     runner = Loop(layout, Settings(), lambda _signal: None,
                   events=EventLog(layout.events, lambda: NOW))
-    runner.entry = TASK
+    runner.slot = Slot(TASK)
     real_save, failures = runner.running_file.save, [OSError(28, "No space left")]
 
     def flaky_save(data, **options):
@@ -113,8 +113,8 @@ def test_a_failed_clear_of_running_json_does_not_archive_twice(tmp_path, monkeyp
 
     monkeypatch.setattr(runner.running_file, "save", flaky_save)
     runner._complete(Verdict(Outcome.SUCCESS), NOW)
-    assert runner.unfinished is not None  # kept: retried on the next tick
-    runner._complete(runner.unfinished, NOW)
+    assert runner.slot.verdict is not None  # kept: retried on the next tick
+    runner._complete(runner.slot.verdict, NOW)
 
     assert runner.entry is None
     assert [r["id"] for r in runner.archive.completed.items()] == ["t1"]

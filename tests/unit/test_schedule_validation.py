@@ -73,7 +73,7 @@ def test_a_copy_is_validated_before_it_can_start(tmp_path: Path,
     runner = Loop(layout, Settings(allow_auto_approve=False), post=lambda signal: None,
                   events=EventLog(layout.events, lambda: NOW))
     runner.tick(NOW + timedelta(seconds=1))
-    assert runner.execution is None and runner.entry is None
+    assert runner.slot is None and runner.entry is None
     [record] = JsonFile(layout.failed, "list").items()
     assert record["scheduledId"] == "coach" and record["outcome"] == "invalid"
     assert "allow_auto_approve" in record["error"]
