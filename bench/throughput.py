@@ -74,7 +74,7 @@ def pickups(root: Path, count: int) -> list[float]:
     for n in range(count):
         task_id = f"pick-{n}"
         dropped = drop(root, task_id)
-        wait_for(lambda: count_completed(root) >= n + 1)
+        wait_for(lambda n=n: count_completed(root) >= n + 1)
         latencies.append((started_at(root, task_id) - dropped) * 1000)
     return latencies
 
