@@ -159,24 +159,30 @@ def admit_fields(raw: Mapping[str, Any], now: datetime) -> Task:
     return Task.from_dict(admitted)
 
 
-# keys that describe one run (the running entry's, a record's), never the task's own: a value
-# of one in a task's `extra` (a null, an odd type) is dropped when it is queued or archived
+# keys that describe one run (the running entry's, a record's), never the task's own, and the
+# task's notes that steer only its next attempt: a value of one left in a task's `extra` (a
+# null, an odd type) is dropped with them
 RUN_KEYS = frozenset({
     "status", "outcome", "startedAt", "completedAt", "failedAt", "durationMs", "exitCode",
     "error", "result", "costUsd", "sessionId", "numTurns", "logFile", "permissionDenials",
     "deniedTools", "subtype", "attempt", "pid", "pidStartTicks", "attemptId", "lastActivityAt",
 })
+NEXT_ATTEMPT_NOTES = frozenset({"notBefore", "lastError", "resumeSession", "resumeReason",
+                                "resumeFeedback", "gitBaseline"})
 
 
-def without_run_keys(task: Task) -> Task:
-    return replace(task, extra={k: v for k, v in task.extra.items() if k not in RUN_KEYS})
+def without_notes(task: Task) -> Task:
+    """The task without what steered its last attempt or was left by it: what a record
+    shows of it, and where a requeued task starts from."""
+    dropped = RUN_KEYS | NEXT_ATTEMPT_NOTES
+    return replace(task, not_before=None, last_error=None, resume_session=None,
+                   resume_reason=None, resume_feedback=None, git_baseline=None,
+                   extra={k: v for k, v in task.extra.items() if k not in dropped})
 
 
 def fresh(task: Task) -> Task:
     """The task as `retry ID` queues it again: no notes of earlier attempts."""
-    return replace(without_run_keys(task), attempts=0, not_before=None, last_error=None,
-                   total_cost_usd=None, resume_session=None, resume_reason=None,
-                   resume_feedback=None, git_baseline=None)
+    return replace(without_notes(task), attempts=0, total_cost_usd=None)
 
 
 W = TypeVar("W", bound="WithTask")

@@ -7,7 +7,6 @@ written), then the append-only history line, which is never trimmed.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,24 +15,12 @@ from pipeline.domain.clock import iso, parse_iso_or_none
 from pipeline.domain.outcome import Outcome, Status
 from pipeline.domain.record import Record, records_in
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Task, without_run_keys
+from pipeline.domain.task import Task, without_notes
 from pipeline.log import logger
 from pipeline.storage.events import EventKind, EventLog
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
 from pipeline.storage.pending import PendingRecords
-
-# the task's notes that steer its next attempt only: not part of its record
-NEXT_ATTEMPT_NOTES = frozenset({"notBefore", "lastError", "resumeSession", "resumeReason",
-                                "resumeFeedback", "gitBaseline"})
-
-
-def task_part(task: Task) -> Task:
-    """The task as its record shows it: no run keys, no notes for a next attempt."""
-    extra = {k: v for k, v in without_run_keys(task).extra.items()
-             if k not in NEXT_ATTEMPT_NOTES}
-    return replace(task, not_before=None, last_error=None, resume_session=None,
-                   resume_reason=None, resume_feedback=None, git_baseline=None, extra=extra)
 
 
 def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts: int,
@@ -45,7 +32,7 @@ def build_record(ended: Task | Attempt, outcome: Outcome, at: datetime, attempts
     success = outcome is Outcome.SUCCESS
     ended_key = "completedAt" if success else "failedAt"
     return Record.from_dict({
-        **task_part(task).to_dict(),
+        **without_notes(task).to_dict(),
         "status": Status.of(outcome).value,
         "outcome": outcome.value,
         "attempts": attempts,

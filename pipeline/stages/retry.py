@@ -11,7 +11,7 @@ from pipeline.domain.attempt import Attempt
 from pipeline.domain.clock import iso
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Task, without_run_keys
+from pipeline.domain.task import Task, without_notes
 from pipeline.stages.resume import carry
 
 MAX_BACKOFF = 86_400.0  # seconds: a retry never waits longer than a day
@@ -65,8 +65,7 @@ def over_budget(running: Attempt, settings: Settings) -> str | None:
 
 def _requeue(running: Attempt, verdict: Verdict, settings: Settings, attempts: int,
              not_before: datetime | None) -> Requeue:
-    task = replace(without_run_keys(running.task), attempts=attempts,
+    task = replace(without_notes(running.task), attempts=attempts,
                    not_before=iso(not_before) if not_before else None,
-                   last_error=verdict.error or None, resume_session=None, resume_reason=None,
-                   resume_feedback=None)
+                   last_error=verdict.error or None)
     return Requeue(replace(task, **carry(running, verdict, settings)))
