@@ -7,7 +7,7 @@ before the queue is written: never lost), and the rest are the queued tasks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from pipeline.domain import limits
 from pipeline.domain.clock import iso
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Task, new_id, valid_id
+from pipeline.domain.task import Task, new_id, salvaged_task
 from pipeline.domain.validation import FieldError, validate
 from pipeline.stages.archive import Archive
 from pipeline.storage.queue import TaskQueue
@@ -65,10 +65,10 @@ def _admit_entry(entry: Any, index: int, settings: Settings, now: datetime,  # n
     if not errors and raw.get("id") in seen:
         errors = [FieldError(index, "id", f"duplicate of a queued task: {raw['id']}")]
     if errors:
-        raw = limits.flatten_deep(raw)  # its record can always be written
-        if not valid_id(raw.get("id")) or raw.get("id") in seen:
-            raw["id"] = new_id(now)
-        split.invalid.append((Task.from_dict(raw), errors))
+        task = salvaged_task(limits.flatten_deep(raw), now)  # its record can be written
+        if task.id in seen:
+            task = replace(task, id=new_id(now))
+        split.invalid.append((task, errors))
         return None
     if not raw.get("id"):
         raw["id"] = new_id(now)
