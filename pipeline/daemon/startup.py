@@ -3,15 +3,18 @@ in running.json - intact or damaged) is settled before the first tick."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from pipeline.daemon import recovery
 from pipeline.daemon.loop import Loop
 from pipeline.domain.attempt import Attempt
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import NotATask, Task, new_id, valid_id
+from pipeline.domain.task import NotATask, Task, valid_id
 from pipeline.log import logger
 from pipeline.stages.run import attempt_marker
 from pipeline.storage.jsonfile import CorruptFile
@@ -45,16 +48,19 @@ class StartupRecovery:
 
     def _archive_unusable_id(self, entry: dict[str, Any], now: datetime) -> None:
         """running.json names a task by an id no task may have: its agent, if any, is ended
-        and the task archived as `invalid` under a generated id (as the sweep does with such
-        a queue entry), its prompt and fields kept - never silently dropped."""
+        and the task archived as `invalid` under an id derived from the entry (so a crash
+        before running.json is cleared does not archive it twice), its prompt and fields
+        kept - never silently dropped."""
         reason = f"running.json named the unusable task id {entry['id']!r}"
-        attempt = Attempt.from_dict({**entry, "id": new_id(now)})
+        digest = hashlib.sha256(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        attempt = Attempt.from_dict({**entry, "id": f"running-{digest[:16]}"})
         recovery.end_leftover_group(attempt, self.settings.kill_grace)
         recovery.end_marked(attempt, self.settings.kill_grace)
         logger.bind(task=attempt.id).error("{}; archived as invalid", reason)
         try:
-            self.loop.archive.record_end(attempt, Outcome.INVALID, now, reason,
-                                         attempts=attempt.task.attempts_made)
+            if not self.loop.archive.holds_run(attempt.id, attempt.started_at, now):
+                self.loop.archive.record_end(attempt, Outcome.INVALID, now, reason,
+                                             attempts=attempt.task.attempts_made)
             self.loop.running_file.save({})
         except (CorruptFile, OSError) as problem:
             logger.error("cannot archive {} now: {}", attempt.id, problem)

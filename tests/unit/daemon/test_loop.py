@@ -230,10 +230,13 @@ def test_a_running_entry_with_an_unusable_id_is_archived_not_dropped(tmp_path):
     from pipeline.daemon.startup import recover_at_start
 
     loop = LoopUnderTest(tmp_path)
-    write_atomic(loop.layout.running, dumps({"id": "nightly report", "prompt": "hello",
-                                             "attempt": 1, "startedAt": "2026-11-25T11:00:00Z"}))
+    entry = dumps({"id": "nightly report", "prompt": "hello", "attempt": 1,
+                   "startedAt": "2026-11-25T11:00:00Z"})
+    write_atomic(loop.layout.running, entry)
     recover_at_start(loop.layout, loop.loop_, loop.loop_.settings, T0)
-    [record] = JsonFile(loop.layout.failed, "list").items()
+    write_atomic(loop.layout.running, entry)  # as a crash before the clear would leave it
+    recover_at_start(loop.layout, loop.loop_, loop.loop_.settings, T0)
+    [record] = JsonFile(loop.layout.failed, "list").items()  # archived once
     assert record["outcome"] == "invalid" and record["prompt"] == "hello"
     assert "nightly report" in record["error"] and record["id"] != "nightly report"
     assert JsonFile(loop.layout.running).load() == {}
