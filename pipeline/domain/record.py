@@ -56,7 +56,8 @@ class Record(WithTask):
         return self.completed_at or self.failed_at
 
     def ended(self) -> datetime | None:
-        return parse_iso_or_none(self.ended_at)
+        """When it became terminal: `completedAt`, else `failedAt` (each read as a time)."""
+        return parse_iso_or_none(self.completed_at) or parse_iso_or_none(self.failed_at)
 
     def same_run(self, task_id: str, started_at: str | None) -> bool:
         return self.id == task_id and self.started_at == started_at

@@ -22,8 +22,8 @@ from pipeline.report.data import (
     EventLog,
     Window,
     day_window,
+    in_window,
     load_records,
-    records_in,
 )
 from pipeline.report.events import (
     Span,
@@ -119,7 +119,7 @@ def _sections(inputs: _Inputs, day: date) -> dict[str, Any]:
     """Every figure of one day (all but the comparison)."""
     tz = inputs.tz
     window = day_window(day, inputs.now, tz)
-    records = records_in(inputs.records.get(day, []), window)
+    records = in_window(inputs.records.get(day, []), window)
     day_events = inputs.events.between(window.start, window.end)
     retry_ids = {str(e.data.get("id")) for e in day_events if e.name == "task_retry"}
     beats = _around(inputs.heartbeats, window)

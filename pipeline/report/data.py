@@ -50,11 +50,7 @@ def local_date(moment: datetime, tz: tzinfo | None) -> date:
 
 def record_end(record: Record) -> datetime | None:
     """When a record became terminal (startedAt as a last resort)."""
-    for text in (record.completed_at, record.failed_at, record.started_at):
-        moment = parse_iso_or_none(text)
-        if moment is not None:
-            return moment
-    return None
+    return record.ended() or parse_iso_or_none(record.started_at)
 
 
 def load_records(layout: Layout, first: date, last: date,
@@ -77,7 +73,7 @@ def load_records(layout: Layout, first: date, last: date,
     return by_day
 
 
-def records_in(records: list[Record], window: Window) -> list[Record]:
+def in_window(records: list[Record], window: Window) -> list[Record]:
     """The records that ended inside the window (today: before `now`)."""
     kept = []
     for record in records:
