@@ -62,7 +62,7 @@ class AttemptEnd:
     verify: VerifyOutcome | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)  # no slots: fields.build reads defaults off the class
 class RunFacts:
     """What one attempt reported about itself - the agent's result (Claude Code's JSON, or
     the last lines of another agent), its exit code, denials, session and the workspace's

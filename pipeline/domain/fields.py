@@ -58,9 +58,17 @@ def split(cls: type, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def build(cls: type[T], raw: Mapping[str, Any]) -> T:
-    """A value of `cls` (a class with an `extra` field) from its JSON object."""
+    """A value of `cls` from its JSON object. `cls` is a frozen dataclass without slots
+    whose only field without a plain default is `extra`: only the fields the object holds
+    are set, the others read the class's defaults. A frozen `__init__` sets all ~40 fields
+    of a Task one by one (5 us a task); this way a CLI reading 10,000 queued tasks does
+    not pay 50 ms for it."""
     values, extra = split(cls, raw)
-    return cls(**values, extra=extra)
+    value = object.__new__(cls)
+    for name, item in values.items():
+        object.__setattr__(value, name, item)
+    object.__setattr__(value, "extra", extra)
+    return value
 
 
 def dump(value: object) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def _anything(_value: object) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)  # no slots: fields.build reads defaults off the class
 class Schedule:
     id: str | None = key("id", f.is_str)
     name: str | None = key("name", f.is_str)

@@ -42,7 +42,7 @@ class NotATask(ValueError):
     """A JSON value without a usable `id`: it cannot be a Task."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)  # no slots: fields.build reads defaults off the class
 class Task:
     id: str = key("id", valid_id, "")
     prompt: str = key("prompt", f.is_text, "", absent="")  # "": none (it is in extra if odd)

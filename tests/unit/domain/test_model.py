@@ -101,3 +101,13 @@ def test_what_an_attempt_reported_round_trips_into_its_record():
     facts = RunFacts.from_dict(raw)
     assert facts.cost_usd == 0.5 and facts.num_turns is None and facts.git == {"commits": 2}
     assert facts.to_dict() == raw
+
+
+def test_a_value_read_from_json_equals_the_one_built_in_code():
+    """fields.build sets only the fields the object holds; the rest are the defaults."""
+    read = Task.from_dict({"id": "t", "prompt": "p", "timeout": 5, "odd": 1})
+    assert read == Task(id="t", prompt="p", timeout=5, extra={"odd": 1})
+    assert read.model is None and read.attempts_made == 0 and "timeout=5" in repr(read)
+    from dataclasses import replace
+    assert replace(read, model="m").to_dict() == {"id": "t", "prompt": "p", "timeout": 5,
+                                                   "model": "m", "odd": 1}
