@@ -107,12 +107,15 @@ def _preflight(task: Task, settings: Settings) -> str | None:
 
 
 def queue_check(layout: Layout, settings: Settings, args: Namespace) -> int:
-    status = collect(layout, settings, clock.now(), detail=False)
-    level = status["queue"]["level"]
-    if status["queue"]["length"] is None:  # queue.json is damaged: not "ok"
-        return fail(f"tasks/queue.json cannot be read: level {level}", EXIT_UNKNOWN)
+    queue = TaskQueue(layout, settings)  # only the length and the gate: no task is read
+    try:
+        length = len(queue.entries())
+    except CorruptFile as error:  # queue.json is damaged: not "ok"
+        return fail(f"tasks/queue.json cannot be read: level unknown ({error.reason})",
+                    EXIT_UNKNOWN)
+    level = queue.level(length).value
     if args.json:
-        print(orjson.dumps({"level": level, "length": status["queue"]["length"],
+        print(orjson.dumps({"level": level, "length": length,
                             "high": settings.high_watermark,
                             "low": settings.low_watermark,
                             "waitingRoles": waiting_roles(StateFile(layout).read())}).decode())

@@ -55,3 +55,14 @@ def test_cancel_of_an_entry_with_an_id_no_task_may_have_archives_it(tmp_path):
     assert [t.id for t in queue.tasks()] == ["ok"]
     [record] = JsonFile(layout.failed, "list").items()
     assert record["outcome"] == "cancelled" and record["prompt"] == "odd"
+
+
+def test_queue_check_reads_no_task_and_says_when_the_queue_is_damaged(tmp_path, capsys):
+    from pipeline.cli.main import main
+
+    layout, _queue, _archive = setup(tmp_path, [{"id": "a", "prompt": "x"}, "not a task"])
+    assert main(["--root", str(tmp_path), "queue", "check", "--json"]) == 0
+    assert '"length":2' in capsys.readouterr().out  # every entry counts, as the contract says
+    layout.queue.write_text('{"list": [')
+    assert main(["--root", str(tmp_path), "queue", "check"]) == 1
+    assert "queue.json cannot be read: level unknown (not valid JSON" in capsys.readouterr().err
