@@ -64,7 +64,8 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
             ) -> dict[str, Any]:
     """The contract's status object; with `detail`, also uptime, today's counts, the last
     failure and the next schedule firings (what a person wants on one screen)."""
-    status = _core(layout, settings, now)
+    failed = files.failed_entries(layout)
+    status = _core(layout, settings, now, failed)
     if settings.backend_kind == "postgres":
         _add_cluster(status, settings, now)
     if detail:
@@ -72,7 +73,7 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
             uptime={"last24h": uptime_percent(layout, settings, now, 24),
                     "last7d": uptime_percent(layout, settings, now, 24 * 7)},
             today=files.today(layout, now),
-            lastFailure=files.last_failure(layout),
+            lastFailure=files.last_failure(failed),
             nextSchedules=files.next_firings(layout),
             brokenSchedules=files.broken_schedules(layout),
             rejectedInbox=files.rejected_inbox(layout),
@@ -80,7 +81,8 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
     return status
 
 
-def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
+def _core(layout: Layout, settings: Settings, now: datetime, failed: list[Any] | None
+          ) -> dict[str, Any]:
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
     try:
@@ -104,7 +106,7 @@ def _core(layout: Layout, settings: Settings, now: datetime) -> dict[str, Any]:
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "pauseClass": state.get("pauseClass") if paused and paused > now else None,
-        "counts": files.counts(layout),
+        "counts": files.counts(layout, failed),
         "root": str(layout.root),
         "agentProblem": state.get("agentProblem"),
     }

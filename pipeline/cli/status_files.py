@@ -10,6 +10,7 @@ from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.outcome import Outcome
 from pipeline.domain.record import Record, records_in
 from pipeline.domain.schedule import schedules_in
+from pipeline.domain.task import NotATask
 from pipeline.stages.inbox_entry import readable
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
@@ -22,11 +23,17 @@ def _count(path_file: JsonFile) -> int | None:
         return None
 
 
-def counts(layout: Layout) -> dict[str, int | None]:
-    """Recent records; cancellations apart from failures (a cancel is not a failure)."""
+def failed_entries(layout: Layout) -> list[Any] | None:
+    """failed.json's entries (None: it cannot be parsed); read once per status."""
     try:
-        failed = JsonFile(layout.failed, "list").items()
+        return JsonFile(layout.failed, "list").items()
     except CorruptFile:
+        return None
+
+
+def counts(layout: Layout, failed: list[Any] | None) -> dict[str, int | None]:
+    """Recent records; cancellations apart from failures (a cancel is not a failure)."""
+    if failed is None:
         return {"completed": _count(JsonFile(layout.completed, "list")), "failed": None,
                 "cancelled": None}
     cancelled = sum(_cancelled(r) for r in records_in(failed))
@@ -46,17 +53,18 @@ def today(layout: Layout, now: datetime) -> dict[str, int]:
             "cancelled": cancelled}
 
 
-def last_failure(layout: Layout) -> dict[str, Any] | None:
-    try:
-        failed = JsonFile(layout.failed, "list").items()
-    except CorruptFile:
-        return None
-    failures = [r for r in records_in(failed) if not _cancelled(r)]
-    if not failures:
-        return None
-    last = failures[-1]
-    return {"id": last.id, "outcome": last.outcome_name, "error": last.error,
-            "failedAt": last.failed_at}
+def last_failure(failed: list[Any] | None) -> dict[str, Any] | None:
+    """The newest failure that is not a cancel: read from the end, record by record (the
+    newest is usually it, so the file is not converted whole a second time)."""
+    for entry in reversed(failed or []):
+        try:
+            last = Record.from_dict(entry)
+        except NotATask:
+            continue
+        if not _cancelled(last):
+            return {"id": last.id, "outcome": last.outcome_name, "error": last.error,
+                    "failedAt": last.failed_at}
+    return None
 
 
 def next_firings(layout: Layout, count: int = 3) -> list[dict[str, Any]]:
