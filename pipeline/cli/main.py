@@ -153,14 +153,16 @@ def _init(args: argparse.Namespace, layout: Layout, _settings: Settings) -> int:
 
 
 def _status(layout: Layout, settings, args: argparse.Namespace) -> int:  # noqa: ANN001
-    from pipeline.cli.status import collect, render
+    from pipeline.cli.status import collect, read_queue, render
     from pipeline.cli.why import attention, render_attention, summary
     from pipeline.domain import clock
     from pipeline.storage.jsonfile import dumps
+    from pipeline.storage.queue import TaskQueue
 
     now = clock.now()
-    status = collect(layout, settings, now)
-    facts = attention(layout, settings, status, now)
+    queued = read_queue(TaskQueue(layout, settings))  # read once for both
+    status = collect(layout, settings, now, queued=queued)
+    facts = attention(layout, settings, status, now, queued.tasks)
     if args.json:
         sys.stdout.write(dumps(status).decode())
     elif args.why:

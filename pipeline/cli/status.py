@@ -3,6 +3,7 @@ daemon up or down and never needs to talk to it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,12 +61,30 @@ def uptime_percent(layout: Layout, settings: Settings, now: datetime, hours: int
     return uptime(beats, start, now, settings.heartbeat_max_age).percent
 
 
-def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True
-            ) -> dict[str, Any]:
+@dataclass(frozen=True)
+class QueueRead:
+    """queue.json as status reads it once: its tasks, its length (every entry counts) and
+    level; a damaged file reads as no tasks, length None and level "unknown (why)"."""
+    tasks: list[Task]
+    length: int | None
+    level: str | None
+
+
+def read_queue(queue: TaskQueue) -> QueueRead:
+    try:
+        entries = queue.entries()
+    except CorruptFile as error:
+        return QueueRead([], None, f"unknown ({error.reason})")
+    return QueueRead(tasks_in(entries), len(entries), queue.level(len(entries)))
+
+
+def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = True,
+            queued: QueueRead | None = None) -> dict[str, Any]:
     """The contract's status object; with `detail`, also uptime, today's counts, the last
-    failure and the next schedule firings (what a person wants on one screen)."""
+    failure and the next schedule firings (what a person wants on one screen). `queued`:
+    the queue as the caller read it already (else it is read here)."""
     failed = files.failed_entries(layout)
-    status = _core(layout, settings, now, failed)
+    status = _core(layout, settings, now, failed, queued)
     if settings.backend_kind == "postgres":
         _add_cluster(status, settings, now)
     if detail:
@@ -81,17 +100,11 @@ def collect(layout: Layout, settings: Settings, now: datetime, detail: bool = Tr
     return status
 
 
-def _core(layout: Layout, settings: Settings, now: datetime, failed: list[Any] | None
-          ) -> dict[str, Any]:
+def _core(layout: Layout, settings: Settings, now: datetime, failed: list[Any] | None,
+          queued: QueueRead | None) -> dict[str, Any]:
     queue = TaskQueue(layout, settings)
     state = queue.state.read()
-    try:
-        entries = queue.entries()
-        queued = tasks_in(entries)
-        length: int | None = len(entries)
-        level: str | None = queue.level(length)
-    except CorruptFile as error:
-        queued, length, level = [], None, f"unknown ({error.reason})"
+    read = queued or read_queue(queue)
     try:
         running = queue.running_attempt()
     except CorruptFile:
@@ -101,8 +114,8 @@ def _core(layout: Layout, settings: Settings, now: datetime, failed: list[Any] |
         "daemon": daemon_status(state, settings, now),
         "running": running.id if running else None,
         "runningTask": _running_view(running, now),
-        "queue": {"length": length, "level": level,
-                  "next": [_label(t, now) for t in _upcoming(queued, now)[:5]]},
+        "queue": {"length": read.length, "level": read.level,
+                  "next": [_label(t, now) for t in _upcoming(read.tasks, now)[:5]]},
         "pausedUntil": state.get("pausedUntil") if paused and paused > now else None,
         "pauseReason": state.get("pauseReason") if paused and paused > now else None,
         "pauseClass": state.get("pauseClass") if paused and paused > now else None,

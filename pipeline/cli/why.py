@@ -16,12 +16,12 @@ from pipeline.domain.clock import parse_iso_or_none
 from pipeline.domain.order import run_order
 from pipeline.domain.schedule import Schedule, schedules_in
 from pipeline.domain.settings import Settings
-from pipeline.domain.task import Task, tasks_in
+from pipeline.domain.task import Task
 from pipeline.domain.when import is_indefinite
 from pipeline.stages.budget import Caps, SpendLog, current_stop
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile
 from pipeline.storage.layout import Layout
-from pipeline.storage.queue import TaskQueue
+from pipeline.storage.state import StateFile
 from pipeline.storage.waiting import waiting_roles
 
 
@@ -125,13 +125,12 @@ def _last_skip(schedules: list[Schedule]) -> tuple[str, str, str] | None:
     return schedule, str(at), str(reason)
 
 
-def attention(layout: Layout, settings: Settings, status: dict[str, Any], now: datetime
-              ) -> Facts:
+def attention(layout: Layout, settings: Settings, status: dict[str, Any], now: datetime,
+              queued: list[Task]) -> Facts:
     """Add `budget`, `waitingRoles`, `lateSchedules` and `why` to a status object;
-    returns the facts (for the `--why` line)."""
-    queue = TaskQueue(layout, settings)
-    state = queue.state.read()
-    queued = tasks_in(_items(queue.file))
+    returns the facts (for the `--why` line). `queued`: the queue's tasks, as status read
+    them."""
+    state = StateFile(layout).read()
     schedules = schedules_in(_items(JsonFile(layout.scheduled, "tasks")))
     caps = Caps.of(settings)
     stop = current_stop(SpendLog(HistoryLog(layout.history)), caps, queued, now)
