@@ -20,7 +20,7 @@ class StopReason(StrEnum):
     FENCED = "fenced"  # postgres: the lease is gone, another node may run the task
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)  # no slots: see fields.make
 class Attempt(WithTask):
     """running.json: the task plus this attempt's facts (`startedAt`, `attempt`, `pid`);
     `from_dict` raises NotATask when it holds no task (`{}`: idle)."""
@@ -62,7 +62,7 @@ class AttemptEnd:
     verify: VerifyOutcome | None = None
 
 
-@dataclass(frozen=True, kw_only=True)  # no slots: fields.build reads defaults off the class
+@dataclass(frozen=True, kw_only=True)  # no slots: see fields.make
 class RunFacts:
     """What one attempt reported about itself - the agent's result (Claude Code's JSON, or
     the last lines of another agent), its exit code, denials, session and the workspace's

@@ -8,6 +8,7 @@ The task's own fields plus the run's: `status`, `outcome`, `attempts`, `startedA
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from pipeline.domain.task import Task, WithTask, fresh
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)  # no slots: see fields.make
 class Record(WithTask):
     status: str | None = key("status", f.is_str)
     outcome_name: str | None = key("outcome", f.is_str)
@@ -69,4 +70,9 @@ class Record(WithTask):
 
 def records_in(items: list[Any]) -> list[Record]:
     """The entries of a records file that are records (anything else is left alone)."""
+    return list(f.parsed(Record.from_dict, items))
+
+
+def iter_records(items: Iterable[Any]) -> Iterator[Record]:
+    """`records_in`, one record at a time: a page that stops early converts no more."""
     return f.parsed(Record.from_dict, items)

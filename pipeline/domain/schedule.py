@@ -39,7 +39,7 @@ def _anything(_value: object) -> bool:
     return True
 
 
-@dataclass(frozen=True, kw_only=True)  # no slots: fields.build reads defaults off the class
+@dataclass(frozen=True, kw_only=True)  # no slots: see fields.make
 class Schedule:
     id: str | None = key("id", f.is_str)
     name: str | None = key("name", f.is_str)
@@ -109,4 +109,4 @@ def schedule_entries(items: list[Any]) -> list[Schedule | None]:
 
 def schedules_in(items: list[Any]) -> list[Schedule]:
     """The entries that are schedules, in order."""
-    return f.parsed(Schedule.from_dict, items)
+    return list(f.parsed(Schedule.from_dict, items))

@@ -38,11 +38,17 @@ def _is_baseline(value: object) -> bool:
         and (value[0] is None or isinstance(value[0], str))
 
 
+def is_task_object(raw: object) -> bool:
+    """What `Task.from_dict` (and so a record's or a running entry's) accepts: an object
+    with a valid id - checked without building the value."""
+    return isinstance(raw, dict) and valid_id(raw.get("id"))
+
+
 class NotATask(ValueError):
     """A JSON value without a usable `id`: it cannot be a Task."""
 
 
-@dataclass(frozen=True, kw_only=True)  # no slots: fields.build reads defaults off the class
+@dataclass(frozen=True, kw_only=True)  # no slots: see fields.make
 class Task:
     id: str = key("id", valid_id, "")
     prompt: str = key("prompt", f.is_text, "", absent="")  # "": none (it is in extra if odd)
@@ -90,7 +96,7 @@ class Task:
         """Raises NotATask when `raw` is not an object with a valid id (a prompt that is
         missing or not a string reads as "": validation keeps such a task out of the queue,
         but its record may still be read)."""
-        if not isinstance(raw, dict) or not valid_id(raw.get("id")):
+        if not is_task_object(raw):
             raise NotATask(f"not a task: {str(raw)[:80]}")
         return f.build(cls, raw)
 
@@ -133,7 +139,7 @@ class Task:
 
 def tasks_in(items: list[Any]) -> list[Task]:
     """The entries that read as tasks (anything else is left to the admit stage's sweep)."""
-    return f.parsed(Task.from_dict, items)
+    return list(f.parsed(Task.from_dict, items))
 
 
 def flattened(task: Task) -> Task:
@@ -188,7 +194,7 @@ def fresh(task: Task) -> Task:
 W = TypeVar("W", bound="WithTask")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)  # no slots: see fields.make
 class WithTask:
     """A task plus facts of its own, in one JSON object (the running entry, a record): the
     keys the subclass names are its own, every other key is the task's."""
@@ -200,7 +206,7 @@ class WithTask:
         if not isinstance(raw, dict):
             raise NotATask(f"not a {cls.__name__}: {str(raw)[:80]}")
         values, rest = f.split(cls, raw)
-        return cls(task=Task.from_dict(rest), **values)
+        return f.make(cls, task=Task.from_dict(rest), **values)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.task.to_dict(), **f.dump(self)}
