@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from pipeline.domain.attempt import Attempt
-from pipeline.domain.record import Record, records_in
-from pipeline.domain.task import Task, valid_id
+from pipeline.domain.record import Record
+from pipeline.domain.task import Task, is_task_object, valid_id
 from pipeline.domain.validation import FieldError
 from pipeline.storage.jsonfile import CorruptFile, HistoryLog, JsonFile, read_bytes
 from pipeline.storage.layout import Layout
@@ -30,6 +31,10 @@ class HistoryQuery:
     text: str = ""
     page: int = 1
     size: int = PAGE_SIZE
+
+    @property
+    def filters(self) -> bool:
+        return bool(self.status or self.role or self.text)
 
     def matches(self, record: Record) -> bool:
         if self.status and record.status != self.status:
@@ -87,7 +92,13 @@ def page(layout: Layout, query: HistoryQuery) -> HistoryPage:
     for day in days:
         if not _may_contain(log, day, query.text.lower()):
             continue
-        for record in reversed(log.records(day)):
+        for raw in reversed(log.read(day)):
+            if not is_task_object(raw):
+                continue  # not a record: never listed
+            if skip and not query.filters:  # an earlier page: skipped without being read
+                skip -= 1
+                continue
+            record = Record.from_dict(raw)
             if not query.matches(record):
                 continue
             if skip:
@@ -120,13 +131,20 @@ def find_task(layout: Layout, queue: TaskQueue, task_id: str) -> Found | None:
         pass
     for which in ("failed", "completed"):
         try:
-            records = records_in(JsonFile(getattr(layout, which), "list").items())
+            record = _newest_with_id(JsonFile(getattr(layout, which), "list").items(), task_id)
         except CorruptFile:
             continue
-        for record in reversed(records):
-            if record.id == task_id:
-                return Found(which, record)
+        if record:
+            return Found(which, record)
     return _in_history(layout, task_id)
+
+
+def _newest_with_id(items: list[Any], task_id: str) -> Record | None:
+    """The newest entry with this id, as a record (only that one is read)."""
+    for raw in reversed(items):
+        if is_task_object(raw) and raw["id"] == task_id:
+            return Record.from_dict(raw)
+    return None
 
 
 def _may_contain(log: HistoryLog, day: str, needle: str) -> bool:
@@ -144,7 +162,7 @@ def _in_history(layout: Layout, task_id: str) -> Found | None:
     for day in history_days(layout):
         if not _may_contain(log, day, task_id.lower()):
             continue
-        for record in reversed(log.records(day)):
-            if record.id == task_id:
-                return Found("history", record)
+        record = _newest_with_id(log.read(day), task_id)
+        if record:
+            return Found("history", record)
     return None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from pipeline.cli.status import collect
 from pipeline.domain.order import run_order
-from pipeline.domain.record import records_in
+from pipeline.domain.record import iter_records
 from pipeline.domain.schedule import Schedule, schedules_in
 from pipeline.domain.settings import Settings
 from pipeline.report.build import build_report
@@ -69,7 +70,8 @@ def queue_view(layout: Layout, settings: Settings, now: datetime) -> dict[str, A
     ready = run_order(queued, now)
     waiting = [t for t in queued if t not in ready]
     try:
-        failed = records_in(JsonFile(layout.failed, "list").items())[-RECENT_FAILED:][::-1]
+        newest_first = iter_records(reversed(JsonFile(layout.failed, "list").items()))
+        failed = list(islice(newest_first, RECENT_FAILED))  # only these are converted
     except CorruptFile:
         failed = []
     status = collect(layout, settings, now, detail=False)

@@ -159,3 +159,17 @@ def test_the_token_is_made_once_and_kept_private(tmp_path: Path) -> None:
     assert len(first) >= 32 and token_path(tmp_path).stat().st_mode & 0o777 == 0o600
     assert load_token(tmp_path, environ={}) == first
     assert load_token(tmp_path, environ={"CLAUDE_RUNNER_WEB_TOKEN": "from-env"}) == "from-env"
+
+
+def test_lines_that_are_not_records_take_no_place_on_any_page(tmp_path: Path) -> None:
+    """An earlier page is skipped without reading its records; what is not a record (a
+    number, an object without a usable id) is skipped as well and never counted."""
+    layout = Layout(tmp_path)
+    layout.ensure()
+    good = [orjson.dumps({"id": f"r{n:02d}", "prompt": "p", "status": "success"})
+            for n in range(6)]
+    junk = [b"7", b'{"prompt": "no id"}', b'{"id": "bad id!"}']
+    lines = [good[0], junk[0], good[1], good[2], junk[1], good[3], junk[2], good[4], good[5]]
+    (layout.history / "2026-11-28.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    pages = [ids(history.page(layout, history.HistoryQuery(page=n, size=2))) for n in (1, 2, 3)]
+    assert pages == [["r05", "r04"], ["r03", "r02"], ["r01", "r00"]]
